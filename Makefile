@@ -1,0 +1,51 @@
+# Driftwatch: `make run` starts the app on demo data; `make test` runs every test (CI runs it too).
+# Both set up everything they need on a fresh Debian 12 machine (venv, pinned packages, Chromium).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test lint unit e2e install install-dev browser bench clean
+
+$(VENV)/.req-stamp: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-stamp: $(VENV)/.req-stamp requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.req-stamp
+install-dev: $(VENV)/.dev-stamp
+
+# Debian's Chromium for the browser tests (never `playwright install`: it cannot download here).
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null; \
+	else echo "Chromium is missing at $(CHROMIUM) and we are not root: install it with apt-get install chromium" >&2; exit 1; fi
+
+run: install
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+lint: install-dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy lib
+
+test: install-dev browser lint
+	DRIFTWATCH_CHROMIUM=$(CHROMIUM) $(PY) -m pytest
+
+unit: install-dev
+	$(PY) -m pytest -m "not e2e"
+
+e2e: install-dev browser
+	DRIFTWATCH_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -m e2e
+
+bench: install-dev
+	for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-results

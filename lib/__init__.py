@@ -1,0 +1,1 @@
+"""Driftwatch library: loaders, analysis and charts, usable without Streamlit."""
