@@ -1,0 +1,48 @@
+"""Data: load SageMaker training-metric exports (or explore the demo) and see what was read."""
+
+import streamlit as st
+
+from lib import demo, ui
+
+ui.setup_page("Data")
+
+st.title("Training metrics")
+if st.session_state.is_demo:
+    st.info(
+        f"**You are looking at demo data.** {demo.DEMO_DESCRIPTION}\n\n"
+        "To see your own runs, drop export files below: SageMaker `TrainingJobAnalytics` CSVs, "
+        "CloudWatch CLI JSON, Logs Insights CSV exports, raw training logs, Loggly events or any long/wide "
+        "metrics CSV. Your files stay in this browser session only.",
+        icon=":material/science:",
+    )
+
+uploads = st.file_uploader(
+    "Drop export files (several at once are merged)",
+    accept_multiple_files=True,
+    key=ui.uploader_key(),
+    help="The format is detected from each file's content. " + ui.formats_help(),
+)
+
+with st.expander("Custom metric definitions for your own training logs"):
+    st.caption(
+        "As in SageMaker's `MetricDefinitions`: a metric name and a regular expression whose first group "
+        "is the value. Applied to training-log files uploaded after you edit them, together with the "
+        "built-in line shapes (image classification, XGBoost, Linear Learner)."
+    )
+    definitions = st.data_editor(
+        ui.metric_definitions_frame(),
+        num_rows="dynamic",
+        key="metric_definitions_editor",
+        width="stretch",
+        column_config={
+            "name": st.column_config.TextColumn("Name", help="e.g. validation:f1"),
+            "regex": st.column_config.TextColumn("Regex", help=r"e.g. val_f1=([0-9.]+)"),
+        },
+    )
+
+with ui.friendly_errors():
+    parsed_definitions = ui.parse_metric_definitions(definitions)
+
+ui.ingest_uploads(uploads or [], parsed_definitions)
+ui.upload_report(uploads or [])
+ui.loaded_sources_summary()

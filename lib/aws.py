@@ -1,0 +1,269 @@
+"""AWS sessions, clients and error translation shared by the live sources.
+
+Credentials only ever come from boto3's standard chain (environment, shared config/credentials files,
+SSO, container/instance roles). Nothing here accepts, stores, logs or formats a credential: error
+messages are built from the error *code*, the operation and the region, and AWS's own message text is
+passed through :func:`redact` before it is shown.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+import boto3
+import botocore.exceptions as bexc
+from botocore.config import Config
+
+from lib.errors import DataSourceError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sts import STSClient  # noqa: F401  (types only; not installed at runtime)
+
+#: Adaptive client-side rate limiting + retries on throttling/transient errors, before we give up.
+RETRY_CONFIG: Final = Config(
+    retries={"mode": "adaptive", "max_attempts": 10}, connect_timeout=10, read_timeout=60
+)
+
+#: Error codes AWS uses for throttling across the services we call (botocore ``_retry.json``).
+THROTTLING_CODES: Final = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "LimitExceededException",
+        "ProvisionedThroughputExceededException",
+        "SlowDown",
+        "EC2ThrottledException",
+        "BandwidthLimitExceeded",
+        "PriorRequestNotComplete",
+    }
+)
+EXPIRED_CODES: Final = frozenset(
+    {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
+)
+INVALID_CREDENTIAL_CODES: Final = frozenset(
+    {
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "InvalidSignatureException",
+        "IncompleteSignature",
+        "AuthFailure",
+        "MissingAuthenticationToken",
+    }
+)
+ACCESS_DENIED_CODES: Final = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess"}
+)
+
+# AWS access key ids, and long base64-ish runs (secret keys are 40 chars, session tokens hundreds).
+_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA|ABIA|ACCA)[A-Z0-9]{12,}\b")
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9+/=]{32,}")
+_ACTION_IN_MESSAGE = re.compile(r"perform:\s*([a-z0-9-]+:[A-Za-z0-9]+)")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the credentials belong to (STS GetCallerIdentity): safe to show, holds no secret."""
+
+    account: str
+    arn: str
+    user_id: str
+
+
+def redact(text: str) -> str:
+    """Remove anything that looks like an access key id or a secret/token from ``text``."""
+    return _LONG_TOKEN.sub("[redacted]", _KEY_ID.sub("[redacted]", text))
+
+
+def list_profiles() -> list[str]:
+    """Profile names from the user's AWS config and credentials files (``default`` first).
+
+    Raises
+    ------
+    DataSourceError
+        If a config file cannot be parsed.
+    """
+    try:
+        names = set(boto3.Session().available_profiles)
+    except bexc.BotoCoreError as err:
+        raise _translate_botocore(err, region=None) from err
+    return sorted(names, key=lambda n: (n != "default", n))
+
+
+@functools.cache
+def known_regions() -> tuple[str, ...]:
+    """Regions botocore knows for SageMaker in any partition (botocore's bundled data, no network)."""
+    session = boto3.Session(region_name="us-east-1")
+    regions: set[str] = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("sagemaker", partition_name=partition))
+    return tuple(sorted(regions))
+
+
+def make_session(profile: str | None, region: str | None) -> boto3.Session:
+    """A boto3 session for ``profile`` (None: the default chain) in ``region`` (None: from config/env).
+
+    Raises
+    ------
+    DataSourceError
+        If the profile does not exist, no region can be resolved, or the region is unknown.
+    """
+    try:
+        session = boto3.Session(profile_name=profile or None, region_name=region or None)
+    except bexc.ProfileNotFound as err:
+        profiles = list_profiles()
+        raise DataSourceError(
+            f"AWS profile '{profile}' was not found in your AWS config.",
+            hint=(f"Available profiles: {', '.join(profiles)}." if profiles else "No profiles configured.")
+            + " Add one with `aws configure --profile NAME` or `aws configure sso`.",
+        ) from err
+    except bexc.BotoCoreError as err:
+        raise _translate_botocore(err, region=region) from err
+    resolved = session.region_name
+    if not resolved:
+        raise DataSourceError(
+            "No AWS region is set.",
+            hint="Choose a region, set `region` in the profile, or export AWS_DEFAULT_REGION.",
+        )
+    if resolved not in known_regions():
+        raise DataSourceError(
+            f"Unknown AWS region '{resolved}'.",
+            hint="Pick a region where SageMaker runs, e.g. us-east-1, eu-west-1, ap-southeast-2.",
+        )
+    return session
+
+
+def make_client(session: boto3.Session, service: str, endpoint_url: str | None = None) -> Any:
+    """A client of ``service`` with the shared retry config.
+
+    ``endpoint_url`` None lets boto3 resolve it (including ``AWS_ENDPOINT_URL[_<SERVICE>]``).
+    """
+    return session.client(service, endpoint_url=endpoint_url or None, config=RETRY_CONFIG)
+
+
+def whoami(session: boto3.Session, *, endpoint_url: str | None = None) -> Identity:
+    """Account, ARN and user id of the session's credentials (STS GetCallerIdentity).
+
+    Raises
+    ------
+    DataSourceError
+        If there are no usable credentials or AWS cannot be reached.
+    """
+    sts = make_client(session, "sts", endpoint_url)
+    with aws_errors("sts", region=session.region_name):
+        resp = sts.get_caller_identity()
+    return Identity(account=str(resp["Account"]), arn=str(resp["Arn"]), user_id=str(resp["UserId"]))
+
+
+@contextmanager
+def aws_errors(service: str, *, region: str | None = None, what: str | None = None) -> Iterator[None]:
+    """Translate boto errors raised inside the block into :class:`DataSourceError`.
+
+    ``service`` is the IAM prefix (``cloudwatch``, ``logs``, ``sagemaker``, ``sts``) used to name a
+    missing permission; ``what`` says what we were doing ("listing training jobs").
+    """
+    try:
+        yield
+    except bexc.ClientError as err:
+        raise translate_client_error(err, service, region=region, what=what) from err
+    except bexc.BotoCoreError as err:
+        raise _translate_botocore(err, region=region) from err
+
+
+def error_code(err: bexc.ClientError) -> str:
+    """The AWS error code of ``err`` ('' if missing)."""
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def translate_client_error(
+    err: bexc.ClientError, service: str, *, region: str | None = None, what: str | None = None
+) -> DataSourceError:
+    """The user-facing :class:`DataSourceError` for an AWS service error."""
+    code = error_code(err)
+    operation = getattr(err, "operation_name", "") or "the request"
+    aws_message = redact(str(err.response.get("Error", {}).get("Message", "")))
+    doing = f" while {what}" if what else ""
+    if code in ACCESS_DENIED_CODES:
+        action = permission_for(service, operation, aws_message)
+        return DataSourceError(
+            f"Access denied: these credentials lack the IAM permission {action}{doing}.",
+            hint=f"Ask your AWS administrator to allow {action} (for example in the role's policy), "
+            "or switch to a profile that has it.",
+        )
+    if code in EXPIRED_CODES:
+        return DataSourceError(
+            "Your AWS credentials have expired.",
+            hint="Refresh them (e.g. `aws sso login --profile NAME`, or re-run your credential tool) "
+            "and reconnect.",
+        )
+    if code in INVALID_CREDENTIAL_CODES:
+        return DataSourceError(
+            f"AWS rejected the credentials ({code}).",
+            hint="Check that the profile's keys are current and belong to this AWS partition/region.",
+        )
+    if code in THROTTLING_CODES:
+        return DataSourceError(
+            f"AWS is throttling requests to {service} ({operation}){doing}; retries were exhausted.",
+            hint="Wait a minute and retry, or load fewer jobs or metrics at once.",
+        )
+    message = f"AWS {service} refused {operation}{doing} ({code or 'unknown error'})"
+    return DataSourceError(
+        f"{message}: {aws_message}" if aws_message else f"{message}.",
+        hint=f"Region: {region or 'unset'}. Check the profile, region and inputs in the sidebar.",
+    )
+
+
+def permission_for(service: str, operation: str, aws_message: str = "") -> str:
+    """IAM action for a denied call: taken from AWS's message when it names one, else service:Operation."""
+    found = _ACTION_IN_MESSAGE.search(aws_message)
+    return found.group(1) if found else f"{service}:{operation}"
+
+
+def _translate_botocore(err: bexc.BotoCoreError, *, region: str | None) -> DataSourceError:
+    if isinstance(err, bexc.NoCredentialsError | bexc.PartialCredentialsError):
+        return DataSourceError(
+            "No AWS credentials were found.",
+            hint="Choose a configured profile, run `aws configure` / `aws sso login`, or set the standard "
+            "AWS_* environment variables before starting the app. Keys are never typed into the app.",
+        )
+    if isinstance(err, bexc.UnauthorizedSSOTokenError | bexc.SSOTokenLoadError | bexc.TokenRetrievalError):
+        return DataSourceError(
+            "Your AWS SSO session has expired or was never started.",
+            hint="Run `aws sso login --profile NAME` and reconnect.",
+        )
+    if isinstance(err, bexc.NoRegionError):
+        return DataSourceError("No AWS region is set.", hint="Choose a region or export AWS_DEFAULT_REGION.")
+    if isinstance(err, bexc.InvalidRegionError):
+        return DataSourceError(f"Invalid AWS region name ({region!r}).", hint="Use a name like us-east-1.")
+    if isinstance(err, bexc.EndpointConnectionError | bexc.ConnectTimeoutError | bexc.ConnectionClosedError):
+        endpoint = getattr(err, "kwargs", {}).get("endpoint_url", "the AWS endpoint")
+        return DataSourceError(
+            f"Could not reach {endpoint}.",
+            hint=f"Check the region ({region or 'unset'}), the endpoint URL if you set one, and your "
+            "network or proxy.",
+        )
+    if isinstance(err, bexc.ReadTimeoutError):
+        return DataSourceError(
+            "AWS did not answer in time.", hint="Retry; if it persists, load fewer jobs at once."
+        )
+    if isinstance(err, bexc.ProfileNotFound):
+        return DataSourceError(f"AWS profile not found: {redact(str(err))}.", hint="Pick another profile.")
+    if isinstance(err, bexc.ConfigParseError):
+        return DataSourceError(
+            "Your AWS config file could not be read.", hint="Check ~/.aws/config for syntax errors."
+        )
+    if isinstance(err, bexc.CredentialRetrievalError):
+        return DataSourceError(
+            "The configured credential source failed.",
+            hint="Check the profile's credential_process / role settings.",
+        )
+    return DataSourceError(f"AWS client error: {redact(str(err))}", hint="Check the profile and region.")

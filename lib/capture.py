@@ -1,0 +1,453 @@
+"""SageMaker Model Monitor data capture files → one row per inference.
+
+A capture file (``<endpoint>/<variant>/yyyy/mm/dd/hh/<MM-SS-mmm-uuid>.jsonl``) holds one JSON object
+per line::
+
+    {"captureData": {
+        "endpointInput": {"observedContentType": ..., "mode": "INPUT", "data": ..., "encoding": ...},
+        "endpointOutput": {"observedContentType": ..., "mode": "OUTPUT", "data": ..., "encoding": ...}},
+     "eventMetadata": {"eventId": "<uuid>", "inferenceTime": "2022-02-14T17:25:49Z"}, "eventVersion": "0"}
+
+``encoding`` is ``CSV`` (raw CSV text), ``JSON`` (JSON text) or ``BASE64`` (content types not listed
+in the capture config; decoded, then read as JSON or CSV by content type). Either side may be absent
+(input-only or output-only capture). A payload with several CSV lines or JSON instances is a batch:
+it gives several rows sharing one ``event_id``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import gzip
+import io
+import json
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Final, TypeAlias, cast
+
+import numpy as np
+import pandas as pd
+
+from lib.errors import InputError
+from lib.schema import to_utc
+
+#: What the readers accept: a path, raw bytes, or a binary file-like (e.g. a Streamlit upload).
+Source: TypeAlias = str | Path | bytes | bytearray | IO[bytes]
+
+META_COLUMNS: Final = ("inference_time", "event_id")
+PREDICTION: Final = "prediction"
+_MAX_PROBLEMS: Final = 50
+_PREDICTION_KEYS: Final = (
+    "score",
+    "prediction",
+    "predicted_value",
+    "predicted_label",
+    "probability",
+    "label",
+)
+_INSTANCE_KEYS: Final = ("instances", "inputs", "data")
+
+
+def source_bytes(source: Source, name: str | None = None) -> tuple[bytes, str]:
+    """Return ``(content, display name)`` of a path, bytes or binary file-like.
+
+    Raises
+    ------
+    InputError
+        If the path does not exist or the object is not something we can read.
+    """
+    if isinstance(source, bytes | bytearray):
+        return bytes(source), name or "uploaded data"
+    if isinstance(source, str | Path):
+        path = Path(source)
+        try:
+            return path.read_bytes(), name or path.name
+        except OSError as err:
+            raise InputError(f"{path}: cannot be read ({err.strerror or err}).") from err
+    if hasattr(source, "getvalue"):
+        data = source.getvalue()
+    elif hasattr(source, "read"):
+        if hasattr(source, "seek"):
+            source.seek(0)
+        data = source.read()
+    else:
+        raise InputError(
+            f"Cannot read a {type(source).__name__}.", hint="Pass a file path, bytes or an uploaded file."
+        )
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    label = name or str(getattr(source, "name", "") or "uploaded file")
+    return bytes(data), Path(label).name if label else "uploaded file"
+
+
+def source_list(source: Source | Sequence[Source]) -> list[Source]:
+    """One source or a list/tuple of them → a list."""
+    if isinstance(source, list | tuple):
+        return list(source)
+    return [cast(Source, source)]
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    """What ``read_capture_report`` read.
+
+    Attributes
+    ----------
+    frame
+        One row per inference (see ``read_capture``).
+    n_records
+        Capture records (JSON lines) seen, bad ones included.
+    n_bad
+        Records that gave no row (not JSON, no ``captureData``, undecodable payload, duplicates).
+    problems
+        Human-readable notes, ``"<file>:<line>: what"`` (at most 50, then a count).
+    """
+
+    frame: pd.DataFrame
+    n_records: int
+    n_bad: int
+    problems: tuple[str, ...]
+
+
+class _RecordError(Exception):
+    """A record that cannot be used; the message says why."""
+
+
+def _files(data: bytes, label: str) -> list[tuple[bytes, str]]:
+    """Expand zips (every ``.jsonl``/``.json`` member, any depth) and gzip into (content, name)."""
+    if data[:2] == b"\x1f\x8b":
+        try:
+            return _files(gzip.decompress(data), label.removesuffix(".gz"))
+        except (OSError, EOFError) as err:
+            raise InputError(f"{label}: looks gzip-compressed but cannot be decompressed ({err}).") from err
+    if data[:4] != b"PK\x03\x04":
+        return [(data, label)]
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = [
+                m
+                for m in archive.infolist()
+                if not m.is_dir()
+                and not m.filename.startswith("__MACOSX/")
+                and m.filename.lower().endswith((".jsonl", ".json", ".jsonl.gz"))
+            ]
+            out = []
+            for m in sorted(members, key=lambda m: m.filename):
+                out.extend(_files(archive.read(m), f"{label}/{m.filename}"))
+    except zipfile.BadZipFile as err:
+        raise InputError(f"{label}: looks like a zip file but cannot be opened ({err}).") from err
+    if not out:
+        raise InputError(
+            f"{label}: the zip holds no .jsonl files.",
+            hint="Zip the hourly capture folders (…/yyyy/mm/dd/hh/*.jsonl) as they are in S3.",
+        )
+    return out
+
+
+def _scalar(text: str) -> object:
+    # Keep the text: the column decides later whether it is numeric (so "01" codes survive).
+    t = text.strip()
+    return np.nan if t == "" else t
+
+
+def _csv_rows(text: str) -> list[list[object]]:
+    return [[_scalar(v) for v in row] for row in csv.reader(io.StringIO(text)) if any(v.strip() for v in row)]
+
+
+def _decode(part: dict[str, Any]) -> tuple[str, str]:
+    """(kind "json"|"csv", text) of an endpointInput/endpointOutput block."""
+    encoding = str(part.get("encoding", "")).upper()
+    content_type = str(part.get("observedContentType", "")).lower()
+    data = part.get("data")
+    if data is None:
+        raise _RecordError("no 'data' field")
+    if not isinstance(data, str):
+        # Some writers embed parsed JSON instead of a string.
+        return "json", json.dumps(data)
+    if encoding == "BASE64":
+        try:
+            text = base64.b64decode(data, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as err:
+            raise _RecordError(f"BASE64 payload does not decode to text ({err})") from err
+        if "json" in content_type:
+            return "json", text
+        if "csv" in content_type:
+            return "csv", text
+        return ("json" if text.lstrip()[:1] in ("{", "[") else "csv"), text
+    if encoding == "JSON" or (encoding not in ("CSV",) and "json" in content_type):
+        return "json", data
+    return "csv", data
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        lines = [line for line in text.splitlines() if line.strip()]
+        if len(lines) > 1:  # JSON Lines payload (application/jsonlines)
+            try:
+                return [json.loads(line) for line in lines]
+            except json.JSONDecodeError:
+                pass
+        raise _RecordError(f"JSON payload does not parse ({err.msg})") from err
+
+
+Row = list[object] | dict[str, object]
+
+
+def _input_rows(doc: Any) -> list[Row]:
+    """Feature rows from a JSON request body."""
+    if isinstance(doc, dict):
+        for key in _INSTANCE_KEYS:
+            if key in doc:
+                return _input_rows_list(doc[key])
+        if "features" in doc:
+            return [_row(doc["features"])]
+        return [{str(k): v for k, v in doc.items()}]
+    if isinstance(doc, list):
+        return _input_rows_list(doc)
+    return [[doc]]
+
+
+def _input_rows_list(items: Any) -> list[Row]:
+    if not isinstance(items, list):
+        return [_row(items)]
+    if not items:
+        return []
+    if all(isinstance(v, list | dict) for v in items):
+        return [_row(v) for v in items]
+    return [_row(items)]  # a flat list is one instance
+
+
+def _row(item: Any) -> Row:
+    if isinstance(item, dict):
+        if "features" in item:
+            return _row(item["features"])
+        return {str(k): v for k, v in item.items()}
+    if isinstance(item, list):
+        return list(item)
+    return [item]
+
+
+def _prediction_values(item: Any) -> list[object]:
+    if isinstance(item, dict):
+        for key in _PREDICTION_KEYS:
+            if key in item:
+                return _prediction_values(item[key])
+        scalars = [v for v in item.values() if not isinstance(v, dict | list)]
+        return scalars[:1] if scalars else [np.nan]
+    if isinstance(item, list):
+        return [v for sub in item for v in _prediction_values(sub)]
+    return [item]
+
+
+def _output_rows(doc: Any) -> list[list[object]]:
+    """Prediction rows from a JSON response body."""
+    if isinstance(doc, dict):
+        for key in ("predictions", "outputs", "results", "probabilities"):
+            if key in doc:
+                return _output_rows(doc[key])
+        return [_prediction_values(doc)]
+    if isinstance(doc, list):
+        if all(isinstance(v, list | dict) for v in doc):
+            return [_prediction_values(v) for v in doc]
+        return [[v] for v in doc]  # a flat list: one value per input row
+    return [[doc]]
+
+
+def _side(block: Any, what: str) -> tuple[list[Row] | None, list[list[object]] | None]:
+    if block is None:
+        return None, None
+    if not isinstance(block, dict):
+        raise _RecordError(f"'{what}' is not an object")
+    kind, text = _decode(block)
+    if what == "endpointInput":
+        if kind == "json":
+            return _input_rows(_loads(text)), None
+        return list(_csv_rows(text)), None
+    if kind == "json":
+        return None, _output_rows(_loads(text))
+    return None, _csv_rows(text)
+
+
+def _parse_record(line: str) -> tuple[str | None, str | None, list[Row], list[list[object]], str | None]:
+    try:
+        rec = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise _RecordError(f"not JSON ({err.msg})") from err
+    if not isinstance(rec, dict) or not isinstance(rec.get("captureData"), dict):
+        raise _RecordError("no 'captureData' object (expected a SageMaker data capture record)")
+    meta_raw = rec.get("eventMetadata")
+    meta: dict[str, Any] = meta_raw if isinstance(meta_raw, dict) else {}
+    cap = rec["captureData"]
+    if "endpointInput" not in cap and "endpointOutput" not in cap:
+        raise _RecordError("'captureData' has neither endpointInput nor endpointOutput")
+    inputs, _ = _side(cap.get("endpointInput"), "endpointInput")
+    _, outputs = _side(cap.get("endpointOutput"), "endpointOutput")
+    inputs = inputs or []
+    outputs = outputs or []
+    note = None
+    if inputs and outputs and len(inputs) != len(outputs):
+        note = (
+            f"{len(inputs)} input rows but {len(outputs)} predictions; rows kept, unmatched values left empty"
+        )
+    if not inputs and not outputs:
+        raise _RecordError("empty payload")
+    event = meta.get("eventId")
+    when = meta.get("inferenceTime")
+    return (str(event) if event is not None else None), (str(when) if when else None), inputs, outputs, note
+
+
+def read_capture_report(
+    source: Source | Sequence[Source],
+    *,
+    feature_names: Sequence[str] | None = None,
+    name: str | None = None,
+) -> CaptureResult:
+    """Read data capture files and report what could not be used.
+
+    Parameters
+    ----------
+    source
+        A path, bytes or binary file-like (``.jsonl``, ``.jsonl.gz`` or a ``.zip`` of many hourly
+        files), or a list of them.
+    feature_names
+        Names for positional (CSV, list) inputs, e.g. ``Baseline.feature_names`` from a
+        ``statistics.json`` or a reference CSV header; extra values get ``f<i>``.
+    name
+        Display name when ``source`` is raw bytes.
+
+    Returns
+    -------
+    CaptureResult
+        The frame (as ``read_capture``) and the record/bad counts and problems.
+
+    Raises
+    ------
+    InputError
+        If no record at all could be used (names the file, what was found, what was expected).
+    """
+    files: list[tuple[bytes, str]] = []
+    for src in source_list(source):
+        data, label = source_bytes(src, name)
+        files.extend(_files(data, label))
+
+    names = [str(n) for n in feature_names] if feature_names is not None else []
+    problems: list[str] = []
+    n_records = n_bad = 0
+    seen: dict[str, str] = {}
+    rows: list[dict[str, object]] = []
+    max_pred = 1
+    first_bad: str | None = None
+    for data, label in files:
+        text = data.decode("utf-8-sig", errors="replace")
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            n_records += 1
+            try:
+                event, when, inputs, outputs, note = _parse_record(line)
+                if event is not None and event in seen:
+                    raise _RecordError(f"duplicate eventId {event} (already read from {seen[event]})")
+            except _RecordError as why:
+                n_bad += 1
+                first_bad = first_bad or f"{label}:{lineno}: {why}"
+                problems.append(f"{label}:{lineno}: {why}")
+                continue
+            if event is not None:
+                seen[event] = f"{label}:{lineno}"
+            if note:
+                problems.append(f"{label}:{lineno}: {note}")
+            for i in range(max(len(inputs), len(outputs))):
+                row: dict[str, object] = {"inference_time": when, "event_id": event}
+                if i < len(inputs):
+                    values = inputs[i]
+                    if isinstance(values, dict):
+                        row.update(values)
+                    else:
+                        for j, v in enumerate(values):
+                            row[names[j] if j < len(names) else f"f{j}"] = v
+                if i < len(outputs):
+                    preds = outputs[i]
+                    max_pred = max(max_pred, len(preds))
+                    for j, v in enumerate(preds):
+                        row[PREDICTION if j == 0 else f"{PREDICTION}_{j}"] = v
+                rows.append(row)
+    if not rows:
+        found = first_bad or "no lines"
+        raise InputError(
+            f"{', '.join(label for _, label in files)}: no usable data capture record "
+            f"({n_records} line(s) read; first problem: {found}).",
+            hint='Expected SageMaker data capture JSON Lines: {"captureData": {"endpointInput": …, '
+            '"endpointOutput": …}, "eventMetadata": {"eventId": …, "inferenceTime": …}} per line.',
+        )
+    frame = _frame(rows, names, max_pred)
+    if len(problems) > _MAX_PROBLEMS:
+        problems = [*problems[:_MAX_PROBLEMS], f"… and {len(problems) - _MAX_PROBLEMS} more"]
+    frame.attrs.update({"n_records": n_records, "n_bad": n_bad, "problems": tuple(problems)})
+    return CaptureResult(frame, n_records, n_bad, tuple(problems))
+
+
+def _frame(rows: list[dict[str, object]], names: list[str], max_pred: int) -> pd.DataFrame:
+    raw = pd.DataFrame(rows)
+    preds = [PREDICTION, *(f"{PREDICTION}_{j}" for j in range(1, max_pred))]
+    features = [c for c in raw.columns if c not in (*META_COLUMNS, *preds)]
+    ordered = [n for n in names if n in features] + [c for c in features if c not in names]
+    out = pd.DataFrame(
+        {
+            "inference_time": to_utc(raw["inference_time"]),
+            "event_id": raw["event_id"].astype("str").where(raw["event_id"].notna(), pd.NA),
+        }
+    )
+    for col in [*ordered, *preds]:
+        out[col] = _typed(raw[col]) if col in raw.columns else np.nan
+    out = out.sort_values(["inference_time", "event_id"], kind="stable", na_position="last")
+    return out.reset_index(drop=True)
+
+
+def _typed(col: pd.Series) -> pd.Series:
+    """Numbers where every present value is a number; otherwise strings (categorical features)."""
+    numeric = pd.to_numeric(col, errors="coerce")
+    if int(numeric.notna().sum()) == int(col.notna().sum()):
+        as_float = numeric.astype("float64")
+        whole = as_float.dropna()
+        if len(whole) and bool((whole == np.round(whole)).all()) and not numeric.isna().any():
+            return as_float.astype("int64")
+        return as_float
+    return col.map(lambda v: v if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)).astype(
+        "str"
+    )
+
+
+def read_capture(
+    source: Source | Sequence[Source],
+    *,
+    feature_names: Sequence[str] | None = None,
+    name: str | None = None,
+) -> pd.DataFrame:
+    """One row per inference from SageMaker data capture files.
+
+    Columns: ``inference_time`` (UTC), ``event_id``, the input features (named from
+    ``feature_names`` when given, else ``f0``, ``f1`` … for positional inputs; keys of JSON objects
+    are used as names), ``prediction`` (NaN for input-only records; extra output values of a row
+    go to ``prediction_1`` …). Numeric columns are float64 (int64 when all whole and present);
+    others are strings. Bad records are skipped and counted: ``frame.attrs`` holds ``n_records``,
+    ``n_bad`` and ``problems`` (see ``read_capture_report``).
+
+    Examples
+    --------
+    >>> line = (b'{"captureData": {"endpointInput": {"data": "1,2\\\\n3,4", "encoding": "CSV"},'
+    ...         b' "endpointOutput": {"data": "0.1\\\\n0.9", "encoding": "CSV"}},'
+    ...         b' "eventMetadata": {"eventId": "e1", "inferenceTime": "2024-05-06T13:00:05Z"}}')
+    >>> read_capture(line, feature_names=["a", "b"])[["a", "b", "prediction"]].to_numpy().tolist()
+    [[1.0, 2.0, 0.1], [3.0, 4.0, 0.9]]
+    """
+    return read_capture_report(source, feature_names=feature_names, name=name).frame
+
+
+def feature_columns(frame: pd.DataFrame) -> list[str]:
+    """The input-feature columns of a capture frame (everything but metadata and predictions)."""
+    return [c for c in frame.columns if c not in META_COLUMNS and not str(c).startswith(PREDICTION)]

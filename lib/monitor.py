@@ -1,0 +1,714 @@
+"""SageMaker Model Monitor baselines: read ``statistics.json`` / ``constraints.json`` and check data.
+
+* ``read_statistics`` → ``Baseline`` (per feature: type, completeness, moments, KLL buckets or
+  categorical counts); ``baseline_reference`` turns it into a synthetic reference sample so the
+  drift pages can use a baseline where they expect reference data; ``baseline_distributions``
+  lays baseline (and current) bucket shares side by side for charts.
+* ``read_constraints`` → ``Constraints``; ``check_constraints`` runs the data-quality checks of the
+  prebuilt Model Monitor container on current data (a capture frame or a CSV) and returns a
+  ``Violations`` whose ``to_json()`` has the shape of ``constraint_violations.json``.
+
+Check semantics (our reading of the SageMaker developer guide, "Schema for Violations"):
+
+===========================  ======================================================================
+check                        violated when
+===========================  ======================================================================
+missing_column_check         a constrained feature is not a column of the current data
+extra_column_check           a current column has no constraint (capture metadata/predictions ignored)
+completeness_check           share of non-missing values < the feature's ``completeness``
+data_type_check              share of present values of the expected type < ``datatype_check_threshold``
+                             (Integral = whole numbers; Fractional = any number, whole ones included;
+                             String = text that is not a number)
+categorical_values_check     share of present values inside ``string_constraints.domains``
+                             < ``domain_content_threshold``
+baseline_drift_check         numeric: max |F_baseline − F_current| over the KLL bucket edges (plus
+                             the share of current values below the baseline minimum)
+                             > ``comparison_threshold``; categorical: L∞ distance between category
+                             shares > ``categorical_comparison_threshold`` (``ChiSquared``: p-value
+                             of a chi-square goodness-of-fit test < that threshold)
+===========================  ======================================================================
+
+``is_non_negative`` is read but not checked: the violations schema has no check type for it.
+``comparison_method`` (Simple/Robust) does not change the distance computed here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from lib.capture import Source, source_bytes
+from lib.errors import InputError
+
+CheckType = Literal[
+    "data_type_check",
+    "completeness_check",
+    "baseline_drift_check",
+    "missing_column_check",
+    "extra_column_check",
+    "categorical_values_check",
+]
+CHECK_TYPES: Final = (
+    "missing_column_check",
+    "extra_column_check",
+    "completeness_check",
+    "data_type_check",
+    "categorical_values_check",
+    "baseline_drift_check",
+)
+#: Columns a capture frame adds that are not model inputs (never flagged as extra columns).
+IGNORED_COLUMNS: Final = ("inference_time", "event_id", "prediction")
+NUMERIC_TYPES: Final = ("Integral", "Fractional")
+
+
+# --------------------------------------------------------------------------- statistics.json
+
+
+@dataclass(frozen=True)
+class FeatureStatistics:
+    """One feature of a ``statistics.json``.
+
+    ``numeric_buckets`` holds ``(lower_bound, upper_bound, count)`` of the KLL histogram and
+    ``categorical_buckets`` ``(value, count)``; moments are NaN for string features.
+    """
+
+    name: str
+    inferred_type: str
+    num_present: float
+    num_missing: float
+    mean: float = math.nan
+    std: float = math.nan
+    min: float = math.nan
+    max: float = math.nan
+    distinct_count: float = math.nan
+    numeric_buckets: tuple[tuple[float, float, float], ...] = ()
+    categorical_buckets: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def completeness(self) -> float:
+        """Share of non-missing values in the baseline data."""
+        total = self.num_present + self.num_missing
+        return self.num_present / total if total > 0 else math.nan
+
+    @property
+    def kind(self) -> Literal["numeric", "categorical"]:
+        """``"numeric"`` for Integral/Fractional features, else ``"categorical"``."""
+        return "numeric" if self.inferred_type in NUMERIC_TYPES else "categorical"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A parsed ``statistics.json``: ``item_count`` rows and one ``FeatureStatistics`` per feature."""
+
+    features: tuple[FeatureStatistics, ...]
+    item_count: float = math.nan
+    source: str = "statistics.json"
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Feature names in file order (use them to name positional capture columns)."""
+        return [f.name for f in self.features]
+
+    def feature(self, name: str) -> FeatureStatistics:
+        """The statistics of one feature.
+
+        Raises
+        ------
+        InputError
+            If the baseline has no such feature (the hint lists the names).
+        """
+        for f in self.features:
+            if f.name == name:
+                return f
+        raise InputError(
+            f"{self.source} has no feature {name!r}.", hint=f"Features: {', '.join(self.feature_names)}."
+        )
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One readable row per feature."""
+        return pd.DataFrame(
+            [
+                {
+                    "feature": f.name,
+                    "inferred_type": f.inferred_type,
+                    "completeness": f.completeness,
+                    "mean": f.mean,
+                    "std": f.std,
+                    "min": f.min,
+                    "max": f.max,
+                    "distinct_count": f.distinct_count,
+                    "n_buckets": len(f.numeric_buckets) or len(f.categorical_buckets),
+                }
+                for f in self.features
+            ]
+        )
+
+
+def _load_json(source: Source | Mapping[str, Any], expected: str) -> tuple[Any, str]:
+    if isinstance(source, Mapping):
+        return dict(source), expected
+    data, label = source_bytes(source)
+    try:
+        return json.loads(data.decode("utf-8-sig")), label
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(
+            f"{label}: is not valid JSON ({err}).", hint=f"Expected a Model Monitor {expected} file."
+        ) from err
+
+
+def _features(doc: Any, label: str, expected: str) -> list[dict[str, Any]]:
+    if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
+        found = f"keys {', '.join(sorted(map(str, doc)))}" if isinstance(doc, dict) else type(doc).__name__
+        raise InputError(
+            f"{label}: found {found}, but no 'features' list.",
+            hint=f'Expected a Model Monitor {expected}: {{"version": 0, "features": [...], ...}}.',
+        )
+    feats = doc["features"]
+    for i, f in enumerate(feats):
+        if not isinstance(f, dict) or "name" not in f:
+            raise InputError(
+                f"{label}: feature #{i} has no 'name'.", hint=f"Expected a Model Monitor {expected}."
+            )
+    return feats
+
+
+def _num(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def read_statistics(source: Source | Mapping[str, Any]) -> Baseline:
+    """Read a Model Monitor baseline ``statistics.json``.
+
+    Parameters
+    ----------
+    source
+        Path, bytes, binary file-like (an upload) or the already-parsed JSON object.
+
+    Raises
+    ------
+    InputError
+        If the file is not JSON or not shaped like statistics.json (e.g. a constraints.json).
+    """
+    doc, label = _load_json(source, "statistics.json")
+    feats = _features(doc, label, "statistics.json")
+    if feats and not any(k in f for f in feats for k in ("numerical_statistics", "string_statistics")):
+        raise InputError(
+            f"{label}: the features have no numerical_statistics/string_statistics; "
+            "this looks like a constraints.json.",
+            hint="Upload the baseline's statistics.json here and constraints.json in its own slot.",
+        )
+    out = []
+    for f in feats:
+        num = f.get("numerical_statistics")
+        txt = f.get("string_statistics")
+        block = num if isinstance(num, dict) else txt if isinstance(txt, dict) else {}
+        common = block.get("common", {}) if isinstance(block.get("common"), dict) else {}
+        dist = block.get("distribution", {}) or {}
+        kll = (dist.get("kll") or {}).get("buckets") or []
+        cats = (dist.get("categorical") or {}).get("buckets") or []
+        out.append(
+            FeatureStatistics(
+                name=str(f["name"]),
+                inferred_type=str(f.get("inferred_type", "Unknown")),
+                num_present=_num(common.get("num_present")),
+                num_missing=_num(common.get("num_missing", 0)),
+                mean=_num(block.get("mean")),
+                std=_num(block.get("std_dev")),
+                min=_num(block.get("min")),
+                max=_num(block.get("max")),
+                distinct_count=_num(block.get("distinct_count")),
+                numeric_buckets=tuple(
+                    (_num(b.get("lower_bound")), _num(b.get("upper_bound")), _num(b.get("count")))
+                    for b in kll
+                ),
+                categorical_buckets=tuple((str(b.get("value")), _num(b.get("count"))) for b in cats),
+            )
+        )
+    return Baseline(tuple(out), _num((doc.get("dataset") or {}).get("item_count")), label)
+
+
+def baseline_reference(baseline: Baseline, n: int = 10_000, seed: int = 0) -> pd.DataFrame:
+    """A synthetic reference sample drawn from the baseline's histograms.
+
+    Numeric features: a KLL bucket is drawn with probability proportional to its count, then a
+    value uniformly inside it (rounded for Integral features); without buckets, a normal with the
+    baseline mean and std clipped to [min, max]. Categorical features: values drawn by their counts.
+    Missing values appear at the baseline's missing rate. Features are drawn independently (the
+    statistics file holds no joint information), so use it for per-column drift only.
+    """
+    rng = np.random.default_rng(seed)
+    columns: dict[str, Any] = {}
+    for f in baseline.features:
+        # Exactly the baseline's missing rate (rounded), at random positions.
+        n_missing = round(n * (1 - f.completeness)) if math.isfinite(f.completeness) else 0
+        missing = np.zeros(n, dtype=bool)
+        missing[rng.choice(n, n_missing, replace=False)] = True
+        if f.kind == "numeric":
+            values = _draw_numeric(f, n, rng)
+            if f.inferred_type == "Integral":
+                values = np.round(values)
+            columns[f.name] = np.where(missing, np.nan, values)
+        else:
+            counts = np.array([c for _, c in f.categorical_buckets], dtype="float64")
+            if len(counts) and counts.sum() > 0:
+                drawn = rng.choice(
+                    np.array([v for v, _ in f.categorical_buckets], dtype=object), n, p=counts / counts.sum()
+                )
+                columns[f.name] = pd.Series(drawn, dtype="str").where(~missing, np.nan)
+            else:
+                columns[f.name] = pd.Series([np.nan] * n, dtype="str")
+    return pd.DataFrame(columns)
+
+
+def _draw_numeric(f: FeatureStatistics, n: int, rng: np.random.Generator) -> np.ndarray:
+    buckets = np.array(f.numeric_buckets, dtype="float64").reshape(-1, 3)
+    if len(buckets) and np.nansum(buckets[:, 2]) > 0:
+        counts = np.nan_to_num(buckets[:, 2])
+        idx = rng.choice(len(buckets), n, p=counts / counts.sum())
+        low, high = buckets[idx, 0], buckets[idx, 1]
+        return low + rng.random(n) * (high - low)
+    if math.isfinite(f.mean) and math.isfinite(f.std):
+        return np.clip(
+            rng.normal(f.mean, f.std, n),
+            f.min if math.isfinite(f.min) else -np.inf,
+            f.max if math.isfinite(f.max) else np.inf,
+        )
+    return np.full(n, np.nan)
+
+
+def baseline_distributions(baseline: Baseline, current: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Baseline bucket shares per feature, with the current data's shares in the same buckets.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: ``feature, kind, bucket`` (label), ``lower, upper`` (numeric) or ``value``
+        (categorical), ``baseline_count, baseline_share, current_count, current_share``. Current
+        values outside the baseline range get extra buckets ``"below range"``/``"above range"``;
+        unseen categories get their own rows with baseline share 0.
+    """
+    rows: list[dict[str, Any]] = []
+    for f in baseline.features:
+        cur = _present(current[f.name]) if current is not None and f.name in current.columns else None
+        if f.kind == "numeric" and f.numeric_buckets:
+            b = np.array(f.numeric_buckets, dtype="float64")
+            total = np.nansum(b[:, 2])
+            x = (
+                pd.to_numeric(cur, errors="coerce").dropna().to_numpy(dtype="float64")
+                if cur is not None
+                else None
+            )
+            m = len(x) if x is not None else 0
+            for i, (lo, hi, c) in enumerate(b):
+                if x is not None:
+                    inside = (x >= lo) & ((x < hi) if i < len(b) - 1 else (x <= hi))
+                    cc: float = float(inside.sum())
+                else:
+                    cc = math.nan
+                rows.append(_bucket_row(f, f"{lo:g}–{hi:g}", lo, hi, None, c, total, cc, m))
+            if x is not None:
+                for label, count in (
+                    ("below range", (x < b[0, 0]).sum()),
+                    ("above range", (x > b[-1, 1]).sum()),
+                ):
+                    if count:
+                        rows.append(
+                            _bucket_row(f, label, math.nan, math.nan, None, 0.0, total, float(count), m)
+                        )
+        elif f.categorical_buckets:
+            total = sum(c for _, c in f.categorical_buckets)
+            counts = cur.astype("str").value_counts() if cur is not None else None
+            m = int(counts.sum()) if counts is not None else 0
+            for value, c in f.categorical_buckets:
+                cc = float(counts.get(value, 0)) if counts is not None else math.nan
+                rows.append(_bucket_row(f, value, math.nan, math.nan, value, c, total, cc, m))
+            if counts is not None:
+                known = {v for v, _ in f.categorical_buckets}
+                for value, count in counts.items():
+                    if value not in known:
+                        rows.append(
+                            _bucket_row(
+                                f, str(value), math.nan, math.nan, str(value), 0.0, total, float(count), m
+                            )
+                        )
+    cols = ["feature", "kind", "bucket", "lower", "upper", "value", "baseline_count", "baseline_share",
+            "current_count", "current_share"]  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _bucket_row(
+    f: FeatureStatistics, label: str, lo: float, hi: float, value: str | None, count: float, total: float,
+    current_count: float, current_total: int,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "feature": f.name,
+        "kind": f.kind,
+        "bucket": label,
+        "lower": lo,
+        "upper": hi,
+        "value": value,
+        "baseline_count": count,
+        "baseline_share": count / total if total else math.nan,
+        "current_count": current_count,
+        "current_share": current_count / current_total if current_total else math.nan,
+    }
+
+
+def _present(col: pd.Series) -> pd.Series:
+    return col.loc[col.notna()]
+
+
+# --------------------------------------------------------------------------- constraints.json
+
+
+@dataclass(frozen=True)
+class FeatureConstraint:
+    """One feature of a ``constraints.json`` (``overrides`` = its ``monitoringConfigOverrides``)."""
+
+    name: str
+    inferred_type: str
+    completeness: float = math.nan
+    is_non_negative: bool | None = None
+    domains: tuple[str, ...] | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """A parsed ``constraints.json``: features and the ``monitoring_config`` thresholds."""
+
+    features: tuple[FeatureConstraint, ...]
+    evaluate_constraints: bool = True
+    datatype_check_threshold: float = 1.0
+    domain_content_threshold: float = 1.0
+    perform_comparison: bool = True
+    comparison_threshold: float = 0.1
+    comparison_method: str = "Robust"
+    categorical_comparison_threshold: float = 0.1
+    categorical_drift_method: str = "LInfinity"
+    source: str = "constraints.json"
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Constrained feature names in file order."""
+        return [f.name for f in self.features]
+
+
+def _enabled(value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("enabled", "true", "1")
+
+
+def _threshold(value: Any, default: float) -> float:
+    v = _num(value)
+    return default if math.isnan(v) else v
+
+
+def read_constraints(source: Source | Mapping[str, Any]) -> Constraints:
+    """Read a Model Monitor baseline ``constraints.json``.
+
+    Raises
+    ------
+    InputError
+        If the file is not JSON or has no ``features`` list.
+    """
+    doc, label = _load_json(source, "constraints.json")
+    feats = _features(doc, label, "constraints.json")
+    out = []
+    for f in feats:
+        nums = f.get("num_constraints") or {}
+        strs = f.get("string_constraints") or {}
+        domains = strs.get("domains")
+        out.append(
+            FeatureConstraint(
+                name=str(f["name"]),
+                inferred_type=str(f.get("inferred_type", "Unknown")),
+                completeness=_num(f.get("completeness")),
+                is_non_negative=nums.get("is_non_negative"),
+                domains=tuple(str(d) for d in domains) if isinstance(domains, list) else None,
+                overrides=dict(f.get("monitoringConfigOverrides") or {}),
+            )
+        )
+    cfg = doc.get("monitoring_config") or {}
+    dist = cfg.get("distribution_constraints") or {}
+    return Constraints(
+        features=tuple(out),
+        evaluate_constraints=_enabled(cfg.get("evaluate_constraints"), True),
+        datatype_check_threshold=_threshold(cfg.get("datatype_check_threshold"), 1.0),
+        domain_content_threshold=_threshold(cfg.get("domain_content_threshold"), 1.0),
+        perform_comparison=_enabled(dist.get("perform_comparison"), True),
+        comparison_threshold=_threshold(dist.get("comparison_threshold"), 0.1),
+        comparison_method=str(dist.get("comparison_method") or dist.get("comparion_method") or "Robust"),
+        categorical_comparison_threshold=_threshold(dist.get("categorical_comparison_threshold"), 0.1),
+        categorical_drift_method=str(dist.get("categorical_drift_method") or "LInfinity"),
+        source=label,
+    )
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One entry of ``constraint_violations.json``."""
+
+    feature_name: str
+    constraint_check_type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Violations:
+    """Result of ``check_constraints``.
+
+    Attributes
+    ----------
+    violations
+        The failed checks, as ``constraint_violations.json`` lists them.
+    table
+        Every check that ran (and the ones skipped, with the reason), violations first: columns
+        ``feature_name, constraint_check_type, status`` (``violation``/``ok``/``skipped``),
+        ``observed, threshold, description``.
+    """
+
+    violations: tuple[Violation, ...]
+    table: pd.DataFrame
+
+    def to_dict(self) -> dict[str, list[dict[str, str]]]:
+        """``{"violations": [{"feature_name", "constraint_check_type", "description"}, ...]}``."""
+        return {
+            "violations": [
+                {"feature_name": v.feature_name, "constraint_check_type": v.constraint_check_type,
+                 "description": v.description}
+                for v in self.violations
+            ]
+        }  # fmt: skip
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The ``constraint_violations.json`` text."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def __len__(self) -> int:
+        return len(self.violations)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _value_types(col: pd.Series) -> pd.Series:
+    """Per present value: "Integral", "Fractional" or "String" (how Model Monitor infers types)."""
+    present = col.loc[col.notna()]
+    if pd.api.types.is_bool_dtype(present.dtype):
+        return pd.Series("String", index=present.index)
+    if pd.api.types.is_numeric_dtype(present.dtype):
+        x = present.to_numpy(dtype="float64")
+        return pd.Series(
+            np.where(np.isfinite(x) & (x == np.round(x)), "Integral", "Fractional"), index=present.index
+        )
+    text = present.astype("str").str.strip()
+    numbers = pd.to_numeric(text, errors="coerce")
+    integral = text.str.fullmatch(r"[+-]?\d+")
+    kinds = np.where(integral, "Integral", np.where(numbers.notna(), "Fractional", "String"))
+    return pd.Series(kinds, index=present.index)
+
+
+def _type_match(kinds: pd.Series, expected: str) -> float:
+    if kinds.empty:
+        return 1.0
+    ok = kinds.isin(("Integral", "Fractional")) if expected == "Fractional" else kinds == expected
+    return float(ok.mean())
+
+
+def numeric_distance(baseline: FeatureStatistics, values: Iterable[float]) -> float:
+    """Max |F_baseline − F_current| at the KLL bucket edges (and below the baseline minimum)."""
+    b = np.array(baseline.numeric_buckets, dtype="float64").reshape(-1, 3)
+    x = np.asarray(pd.to_numeric(pd.Series(list(values)), errors="coerce"), dtype="float64")
+    x = x[np.isfinite(x)]
+    if len(b) == 0 or len(x) == 0 or np.nansum(b[:, 2]) <= 0:
+        return math.nan
+    counts = np.nan_to_num(b[:, 2])
+    f_base = np.cumsum(counts) / counts.sum()
+    x.sort()
+    f_cur = np.searchsorted(x, b[:, 1], side="right") / len(x)
+    below = np.searchsorted(x, b[0, 0], side="left") / len(x)
+    return float(max(np.max(np.abs(f_base - f_cur)), below))
+
+
+def categorical_distance(baseline: FeatureStatistics, values: Iterable[object]) -> float:
+    """L∞ distance between baseline and current category shares (unseen categories count)."""
+    cur = pd.Series(list(values), dtype="object").dropna().astype("str")
+    total = sum(c for _, c in baseline.categorical_buckets)
+    if cur.empty or total <= 0:
+        return math.nan
+    p_base = {v: c / total for v, c in baseline.categorical_buckets}
+    p_cur = cur.value_counts(normalize=True).to_dict()
+    return float(max(abs(p_base.get(k, 0.0) - p_cur.get(k, 0.0)) for k in set(p_base) | set(p_cur)))
+
+
+def _chi_square_p(baseline: FeatureStatistics, values: Iterable[object]) -> float:
+    cur = pd.Series(list(values), dtype="object").dropna().astype("str")
+    total = sum(c for _, c in baseline.categorical_buckets)
+    if cur.empty or total <= 0:
+        return math.nan
+    cats = [v for v, _ in baseline.categorical_buckets]
+    counts = cur.value_counts()
+    observed = np.array([counts.get(v, 0) for v in cats] + [int((~cur.isin(cats)).sum())], dtype="float64")
+    # Unseen categories get a small expected share (0.5 of a baseline row) so the test is defined.
+    expected_share = np.array([c for _, c in baseline.categorical_buckets] + [0.5], dtype="float64")
+    expected = expected_share / expected_share.sum() * observed.sum()
+    return float(stats.chisquare(observed, expected).pvalue)
+
+
+def _override(fc: FeatureConstraint, key: str, default: float) -> float:
+    return _threshold(fc.overrides.get(key), default) if fc.overrides else default
+
+
+def check_constraints(
+    current: pd.DataFrame,
+    constraints: Constraints,
+    baseline: Baseline | None = None,
+    *,
+    ignore_columns: Sequence[str] = IGNORED_COLUMNS,
+) -> Violations:
+    """Run Model Monitor's data-quality checks on current data.
+
+    Parameters
+    ----------
+    current
+        Current data, one column per feature (e.g. ``lib.capture.read_capture`` with the baseline's
+        feature names, or a CSV).
+    constraints
+        From ``read_constraints``.
+    baseline
+        From ``read_statistics``; needed for ``baseline_drift_check`` (skipped without it).
+    ignore_columns
+        Columns that are never "extra" (default: capture metadata and ``prediction*``).
+
+    Returns
+    -------
+    Violations
+        ``.to_json()`` is shaped like ``constraint_violations.json``; ``.table`` lists every check.
+        The module docstring gives the exact rule of each check.
+    """
+    checks: list[dict[str, Any]] = []
+    violations: list[Violation] = []
+
+    def add(
+        feature: str, check: str, violated: bool | None, observed: float, threshold: float, text: str
+    ) -> None:
+        status = "skipped" if violated is None else "violation" if violated else "ok"
+        if status == "ok":
+            text = f"Passed: observed {observed:.4g}, threshold {threshold:.4g}."
+        checks.append({"feature_name": feature, "constraint_check_type": check, "status": status,
+                       "observed": observed, "threshold": threshold, "description": text})  # fmt: skip
+        if violated:
+            violations.append(Violation(feature, check, text))
+
+    ignored = set(ignore_columns)
+    names = constraints.feature_names
+    cols = [str(c) for c in current.columns if str(c) not in ignored and not str(c).startswith("prediction_")]
+    n_cur, n_base = len(cols), len(names)
+    for name in names:
+        if name not in current.columns:
+            add(name, "missing_column_check", True, math.nan, math.nan,
+                "There are missing columns in current dataset. "
+                f"Number of columns in current dataset: {n_cur}, "
+                f"Number of columns in baseline constraints: {n_base}")  # fmt: skip
+    for col in cols:
+        if col not in names:
+            add(col, "extra_column_check", True, math.nan, math.nan,
+                f"There are extra columns in current dataset. Number of columns in current dataset: {n_cur}, "
+                f"Number of columns in baseline constraints: {n_base}")  # fmt: skip
+
+    n_rows = len(current)
+    for fc in constraints.features:
+        if fc.name not in current.columns:
+            continue
+        col = current[fc.name]
+        present = col.loc[col.notna()]
+        if not constraints.evaluate_constraints:
+            add(fc.name, "data_type_check", None, math.nan, math.nan, "evaluate_constraints is Disabled")
+        else:
+            if math.isfinite(fc.completeness) and n_rows:
+                observed = float(len(present)) / n_rows
+                expected = fc.completeness
+                add(fc.name, "completeness_check", observed < expected - 1e-12, observed, expected,
+                    "Data completeness requirement is not met. "
+                    f"Expected completeness: {_pct(expected)}. "
+                    f"Observed: Only {_pct(observed)} of data is complete.")  # fmt: skip
+            if fc.inferred_type in ("Integral", "Fractional", "String") and len(present):
+                thr = _override(fc, "datatype_check_threshold", constraints.datatype_check_threshold)
+                match = _type_match(_value_types(col), fc.inferred_type)
+                add(fc.name, "data_type_check", match < thr - 1e-12, match, thr,
+                    f"Data type match requirement is not met. Expected data type: {fc.inferred_type}, "
+                    f"Expected match: {_pct(thr)}. "
+                    f"Observed: Only {_pct(match)} of data is {fc.inferred_type}.")  # fmt: skip
+            if fc.domains is not None and len(present):
+                thr = _override(fc, "domain_content_threshold", constraints.domain_content_threshold)
+                inside = float(present.astype("str").isin(fc.domains).mean())
+                add(fc.name, "categorical_values_check", inside < thr - 1e-12, inside, thr,
+                    f"Data domain requirement is not met. Expected match: {_pct(thr)}. "
+                    f"Observed: Only {_pct(inside)} of data is within the baseline domain "
+                    f"({', '.join(fc.domains)}).")  # fmt: skip
+        _drift_check(fc, present, constraints, baseline, add)
+
+    table = pd.DataFrame(
+        checks,
+        columns=["feature_name", "constraint_check_type", "status", "observed", "threshold", "description"],
+    )
+    order = {"violation": 0, "ok": 1, "skipped": 2}
+    table = table.sort_values("status", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+    return Violations(tuple(violations), table)
+
+
+def _drift_check(
+    fc: FeatureConstraint, present: pd.Series, constraints: Constraints, baseline: Baseline | None, add: Any
+) -> None:
+    check = "baseline_drift_check"
+    if not constraints.perform_comparison:
+        add(fc.name, check, None, math.nan, math.nan, "distribution comparison is Disabled")
+        return
+    if baseline is None:
+        add(fc.name, check, None, math.nan, math.nan, "no baseline statistics.json given")
+        return
+    stat = next((f for f in baseline.features if f.name == fc.name), None)
+    if stat is None:
+        add(fc.name, check, None, math.nan, math.nan, "feature not in the baseline statistics")
+        return
+    if present.empty:
+        add(fc.name, check, None, math.nan, math.nan, "no current values")
+        return
+    if stat.kind == "numeric":
+        thr = _override(fc, "comparison_threshold", constraints.comparison_threshold)
+        d = numeric_distance(stat, present)
+        if math.isnan(d):
+            add(fc.name, check, None, d, thr, "no numeric values or no baseline buckets to compare")
+            return
+        add(fc.name, check, d > thr, d, thr,
+            f"Numerical distance: {round(d, 4):g} exceeds numerical threshold: {thr:g}")  # fmt: skip
+        return
+    thr = _override(fc, "categorical_comparison_threshold", constraints.categorical_comparison_threshold)
+    if constraints.categorical_drift_method.lower() == "chisquared":
+        p = _chi_square_p(stat, present)
+        add(fc.name, check, None if math.isnan(p) else p < thr, p, thr,
+            f"Categorical drift: chi-squared p-value {p:.4g} "
+            f"is below categorical threshold: {thr:g}")  # fmt: skip
+        return
+    d = categorical_distance(stat, present)
+    add(fc.name, check, None if math.isnan(d) else d > thr, d, thr,
+        f"Categorical distance: {round(d, 4):g} exceeds categorical threshold: {thr:g}")  # fmt: skip

@@ -1,0 +1,766 @@
+"""The analysis behind the Training runs page: a table per run, plain-words flags, overlay helpers.
+
+Everything takes the canonical metrics frame (``lib.schema``) and returns new frames; inputs are never
+mutated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final, Literal
+
+import numpy as np
+import pandas as pd
+
+from lib.errors import InputError
+
+#: Fewest runs for which "unusual compared with the others" means something.
+MIN_RUNS_FOR_FLAGS: Final = 4
+#: Gaps below this are treated as this long when comparing spacings (back-to-back runs have gap 0).
+MIN_GAP_S: Final = 60.0
+
+RUNS_TABLE_COLUMNS: Final = (
+    "job",
+    "first",
+    "best",
+    "last",
+    "min",
+    "max",
+    "epoch_at_best",
+    "start",
+    "end",
+    "duration_s",
+    "gap_s",
+    "val_minus_train",
+    "instance_type",
+    "n_points",
+)
+FLAG_COLUMNS: Final = ("job", "flag", "severity", "score", "explanation")
+
+Severity = Literal["info", "warning", "alert"]
+XKind = Literal["epoch", "elapsed_s"]
+
+# Name parts that mean "lower is better" (SageMaker built-ins: logloss, merror, rmse, objective_loss ...).
+_LOWER_IS_BETTER_PARTS: Final = ("loss", "error", "entropy", "perplexity")
+_LOWER_IS_BETTER_TOKENS: Final = frozenset(
+    {"err", "rmse", "mae", "mse", "msle", "rmsle", "mape", "smape", "nll", "wer", "cer", "mad", "mdae"}
+)
+_ACCURACY_TOKENS: Final = frozenset({"accuracy", "acc"})
+
+
+def guess_higher_is_better(metric: str) -> bool:
+    """Guess from the name whether larger values of ``metric`` are better.
+
+    Names containing loss/error/entropy/perplexity, or a part such as rmse, mae, mse, mape, nll, wer,
+    are "lower is better"; everything else (accuracy, auc, f1, precision, ndcg ...) is "higher".
+
+    Examples
+    --------
+    >>> guess_higher_is_better("validation:accuracy"), guess_higher_is_better("validation:rmse")
+    (True, False)
+    """
+    name = metric.lower()
+    if any(part in name for part in _LOWER_IS_BETTER_PARTS):
+        return False
+    tokens = set(re.split(r"[^a-z0-9]+", name))
+    return not tokens & _LOWER_IS_BETTER_TOKENS
+
+
+def _is_accuracy_like(metric: str) -> bool:
+    tokens = set(re.split(r"[^a-z0-9]+", metric.lower()))
+    return bool(tokens & _ACCURACY_TOKENS) or "accuracy" in metric.lower()
+
+
+def metric_names(metrics: pd.DataFrame) -> list[str]:
+    """Metric names present, accuracy-like first, then other higher-is-better scores, then losses.
+
+    Alphabetical within each group, so ``train:accuracy`` comes before ``validation:accuracy``.
+    """
+    names = {str(n) for n in metrics["metric"].dropna().unique()}
+
+    def key(name: str) -> tuple[int, str]:
+        rank = 0 if _is_accuracy_like(name) else (1 if guess_higher_is_better(name) else 2)
+        return rank, name
+
+    return sorted(names, key=key)
+
+
+def default_metric(metrics: pd.DataFrame) -> str | None:
+    """The metric a page should show first: a validation accuracy if there is one.
+
+    Preference: ``validation:`` accuracy-like, any accuracy-like, any ``validation:`` metric, the
+    first of ``metric_names``; ``None`` for an empty frame.
+    """
+    names = metric_names(metrics)
+    if not names:
+        return None
+    for wanted in (
+        lambda n: n.startswith("validation:") and _is_accuracy_like(n),
+        _is_accuracy_like,
+        lambda n: n.startswith("validation:"),
+    ):
+        for name in names:
+            if wanted(name):
+                return name
+    return names[0]
+
+
+def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in time order per series (timestamp, then epoch, then elapsed_s when present)."""
+    keys = ["job", "metric", "timestamp", "epoch"]
+    if "elapsed_s" in frame.columns:
+        keys.append("elapsed_s")
+    keys = [k for k in keys if k in frame.columns]
+    return frame.sort_values(keys, kind="stable", na_position="last")
+
+
+def _empty_runs_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "job": pd.Series([], dtype="str"),
+            **{c: pd.Series([], dtype="float64") for c in ("first", "best", "last", "min", "max")},
+            "epoch_at_best": pd.Series([], dtype="Int64"),
+            "start": pd.Series([], dtype="datetime64[ns, UTC]"),
+            "end": pd.Series([], dtype="datetime64[ns, UTC]"),
+            "duration_s": pd.Series([], dtype="float64"),
+            "gap_s": pd.Series([], dtype="float64"),
+            "val_minus_train": pd.Series([], dtype="float64"),
+            "instance_type": pd.Series([], dtype="string"),
+            "n_points": pd.Series([], dtype="int64"),
+        }
+    )
+
+
+def _last_values(metrics: pd.DataFrame, metric: str) -> pd.Series:
+    rows = metrics.loc[metrics["metric"] == metric]
+    if rows.empty:
+        return pd.Series(dtype="float64")
+    return _ordered(rows).groupby("job", sort=False)["value"].last()
+
+
+def runs_table(
+    metrics: pd.DataFrame,
+    jobs: pd.DataFrame | None = None,
+    *,
+    metric: str = "validation:accuracy",
+    higher_is_better: bool | None = None,
+) -> pd.DataFrame:
+    """One row per run that logged ``metric``: where it started, its best and last value, its timing.
+
+    Parameters
+    ----------
+    metrics
+        Canonical metrics frame.
+    jobs
+        Optional jobs frame. When a job is in it, its ``start``/``end`` (training start/end) and
+        ``training_seconds`` replace the estimates from the metric's first/last timestamps, and
+        ``instance_type`` is copied.
+    metric
+        The metric summarised in ``first``, ``best``, ``last``, ``min``, ``max``, ``epoch_at_best``.
+    higher_is_better
+        Direction used for ``best``; guessed from the name when ``None`` (see ``guess_higher_is_better``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``RUNS_TABLE_COLUMNS``, sorted by ``start``. ``gap_s`` is the time from the latest end
+        of any earlier run to this run's start (0 if it started while an earlier run was going; NaN for
+        the first run). ``val_minus_train`` is the last ``validation:<x>`` minus the last ``train:<x>``
+        for the same ``<x>`` as ``metric`` (NaN unless both exist). ``attrs`` holds ``metric`` and
+        ``higher_is_better``.
+    """
+    hib = guess_higher_is_better(metric) if higher_is_better is None else higher_is_better
+    rows = metrics.loc[metrics["metric"] == metric]
+    if rows.empty:
+        table = _empty_runs_table()
+        table.attrs.update(metric=metric, higher_is_better=hib)
+        return table
+    rows = _ordered(rows).reset_index(drop=True)
+    grouped = rows.groupby("job", sort=False)
+    values = grouped["value"]
+    best_idx = values.idxmax() if hib else values.idxmin()
+    table = pd.DataFrame(
+        {
+            "first": values.first(),
+            "best": rows.loc[best_idx.to_numpy(), "value"].to_numpy(),
+            "last": values.last(),
+            "min": values.min(),
+            "max": values.max(),
+            "epoch_at_best": pd.array(rows.loc[best_idx.to_numpy(), "epoch"].to_numpy(), dtype="Int64"),
+            "start": grouped["timestamp"].min(),
+            "end": grouped["timestamp"].max(),
+            "n_points": values.size(),
+        }
+    )
+    table.index = table.index.astype("str")
+    duration = (table["end"] - table["start"]).dt.total_seconds()
+    instance_type = pd.Series(pd.NA, index=table.index, dtype="string")
+    if jobs is not None and len(jobs):
+        meta = jobs.drop_duplicates("job", keep="last").set_index("job")
+        meta.index = meta.index.astype("str")
+        meta = meta.reindex(table.index)
+        for col in ("start", "end"):
+            if col in meta.columns:
+                known = pd.to_datetime(meta[col], utc=True).astype("datetime64[ns, UTC]")
+                table[col] = known.where(known.notna(), table[col])
+        duration = (table["end"] - table["start"]).dt.total_seconds()
+        if "training_seconds" in meta.columns:
+            secs = pd.to_numeric(meta["training_seconds"], errors="coerce").astype("float64")
+            duration = secs.where(secs.notna(), duration)
+        if "instance_type" in meta.columns:
+            instance_type = meta["instance_type"].astype("string")
+    table["duration_s"] = duration.astype("float64")
+    table["instance_type"] = instance_type
+
+    suffix = metric.split(":", 1)[1] if ":" in metric else None
+    if suffix is not None:
+        val_last = _last_values(metrics, f"validation:{suffix}").reindex(table.index)
+        train_last = _last_values(metrics, f"train:{suffix}").reindex(table.index)
+        table["val_minus_train"] = (val_last - train_last).astype("float64")
+    else:
+        table["val_minus_train"] = np.nan
+
+    table = table.rename_axis("job").reset_index()
+    table = table.sort_values(["start", "job"], kind="stable", na_position="last").reset_index(drop=True)
+    # Latest end among all earlier-started runs, so a short run inside a long one does not hide it.
+    previous_end = table["end"].cummax().shift(1)
+    gap = (table["start"] - previous_end).dt.total_seconds()
+    table["gap_s"] = gap.clip(lower=0.0).astype("float64")
+    table["job"] = table["job"].astype("str")
+    table["n_points"] = table["n_points"].astype("int64")
+    table = table[list(RUNS_TABLE_COLUMNS)]
+    table.attrs.update(metric=metric, higher_is_better=hib)
+    return table
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def _fmt_duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} hours"
+    return f"{seconds / 86400:.1f} days"
+
+
+def robust_z_scores(values: np.ndarray) -> tuple[np.ndarray, float, float, str]:
+    """Modified z-scores (Iglewicz and Hoaglin): ``0.6745 * (x - median) / MAD``.
+
+    When the MAD is 0 (more than half the values identical) the mean absolute deviation is used
+    instead, ``(x - median) / (1.253314 * MeanAD)``; when that is 0 too, every score is 0.
+
+    Returns
+    -------
+    tuple
+        ``(scores, median, spread, spread_name)`` where ``spread_name`` is ``"MAD"`` or
+        ``"mean absolute deviation"``.
+    """
+    x = np.asarray(values, dtype="float64")
+    median = float(np.median(x))
+    dev = np.abs(x - median)
+    mad = float(np.median(dev))
+    tiny = 1e-12 * max(1.0, abs(median))  # float noise around identical values is not spread
+    if mad > tiny:
+        return 0.6745 * (x - median) / mad, median, mad, "MAD"
+    mean_ad = float(np.mean(dev))
+    if mean_ad > tiny:
+        return (x - median) / (1.253314 * mean_ad), median, mean_ad, "mean absolute deviation"
+    return np.zeros_like(x), median, 0.0, "MAD"
+
+
+def _flag(
+    table: pd.DataFrame, metric: str, threshold: float, hib: bool, spacing_ratio: float
+) -> tuple[pd.DataFrame, list[str]]:
+    notes: list[str] = []
+    out: list[dict[str, object]] = []
+    finals = table.dropna(subset=["last"])
+    n = len(finals)
+    if n < MIN_RUNS_FOR_FLAGS:
+        notes.append(
+            f"Only {n} run{'s' if n != 1 else ''} logged {metric}; comparing a run with the others "
+            f"needs at least {MIN_RUNS_FOR_FLAGS}, so no run is flagged."
+        )
+    else:
+        scores, median, spread, spread_name = robust_z_scores(finals["last"].to_numpy())
+        if spread == 0.0:
+            notes.append(f"All {n} runs ended with the same {metric} ({_fmt(median)}); nothing stands out.")
+        for job, last, z in zip(finals["job"], finals["last"], scores, strict=True):
+            if not abs(z) > threshold:
+                continue
+            low = z < 0
+            worse = low == hib
+            severity: Severity = ("alert" if abs(z) > 2 * threshold else "warning") if worse else "info"
+            out.append(
+                {
+                    "job": job,
+                    "flag": f"unusually {'low' if low else 'high'} final value",
+                    "severity": severity,
+                    "score": float(z),
+                    "explanation": (
+                        f"Final {metric} {_fmt(last)} is unusually {'low' if low else 'high'}"
+                        f"{' (worse than the other runs)' if worse else ' (better than the other runs)'}: "
+                        f"the median of {n} runs is {_fmt(median)} ({spread_name} {_fmt(spread)}), "
+                        f"a robust z-score of {z:.1f} (flag above {threshold:g})."
+                    ),
+                }
+            )
+
+    spaced = table.dropna(subset=["start"]).sort_values("start", kind="stable")
+    gaps = spaced["gap_s"].to_numpy(dtype="float64")[1:]
+    gap_jobs = spaced["job"].to_numpy()[1:]
+    ok = np.isfinite(gaps)
+    gaps, gap_jobs = np.maximum(gaps[ok], MIN_GAP_S), gap_jobs[ok]
+    if len(spaced) < MIN_RUNS_FOR_FLAGS + 1:
+        notes.append(
+            f"Only {len(spaced)} runs have start times; a change in the spacing between runs needs at "
+            f"least {MIN_RUNS_FOR_FLAGS + 1} (two gaps before and two after)."
+        )
+    else:
+        change = _spacing_change(gaps)
+        if change is not None:
+            split, before, after = change
+            ratio = after / before
+            if ratio >= spacing_ratio or ratio <= 1.0 / spacing_ratio:
+                out.append(
+                    _spacing_flag(str(gap_jobs[split]), split, len(gaps), before, after, spacing_ratio)
+                )
+    flags = pd.DataFrame(out, columns=list(FLAG_COLUMNS))
+    flags = flags.astype(
+        {"job": "str", "flag": "str", "severity": "str", "score": "float64", "explanation": "str"}
+    )
+    return flags, notes
+
+
+def _spacing_flag(
+    job: str, split: int, n_gaps: int, before: float, after: float, spacing_ratio: float
+) -> dict[str, object]:
+    ratio = after / before
+    further = ratio > 1.0
+    direction = "further apart" if further else "closer together"
+    return {
+        "job": job,
+        "flag": f"runs {direction}",
+        "severity": "info",
+        "score": float(ratio),
+        "explanation": (
+            f"From this run on, runs are {direction}: the median gap over the last {n_gaps - split} gaps "
+            f"is {_fmt_duration(after)}, against {_fmt_duration(before)} over the {split} before "
+            f"({ratio:.1f}× {'longer' if further else 'as long'}; flag at {spacing_ratio:g}× either way)."
+        ),
+    }
+
+
+def _spacing_change(gaps: np.ndarray) -> tuple[int, float, float] | None:
+    """Best split of the gap series: the one that most separates the geometric means of both sides.
+
+    Each side keeps at least two gaps. Returns ``(split, median_before, median_after)`` where the
+    later segment starts at gap index ``split``.
+    """
+    if len(gaps) < 4:
+        return None
+    logs = np.log(gaps)
+    best: tuple[float, int] | None = None
+    for split in range(2, len(gaps) - 1):
+        diff = abs(logs[split:].mean() - logs[:split].mean())
+        if best is None or diff > best[0]:
+            best = (diff, split)
+    assert best is not None
+    split = best[1]
+    return split, float(np.median(gaps[:split])), float(np.median(gaps[split:]))
+
+
+def flag_runs(
+    table: pd.DataFrame,
+    *,
+    metric: str | None = None,
+    threshold: float = 3.5,
+    higher_is_better: bool | None = None,
+    spacing_ratio: float = 3.0,
+) -> pd.DataFrame:
+    """Runs worth a look, each with a plain-words explanation that carries the numbers.
+
+    Two rules, both needing at least ``MIN_RUNS_FOR_FLAGS`` runs (fewer: no flags, and the reason is in
+    ``flags.attrs["notes"]`` and ``flag_notes``):
+
+    * **Unusual final value.** Each run's ``last`` value gets a modified z-score
+      ``0.6745 * (x - median) / MAD`` (MAD = median absolute deviation from the median; when it is 0,
+      the mean absolute deviation stands in, see ``robust_z_scores``). ``|z| > threshold`` (3.5, the
+      Iglewicz-Hoaglin cut-off) flags the run: ``alert`` beyond twice the threshold, ``warning``
+      otherwise, ``info`` when the run is unusually *good*.
+    * **Change in spacing between runs.** The gaps between consecutive runs (``gap_s``, at least
+      one minute) are split where the geometric means of the two sides differ most (two gaps or more
+      per side); if the median gap after the split is ``spacing_ratio`` times (3×) the one before, or
+      a third of it, the first run after the split gets an ``info`` flag.
+
+    Parameters
+    ----------
+    table
+        Output of ``runs_table``.
+    metric
+        Name used in the explanations; defaults to ``table.attrs["metric"]``.
+    threshold
+        Robust z-score above which a final value is unusual.
+    higher_is_better
+        Direction (which of low/high is worse); defaults to the table's, else guessed from the name.
+    spacing_ratio
+        Ratio of median gaps that counts as a change in spacing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``job, flag, severity, score, explanation`` (``score`` is the z-score, or the gap
+        ratio for spacing flags); ``attrs["notes"]`` lists checks that could not run.
+    """
+    name = metric if metric is not None else str(table.attrs.get("metric", "the metric"))
+    hib = higher_is_better
+    if hib is None:
+        hib = table.attrs.get("higher_is_better")
+    if hib is None:
+        hib = guess_higher_is_better(name)
+    flags, notes = _flag(table, name, threshold, bool(hib), spacing_ratio)
+    flags.attrs["notes"] = notes
+    return flags
+
+
+def flag_notes(table: pd.DataFrame, *, metric: str | None = None) -> list[str]:
+    """Why ``flag_runs`` could not check something (too few runs, all values equal); empty if none."""
+    return list(flag_runs(table, metric=metric).attrs["notes"])
+
+
+def align_runs(
+    metrics: pd.DataFrame,
+    *,
+    metric: str,
+    x_kind: XKind | Literal["auto"] = "auto",
+) -> pd.DataFrame:
+    """Rows of ``metric`` with an ``x`` that lines runs up from their own start, for overlaying.
+
+    ``x_kind="auto"`` picks ``"epoch"`` when every row has an epoch, else ``"elapsed_s"``: seconds
+    since the run's first point of any metric (or the ``elapsed_s`` column where a source gives one).
+    One kind for the whole frame, because epochs and seconds cannot share an axis. Rows without an
+    ``x`` are dropped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The metric's rows plus ``x`` (float64) and ``x_kind`` (str), ordered by job and ``x``.
+    """
+    rows = metrics.loc[metrics["metric"] == metric].copy()
+    if x_kind == "auto":
+        x_kind = "epoch" if len(rows) and rows["epoch"].notna().all() else "elapsed_s"
+    if x_kind == "epoch":
+        x = rows["epoch"].astype("Float64").astype("float64")
+    elif x_kind == "elapsed_s":
+        first_seen = metrics.groupby("job")["timestamp"].min()
+        since = (rows["timestamp"] - rows["job"].map(first_seen)).dt.total_seconds()
+        if "elapsed_s" in rows.columns:
+            given = pd.to_numeric(rows["elapsed_s"], errors="coerce").astype("float64")
+            since = given.where(given.notna(), since)
+        x = since.astype("float64")
+    else:
+        raise InputError(f"Unknown x_kind {x_kind!r}.", hint="Use 'auto', 'epoch' or 'elapsed_s'.")
+    rows["x"] = x
+    rows["x_kind"] = pd.Series(x_kind, index=rows.index, dtype="str")
+    rows = rows.loc[rows["x"].notna()]
+    return rows.sort_values(["job", "x"], kind="stable").reset_index(drop=True)
+
+
+def smooth(
+    frame: pd.DataFrame,
+    *,
+    window: int,
+    method: Literal["rolling", "ema"] = "rolling",
+    x: str | None = None,
+) -> pd.DataFrame:
+    """Add ``smoothed``: a trailing rolling mean (or EMA with span ``window``) per job and metric.
+
+    ``value`` is kept untouched so the raw line can still be drawn faintly. Points are taken in order
+    of ``x`` (default: the ``x`` column when present, else ``timestamp``); ``window <= 1`` copies
+    ``value``. Rows come back in the input's order.
+
+    Raises
+    ------
+    InputError
+        If ``window`` is below 1 or ``method`` is unknown.
+    """
+    if window < 1:
+        raise InputError(f"Smoothing window must be at least 1 (got {window}).")
+    if method not in ("rolling", "ema"):
+        raise InputError(f"Unknown smoothing method {method!r}.", hint="Use 'rolling' or 'ema'.")
+    out = frame.copy()
+    if out.empty or window == 1:
+        out["smoothed"] = out["value"].astype("float64")
+        return out
+    order_by = x if x is not None else ("x" if "x" in out.columns else "timestamp")
+    # Positional index so results map back to the input order; Series (not .to_numpy()) keep
+    # tz-aware timestamps as int64 instead of boxing a million Timestamp objects.
+    work = pd.DataFrame(
+        {
+            "job": out["job"].reset_index(drop=True),
+            "metric": out["metric"].reset_index(drop=True),
+            "k": out[order_by].reset_index(drop=True),
+            "value": out["value"].astype("float64").reset_index(drop=True),
+        }
+    )
+    work = work.sort_values(["job", "metric", "k"], kind="stable")
+    grouped = work.groupby(["job", "metric"], sort=False)["value"]
+    if method == "rolling":
+        smoothed = grouped.transform(lambda s: s.rolling(window, min_periods=1).mean())
+    else:
+        smoothed = grouped.transform(lambda s: s.ewm(span=window, adjust=False).mean())
+    out["smoothed"] = smoothed.sort_index().to_numpy()
+    return out
+
+
+def downsample(frame: pd.DataFrame, *, max_points: int = 5000, x: str = "timestamp") -> pd.DataFrame:
+    """Thin long series so about ``max_points`` rows reach the browser, keeping spikes visible.
+
+    The budget is shared between series (job, metric): small series keep every row and leave their
+    unused share to the big ones. A series over its share has its ``x`` range cut into equal-width
+    buckets, and each bucket keeps only its lowest, highest and last point (plus the series' first
+    point), so the global min, max and last value always survive. Rows of such a series without
+    an ``x`` are dropped. The input is not mutated; rows keep their index and order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A subset of ``frame``'s rows (a copy of ``frame`` when it already fits).
+    """
+    if max_points < 1:
+        raise InputError(f"max_points must be positive (got {max_points}).")
+    if len(frame) <= max_points:
+        return frame.copy()
+    sid = frame.groupby(["job", "metric"], sort=False).ngroup().to_numpy()
+    sizes = np.bincount(sid)
+    caps = _share_budget(sizes, max_points)
+
+    keep = np.ones(len(frame), dtype=bool)
+    big = np.flatnonzero(sizes > caps)
+    rows_big = np.isin(sid, big)
+    keep[rows_big] = False
+    xs = frame[x]
+    if isinstance(xs.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(xs.dtype):
+        xv = xs.to_numpy(dtype="datetime64[ns]").astype("int64").astype("float64")
+        xv[xs.isna().to_numpy()] = np.nan
+    else:
+        xv = pd.to_numeric(xs, errors="coerce").to_numpy(dtype="float64")
+    values = frame["value"].to_numpy(dtype="float64")
+
+    pos = np.flatnonzero(rows_big & np.isfinite(xv))
+    if len(pos):
+        s = sid[pos]
+        n_buckets = np.maximum(1, (caps[s] - 1) // 3)
+        lo = pd.Series(xv[pos]).groupby(s).transform("min").to_numpy()
+        hi = pd.Series(xv[pos]).groupby(s).transform("max").to_numpy()
+        span = np.where(hi > lo, hi - lo, 1.0)
+        bucket = np.minimum(((xv[pos] - lo) / span * n_buckets).astype("int64"), n_buckets - 1)
+        work = pd.DataFrame({"s": s, "b": bucket, "x": xv[pos], "v": values[pos], "pos": pos})
+        work = work.sort_values(["s", "b", "x", "pos"], kind="stable")
+        g = work.groupby(["s", "b"], sort=False)
+        chosen = [
+            work.loc[g["v"].idxmin().to_numpy(), "pos"].to_numpy(),
+            work.loc[g["v"].idxmax().to_numpy(), "pos"].to_numpy(),
+            g["pos"].last().to_numpy(),
+            work.groupby("s", sort=False)["pos"].first().to_numpy(),  # the series' first point
+        ]
+        keep[np.concatenate(chosen)] = True
+    return frame.iloc[np.flatnonzero(keep)].copy()
+
+
+def _share_budget(sizes: np.ndarray, budget: int) -> np.ndarray:
+    """Water-filling: each series gets min(size, fair share), unused share goes to the others."""
+    caps = np.zeros(len(sizes), dtype="int64")
+    remaining = budget
+    order = np.argsort(sizes, kind="stable")
+    for k, i in enumerate(order):
+        share = max(4, remaining // (len(sizes) - k))  # 4 = first point + one bucket's min/max/last
+        caps[i] = min(int(sizes[i]), share)
+        remaining = max(0, remaining - caps[i])
+    return caps
+
+
+def time_bounds(metrics: pd.DataFrame) -> tuple[datetime | None, datetime | None]:
+    """Earliest and latest timestamp, widened to whole minutes, as naive UTC datetimes.
+
+    Naive because that is what ``st.slider`` takes; ``select_view`` reads naive times as UTC.
+    ``(None, None)`` when there are no timestamps.
+    """
+    stamps = metrics["timestamp"].dropna() if "timestamp" in metrics.columns else pd.Series([])
+    if stamps.empty:
+        return None, None
+    lo = pd.Timestamp(stamps.min()).floor("min").tz_convert("UTC").tz_localize(None)
+    hi = pd.Timestamp(stamps.max()).ceil("min").tz_convert("UTC").tz_localize(None)
+    return lo.to_pydatetime(), hi.to_pydatetime()
+
+
+def counterpart(metric: str) -> str | None:
+    """``validation:x`` <-> ``train:x``; ``None`` for names without one of those prefixes."""
+    prefix, _, suffix = metric.partition(":")
+    if not suffix:
+        return None
+    other = {"train": "validation", "validation": "train"}.get(prefix)
+    return f"{other}:{suffix}" if other else None
+
+
+@dataclass(frozen=True)
+class RunsView:
+    """Everything the Training runs page shows for one choice of metric, runs and time window.
+
+    Attributes
+    ----------
+    metric
+        The chosen metric.
+    metric_list
+        Metrics drawn: the chosen one plus its train/validation counterpart when asked for and
+        present, train first.
+    metrics
+        Canonical rows of ``metric_list`` for the selected runs (full resolution, for downloads).
+    chart_metrics
+        ``metrics`` thinned with ``downsample`` for the browser.
+    total_points, shown_points, downsampled
+        Sizes before/after thinning, and whether any thinning happened.
+    table
+        ``runs_table`` of the selected runs for ``metric``.
+    flags
+        ``flag_runs`` of ``table``.
+    notes
+        Checks that could not run (see ``flag_runs``).
+    flag_summary
+        One sentence for the page: what was flagged, or that nothing stands out (with the notes).
+    """
+
+    metric: str
+    metric_list: list[str]
+    metrics: pd.DataFrame
+    chart_metrics: pd.DataFrame
+    total_points: int
+    shown_points: int
+    downsampled: bool
+    table: pd.DataFrame
+    flags: pd.DataFrame
+    notes: list[str]
+    flag_summary: str
+
+
+def _as_utc(value: datetime | pd.Timestamp) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def select_view(
+    metrics: pd.DataFrame,
+    job_info: pd.DataFrame | None = None,
+    *,
+    metric: str,
+    jobs: Sequence[str] | None = None,
+    time_range: tuple[datetime, datetime] | None = None,
+    with_counterpart: bool = True,
+    max_points: int = 5000,
+    threshold: float = 3.5,
+) -> RunsView:
+    """Filter runs and compute the page's table, flags and chart data in one call.
+
+    Parameters
+    ----------
+    metrics
+        Canonical metrics frame.
+    job_info
+        Optional jobs frame (start/end, training seconds, instance type for the table).
+    metric
+        Metric to summarise and draw.
+    jobs
+        Runs to keep; ``None`` or empty keeps all.
+    time_range
+        Keep runs with at least one point (of any metric) in ``[start, end]``; whole runs are kept so
+        their first/best/last values stay meaningful. Naive datetimes are read as UTC.
+    with_counterpart
+        Also draw ``train:x`` next to ``validation:x`` (and vice versa) when it exists.
+    max_points
+        Budget for ``chart_metrics`` (see ``downsample``).
+    threshold
+        Robust z-score threshold passed to ``flag_runs``.
+    """
+    selected = metrics
+    if jobs:
+        selected = selected.loc[selected["job"].isin(list(jobs))]
+    if time_range is not None:
+        lo, hi = _as_utc(time_range[0]), _as_utc(time_range[1])
+        inside = selected["timestamp"].between(lo, hi)
+        selected = selected.loc[selected["job"].isin(set(selected.loc[inside, "job"]))]
+
+    wanted = [metric]
+    other = counterpart(metric) if with_counterpart else None
+    if other is not None and (selected["metric"] == other).any():
+        wanted = sorted([metric, other], key=lambda m: (not m.startswith("train:"), m))
+    shown = selected.loc[selected["metric"].isin(wanted)].reset_index(drop=True)
+    chart = downsample(shown, max_points=max_points, x="timestamp")
+
+    table = runs_table(selected, job_info, metric=metric)
+    flags = flag_runs(table, metric=metric, threshold=threshold)
+    notes = list(flags.attrs.get("notes", []))
+    return RunsView(
+        metric=metric,
+        metric_list=wanted,
+        metrics=shown,
+        chart_metrics=chart,
+        total_points=len(shown),
+        shown_points=len(chart),
+        downsampled=len(chart) < len(shown),
+        table=table,
+        flags=flags,
+        notes=notes,
+        flag_summary=_flag_summary(flags, notes, n_runs=len(table), metric=metric),
+    )
+
+
+def _flag_summary(flags: pd.DataFrame, notes: list[str], *, n_runs: int, metric: str) -> str:
+    if len(flags):
+        runs_flagged = flags["job"].nunique()
+        lead = f"{len(flags)} flag{'s' if len(flags) != 1 else ''} on {runs_flagged} of {n_runs} runs: "
+        return lead + " ".join(flags["explanation"])
+    if notes:
+        return " ".join(notes)
+    return (
+        f"Nothing stands out: no final {metric} is unusual among the {n_runs} runs and the spacing "
+        "between runs did not change much."
+    )
+
+
+@dataclass(frozen=True)
+class OverlayView:
+    """Data for ``charts.runs_overlay``: aligned (and smoothed) rows and what the x axis means."""
+
+    frame: pd.DataFrame
+    x_kind: XKind
+    x_label: str
+
+
+def overlay_view(
+    metrics: pd.DataFrame,
+    *,
+    metric: str,
+    window: int = 1,
+    method: Literal["rolling", "ema"] = "rolling",
+    x_kind: XKind | Literal["auto"] = "auto",
+    max_points: int = 5000,
+) -> OverlayView:
+    """``align_runs`` + ``smooth`` (+ ``downsample`` on ``x``) for the runs-overlaid chart.
+
+    Smoothing runs on the full data before thinning, so the smoothed line is not biased by it.
+    ``frame`` always has ``smoothed`` (equal to ``value`` when ``window`` is 1).
+    """
+    aligned = align_runs(metrics, metric=metric, x_kind=x_kind)
+    smoothed = smooth(aligned, window=window, method=method)
+    frame = downsample(smoothed, max_points=max_points, x="x").reset_index(drop=True)
+    kind: XKind = "epoch" if aligned["x_kind"].eq("epoch").all() and len(aligned) else "elapsed_s"
+    if x_kind != "auto":
+        kind = x_kind
+    label = "epoch" if kind == "epoch" else "elapsed time since each run's first point"
+    return OverlayView(frame=frame, x_kind=kind, x_label=label)

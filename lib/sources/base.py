@@ -1,0 +1,261 @@
+"""Shared pieces of the upload loaders: the parse result, forgiving value/time parsing, header matching.
+
+Every format module turns its input into a :class:`Parsed` (a raw metrics frame, an optional jobs
+frame and plain-words notes); :func:`finish` counts what will be dropped and hands the frame to
+``lib.schema.validate_metrics``, the single place where the canonical shape is enforced.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pandas as pd
+
+from lib.errors import InputError
+from lib.schema import empty_jobs, validate_jobs, validate_metrics
+
+if TYPE_CHECKING:
+    from lib.sources.logs import MetricDefinition
+
+#: Numbers below this are read as seconds since the start of the run, not as epoch time
+#: (1e8 s is about three years; any real epoch-seconds timestamp is above 1e9).
+RELATIVE_SECONDS_MAX: Final = 1e8
+#: Above this many unparsed timestamps, skip the slow per-value (dateutil) fallback.
+MIXED_PARSE_MAX: Final = 20_000
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every parser needs besides the content: the file's name and the user's metric regexes."""
+
+    name: str
+    metric_definitions: Sequence[MetricDefinition] = ()
+
+    @property
+    def stem(self) -> str:
+        """The file name without its extension(s), used as job name when the file carries none."""
+        stem = self.name.rsplit("/", 1)[-1]
+        for ext in (".gz", ".csv", ".tsv", ".txt", ".log", ".json", ".jsonl", ".ndjson"):
+            if stem.lower().endswith(ext) and len(stem) > len(ext):
+                stem = stem[: -len(ext)]
+        return stem or "upload"
+
+
+@dataclass
+class Parsed:
+    """What a format parser returns before the canonical checks."""
+
+    format: str
+    metrics: pd.DataFrame
+    jobs: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+    #: Summary formats (one row per job) may legitimately have no metric rows.
+    summary: bool = False
+
+
+#: Format key -> words for the UI's "supported formats" help (and for error messages).
+FORMATS: Final[dict[str, str]] = {
+    "training_job_analytics": "SageMaker TrainingJobAnalytics CSV (export_csv)",
+    "cloudwatch_metric_data": "CloudWatch get-metric-data JSON",
+    "cloudwatch_metric_statistics": "CloudWatch get-metric-statistics JSON",
+    "logs_insights_csv": "CloudWatch Logs Insights export CSV (@timestamp, @message, @logStream)",
+    "cloudwatch_log_events": "CloudWatch Logs filter-log-events / get-log-events JSON",
+    "training_log": "training log text (image classification, XGBoost, Linear Learner, your metric regexes)",
+    "loggly_bulk": "Loggly bulk JSON lines (cloudwatch-metrics-to-loggly)",
+    "loggly_events": "Loggly events API JSON",
+    "loggly_csv": "Loggly grid CSV (json.* columns)",
+    "long_csv": "long CSV (job, metric, timestamp, value)",
+    "wide_csv": "wide CSV (a time or epoch column + one column per metric)",
+    "experiment_analytics": "SageMaker ExperimentAnalytics CSV",
+    "tuning_job_analytics": "SageMaker HyperparameterTuningJobAnalytics CSV",
+    "describe_training_job": "DescribeTrainingJob JSON",
+    "training_job_list": "ListTrainingJobs / Search JSON (jobs table only)",
+}
+
+
+def expected_text() -> str:
+    """``"Expected one of: ..."`` for error messages."""
+    return "Expected one of: " + "; ".join(FORMATS.values()) + "."
+
+
+def fail(ctx: Context, found: str, *, hint: str | None = None) -> InputError:
+    """An ``InputError`` naming the file, what was found and what was expected."""
+    return InputError(f"{ctx.name}: {found} {expected_text()}", hint=hint)
+
+
+def as_list(value: object) -> list[Any]:
+    """``value`` if it is a JSON list, else ``[]`` (JSON from users can hold anything anywhere)."""
+    return value if isinstance(value, list) else []
+
+
+def plural(n: int, word: str) -> str:
+    """``"1 row"`` / ``"3 rows"``."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def normalise_header(name: object) -> str:
+    """Lower-case alphanumerics of a column name, without a Loggly ``json.`` prefix.
+
+    ``TrainingJobName``, ``training_job_name`` and ``json.trainingJobName`` all become
+    ``trainingjobname``.
+    """
+    text = str(name).strip()
+    if text.lower().startswith("json."):
+        text = text[5:]
+    return re.sub(r"[^a-z0-9@]", "", text.lower()).lstrip("@")
+
+
+def find_column(columns: Sequence[str], aliases: Iterable[str]) -> str | None:
+    """The first column (in alias order, then column order) whose normalised name is an alias."""
+    normalised = [normalise_header(c) for c in columns]
+    for alias in aliases:
+        for col, norm in zip(columns, normalised, strict=True):
+            if norm == alias:
+                return col
+    return None
+
+
+def parse_values(values: pd.Series) -> pd.Series:
+    """Floats from numbers or text; decimal commas (``0,75``) accepted; anything else becomes NaN."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return pd.Series(np.nan, index=values.index, dtype="float64")
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return pd.to_numeric(values, errors="coerce").astype("float64")
+    text = values.astype("str").str.strip()
+    out = pd.to_numeric(text, errors="coerce").astype("float64")
+    retry = out.isna() & text.str.contains(",", regex=False).fillna(False).astype(bool)
+    if retry.any():
+        fixed = text[retry].str.replace(",", ".", regex=False)
+        out.loc[retry] = pd.to_numeric(fixed, errors="coerce").astype("float64")
+    return out
+
+
+def _epoch_unit(magnitude: float) -> str:
+    if magnitude < 1e11:
+        return "s"
+    if magnitude < 1e14:
+        return "ms"
+    if magnitude < 1e17:
+        return "us"
+    return "ns"
+
+
+def _from_epoch_numbers(numbers: pd.Series) -> pd.Series:
+    """Epoch numbers to UTC timestamps; the unit (s/ms/us/ns) is read from the magnitude."""
+    out = pd.Series(pd.NaT, index=numbers.index, dtype="datetime64[ns, UTC]")
+    finite = numbers[np.isfinite(numbers.to_numpy(dtype="float64", na_value=np.nan))]
+    if finite.empty:
+        return out
+    unit = _epoch_unit(float(finite.abs().median()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        converted = pd.to_datetime(finite, unit=unit, utc=True, errors="coerce")
+    out.loc[finite.index] = converted.astype("datetime64[ns, UTC]")
+    return out
+
+
+def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series | None]:
+    """Timestamps from a column of ISO text, ``YYYY-MM-DD HH:MM:SS.mmm``, epoch s/ms, or a mixture.
+
+    Returns ``(timestamps, elapsed_seconds)``: when the column holds small numbers (seconds since
+    the start, as ``TrainingJobAnalytics`` writes), the timestamps are NaT and the seconds come back
+    as the second item; otherwise the second item is ``None``. Unreadable cells become NaT.
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return _utc(values), None
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]"), None
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        finite = numbers[np.isfinite(numbers.to_numpy())]
+        if len(finite) and float(finite.abs().max()) < RELATIVE_SECONDS_MAX:
+            return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]"), numbers
+        return _from_epoch_numbers(numbers), None
+    text = values.astype("str").str.strip()
+    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    is_number = numbers.notna()
+    if is_number.all() and len(numbers):
+        return parse_times(numbers)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    if is_number.any():
+        out.loc[is_number] = _from_epoch_numbers(numbers[is_number])
+    rest = text[~is_number & values.notna()]
+    if rest.empty:
+        return out, None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(rest, utc=True, errors="coerce", format="ISO8601")
+        missing = parsed.isna()
+        if missing.any() and int(missing.sum()) <= MIXED_PARSE_MAX:
+            parsed.loc[missing] = pd.to_datetime(rest[missing], utc=True, errors="coerce", format="mixed")
+    out.loc[rest.index] = _utc(parsed)
+    return out, None
+
+
+def _utc(values: pd.Series) -> pd.Series:
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values.dt.tz_localize("UTC").astype("datetime64[ns, UTC]")
+    return pd.to_datetime(values, utc=True, errors="coerce").astype("datetime64[ns, UTC]")
+
+
+def finish(frame: pd.DataFrame, ctx: Context, notes: list[str], *, require_time: bool = True) -> pd.DataFrame:
+    """Drop (and count) rows that cannot be charted, then return the canonical frame.
+
+    Rows without a finite value are always dropped; when ``require_time`` is true, rows whose
+    timestamp could not be read are dropped too (a NaT there would be a parse failure, not
+    relative time).
+    """
+    values = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
+    bad_value = ~np.isfinite(values.to_numpy())
+    if bad_value.any():
+        notes.append(
+            f"{plural(int(bad_value.sum()), 'row')} with a missing, non-numeric or infinite value "
+            "were skipped."
+        )
+    keep = ~bad_value
+    if require_time and "timestamp" in frame.columns:
+        bad_time = frame["timestamp"].isna().to_numpy() & keep
+        if bad_time.any():
+            notes.append(f"{plural(int(bad_time.sum()), 'row')} with an unreadable timestamp were skipped.")
+            keep &= ~bad_time
+    out = frame.loc[keep].assign(value=values[keep])
+    return validate_metrics(out, source=ctx.name)
+
+
+@functools.cache
+def _empty_jobs_template() -> pd.DataFrame:
+    return empty_jobs()
+
+
+def jobs_or_empty(jobs: pd.DataFrame | None, ctx: Context) -> pd.DataFrame:
+    """A validated jobs frame, or ``empty_jobs()`` when the format has no job metadata."""
+    if jobs is None or jobs.empty:
+        return _empty_jobs_template().copy()  # building it costs ~20 ms; uploads are parsed often
+    return validate_jobs(jobs, source=ctx.name)
+
+
+def split_host(value: object) -> tuple[str | None, str | None]:
+    """``"job/algo-1"`` -> ``("job", "algo-1")``; a value without ``/`` -> ``(value, None)``."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None, None
+    text = str(value)
+    if "/" in text:
+        job, rest = text.split("/", 1)
+        return job, rest
+    return text, None
+
+
+def stream_job_host(stream: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Job and host from log-stream names ``<job>/algo-<n>-<epoch seconds>``."""
+    text = stream.astype("str")
+    job = text.str.split("/", n=1).str[0]
+    host = text.str.extract(r"^[^/]*/(algo-\d+)", expand=False)
+    return job, host

@@ -1,0 +1,427 @@
+"""Training-log lines -> canonical metrics, the way SageMaker's metric regexes read them.
+
+Built-in line shapes (see the formats README §2):
+
+* image classification (MXNet): ``Epoch[N] Train-accuracy=F`` / ``Epoch[N] Validation-accuracy=F``
+  -> ``train:accuracy`` / ``validation:accuracy``
+* XGBoost: ``[N]#011train-auc:F#011validation-auc:F`` -> ``train:auc``, ``validation:auc``
+* Linear Learner family: ``#quality_metric: host=algo-1, epoch=N, train <name> <loss>=F`` with the
+  names SageMaker publishes (``*_objective`` -> ``objective_loss``, or ``objective_loss:final``
+  without an epoch; ``binary_f_*`` -> ``binary_f_beta`` ...), plus ``#throughput_metric`` and
+  ``#progress_metric``.
+
+CloudWatch shows tabs as the literal text ``#011``; both forms are accepted. A leading
+``[MM/DD/YYYY HH:MM:SS ...]`` (or XGBoost's ``[YYYY-MM-DD:HH:MM:SS:INFO]``) gives the UTC time.
+
+The scan runs each pattern once over the whole text (C-speed ``finditer`` with a literal prefix)
+and maps match positions to line numbers with numpy, rather than looping over lines in Python.
+Lines longer than :data:`MAX_LINE_CHARS` are blanked before any regex runs, so a pathological
+line cannot make a regex crawl; user regexes with nested repetition (``(a+)+``) are refused.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from lib.errors import InputError
+from lib.schema import validate_metrics
+from lib.sources.base import Context, Parsed, fail, finish, plural
+
+#: Longer lines are not searched for metrics (real metric lines are well under 1 KiB).
+MAX_LINE_CHARS: Final = 16_384
+
+_NUMBER = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|NaN|inf|Inf|infinity|Infinity))"
+_TAB = r"(?:#011|\t)"
+_IC = re.compile(r"Epoch\[(\d+)\] (Train|Validation)-([A-Za-z0-9_]+)=" + _NUMBER)
+_XGB = re.compile(r"\[(\d+)\]((?:" + _TAB + r"[A-Za-z0-9_]+-[^\s:#]+:[^\s#]+)+)")
+_XGB_SETS: Final = ("train", "validation", "eval")
+_XGB_PAIR = re.compile(_TAB + r"([A-Za-z0-9_]+)-([^\s:#]+):" + _NUMBER)
+_QUALITY = re.compile(
+    r"#quality_metric: host=([^,\s]+), (?:epoch=(\d+), )?(train|validation|test) ([^\s<]+) <(\w+)>=" + _NUMBER
+)
+_THROUGHPUT = re.compile(r"#throughput_metric: host=([^,\s]+), (train|validation|test) throughput=" + _NUMBER)
+_PROGRESS = re.compile(r"#progress_metric: host=([^,\s]+), completed " + _NUMBER + " %")
+_EPOCH_IN_LINE = re.compile(r"(?i)\bepoch\W{0,3}(\d+)")
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}]\)[+*{]")
+_PREFIX_FORMATS: Final = ("[%m/%d/%Y %H:%M:%S", "[%Y-%m-%d:%H:%M:%S")
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    """A SageMaker metric definition: a name and a regex whose first group is the value.
+
+    Raises
+    ------
+    InputError
+        If the name is empty, the regex does not compile, has no capture group, or nests
+        repetition (``(a+)+``), which can take exponential time on a long line.
+    """
+
+    name: str
+    regex: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise InputError("A metric definition needs a non-empty name.")
+        if not isinstance(self.regex, str) or not self.regex:
+            raise InputError(f"Metric definition '{self.name}': the regex is empty.")
+        if len(self.regex) > 500:
+            raise InputError(f"Metric definition '{self.name}': the regex is longer than 500 characters.")
+        try:
+            compiled = re.compile(self.regex)
+        except (re.error, RecursionError, OverflowError) as err:
+            raise InputError(f"Metric definition '{self.name}': the regex does not compile ({err}).") from err
+        if compiled.groups < 1:
+            raise InputError(
+                f"Metric definition '{self.name}': the regex has no capture group.",
+                hint=r"Put parentheses around the value, e.g. loss=([0-9.]+).",
+            )
+        if _NESTED_QUANTIFIER.search(self.regex):
+            raise InputError(
+                f"Metric definition '{self.name}': the regex repeats a repeated group (like (a+)+), "
+                "which can take forever on long lines.",
+                hint="Remove the outer repetition.",
+            )
+
+    @cached_property
+    def compiled(self) -> re.Pattern[str]:
+        """The compiled regex (multi-line mode, so ``^``/``$`` work per line)."""
+        return re.compile(self.regex, re.MULTILINE)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, str]) -> MetricDefinition:
+        """From SageMaker's ``{"Name", "Regex"}`` or ``{"name", "regex"}``."""
+        name = d.get("Name", d.get("name"))
+        regex = d.get("Regex", d.get("regex"))
+        if name is None or regex is None:
+            raise InputError(
+                f"A metric definition needs 'Name' and 'Regex'; got keys {', '.join(map(str, d))}."
+            )
+        return cls(str(name), str(regex))
+
+
+def _ll_metric(split: str, name: str, kind: str, has_epoch: bool) -> str:
+    """Linear Learner ``#quality_metric`` names as SageMaker publishes them."""
+    if name.endswith("_objective") and kind == "loss":
+        return f"{split}:objective_loss" if has_epoch else f"{split}:objective_loss:final"
+    for family in ("binary_f_", "macro_f_"):
+        if name.startswith(family):
+            return f"{split}:{family}beta"
+    if name.startswith("multiclass_top_k_accuracy_"):
+        return f"{split}:multiclass_top_k_accuracy"
+    return f"{split}:{name}"
+
+
+class _Hits:
+    """Column lists of regex matches: position in the text, metric, value text, epoch, host."""
+
+    def __init__(self) -> None:
+        self.pos: list[int] = []
+        self.metric: list[str] = []
+        self.value: list[str] = []
+        self.epoch: list[str | None] = []
+        self.host: list[str | None] = []
+
+    def add(self, pos: int, metric: str, value: str, epoch: str | None, host: str | None = None) -> None:
+        self.pos.append(pos)
+        self.metric.append(metric)
+        self.value.append(value)
+        self.epoch.append(epoch)
+        self.host.append(host)
+
+    def extend(self, pos: list[int], metric: list[str], value: list[str], epoch: list[str | None]) -> None:
+        self.pos.extend(pos)
+        self.metric.extend(metric)
+        self.value.extend(value)
+        self.epoch.extend(epoch)
+        self.host.extend([None] * len(pos))
+
+
+def _scan_builtin(text: str, hits: _Hits) -> None:
+    if "Epoch[" in text:
+        matches = list(_IC.finditer(text))
+        found: list[tuple[str, str, str, str]] = [m.groups() for m in matches]  # type: ignore[misc]
+        hits.extend(
+            [m.start() for m in matches],
+            [f"{f[1].lower()}:{f[2]}" for f in found],
+            [f[3] for f in found],
+            [f[0] for f in found],
+        )
+    # XGBoost's channels are called train/validation in algorithm mode; checking for them first
+    # avoids a regex pass over every "[" of logs from other algorithms.
+    if any(f"{split}-" in text for split in _XGB_SETS):
+        for m in _XGB.finditer(text):
+            for split, name, value in _XGB_PAIR.findall(m.group(2)):
+                hits.add(m.start(), f"{split}:{name}", value, m.group(1))
+    if "#quality_metric" in text:
+        for m in _QUALITY.finditer(text):
+            host, epoch, split, name, kind, value = m.groups()
+            hits.add(m.start(), _ll_metric(split, name, kind, epoch is not None), value, epoch, host)
+    if "#throughput_metric" in text:
+        for m in _THROUGHPUT.finditer(text):
+            host, split, value = m.groups()
+            hits.add(m.start(), f"{split}:throughput", value, None, host)
+    if "#progress_metric" in text:
+        for m in _PROGRESS.finditer(text):
+            host, value = m.groups()
+            hits.add(m.start(), "train:progress", value, None, host)
+
+
+def _line_starts(text: str) -> np.ndarray:
+    """Offsets where each line starts (line ``i`` spans ``starts[i]`` .. ``starts[i+1] - 1``)."""
+    if text.isascii():
+        newlines = np.flatnonzero(np.frombuffer(text.encode("ascii"), dtype=np.uint8) == 10)
+    else:
+        newlines = np.fromiter((m.start() for m in re.finditer("\n", text)), dtype=np.int64)
+    return np.concatenate([[0], newlines + 1]).astype(np.int64)
+
+
+def scan_text(
+    text: str, *, metric_definitions: Sequence[MetricDefinition] = (), builtin: bool = True
+) -> tuple[pd.DataFrame, int]:
+    """Find metric values in newline-separated log text.
+
+    Returns
+    -------
+    (hits, long_lines)
+        ``hits`` has columns ``line`` (0-based line number), ``metric``, ``value`` (float),
+        ``epoch`` (Int64), ``host`` (str or NA) and ``line_time`` (UTC time from the line's own
+        prefix, NaT if none); ``long_lines`` counts lines skipped for being too long.
+    """
+    starts = _line_starts(text)
+    lengths = np.diff(np.append(starts, len(text) + 1)) - 1
+    long_mask = lengths > MAX_LINE_CHARS
+    n_long = int(long_mask.sum())
+    if n_long:
+        # Blank the long lines (keeping the line count) so no regex ever runs over them.
+        lines = text.split("\n")
+        text = "\n".join("" if too_long else line for line, too_long in zip(lines, long_mask, strict=True))
+        starts = _line_starts(text)
+
+    hits = _Hits()
+    if builtin:
+        _scan_builtin(text, hits)
+        if metric_definitions:
+            # A user definition with the same name replaces the built-in reading of that metric.
+            own = {d.name for d in metric_definitions}
+            kept = [i for i, metric in enumerate(hits.metric) if metric not in own]
+            if len(kept) < len(hits.metric):
+                old = hits
+                hits = _Hits()
+                for i in kept:
+                    hits.add(old.pos[i], old.metric[i], old.value[i], old.epoch[i], old.host[i])
+    for definition in metric_definitions:
+        seen_lines: set[int] = set()
+        for m in definition.compiled.finditer(text):
+            if "\n" in m.group(0) or m.group(1) is None:
+                continue
+            line_no = int(np.searchsorted(starts, m.start(), side="right")) - 1
+            if line_no in seen_lines:  # SageMaker reads one value per line and definition
+                continue
+            seen_lines.add(line_no)
+            line_end = text.find("\n", m.start())
+            line = text[starts[line_no] : line_end if line_end >= 0 else len(text)]
+            epoch = _EPOCH_IN_LINE.search(line)
+            hits.add(m.start(), definition.name, m.group(1), epoch.group(1) if epoch else None)
+
+    if not hits.pos:
+        return _empty_hits(), n_long
+    hit_lines = np.searchsorted(starts, np.asarray(hits.pos, dtype=np.int64), side="right") - 1
+    prefixes = pd.Series([text[s : s + 20] for s in starts[hit_lines]], dtype="str")
+    frame = pd.DataFrame(
+        {
+            "line": hit_lines,
+            "metric": pd.Series(hits.metric, dtype="str"),
+            "value": _floats(hits.value),
+            "epoch": _epochs(hits.epoch),
+            "host": pd.Series(hits.host, dtype="str"),
+            "line_time": _prefix_times(prefixes),
+        }
+    )
+    return frame, n_long
+
+
+def _floats(values: list[str]) -> np.ndarray:
+    try:  # numpy's C conversion is several times faster than pandas' for clean numbers
+        return np.array(values, dtype="U").astype("float64")
+    except ValueError:
+        return pd.to_numeric(pd.Series(values, dtype="str"), errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )
+
+
+def _epochs(values: list[str | None]) -> pd.Series:
+    present = np.array([v is not None for v in values], dtype=bool)
+    numbers = np.zeros(len(values), dtype="int64")
+    if present.any():
+        try:
+            numbers[present] = np.array([v for v in values if v is not None], dtype="U").astype("int64")
+        except (ValueError, OverflowError):
+            return pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").astype("Int64")
+    return pd.Series(pd.arrays.IntegerArray(numbers, ~present))
+
+
+def _prefix_times(prefixes: pd.Series) -> pd.Series:
+    out = pd.Series(pd.NaT, index=prefixes.index, dtype="datetime64[ns, UTC]")
+    candidates = prefixes.str.startswith("[")
+    if not candidates.any():
+        return out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for fmt in _PREFIX_FORMATS:
+            todo = candidates & out.isna()
+            if not todo.any():
+                break
+            parsed = pd.to_datetime(prefixes[todo], format=fmt, errors="coerce", utc=True)
+            out.loc[todo] = parsed.astype("datetime64[ns, UTC]")
+    return out
+
+
+def _empty_hits() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "line": pd.Series([], dtype="int64"),
+            "metric": pd.Series([], dtype="str"),
+            "value": pd.Series([], dtype="float64"),
+            "epoch": pd.Series([], dtype="Int64"),
+            "host": pd.Series([], dtype="str"),
+            "line_time": pd.Series([], dtype="datetime64[ns, UTC]"),
+        }
+    )
+
+
+def join_lines(lines: Iterable[str]) -> tuple[str, int]:
+    """Lines -> one text with exactly one ``\\n`` between them (embedded newlines become spaces)."""
+    items = [str(line) for line in lines]
+    text = "\n".join(items)
+    if text.count("\n") != max(len(items) - 1, 0) or "\r" in text:
+        items = [line.replace("\r\n", " ").replace("\n", " ").replace("\r", " ") for line in items]
+        text = "\n".join(items)
+    return text, len(items)
+
+
+def hits_to_metrics(
+    hits: pd.DataFrame,
+    *,
+    job: str | pd.Series,
+    host: str | pd.Series | None,
+    timestamps: pd.Series | None,
+) -> pd.DataFrame:
+    """Attach job, host and time to scan hits. ``job``/``host``/``timestamps`` are per input line
+    (Series indexed by line number) or one value for all lines; given timestamps beat line prefixes.
+    """
+    line = hits["line"].to_numpy()
+    time = hits["line_time"]
+    if timestamps is not None:
+        given = timestamps.reindex(line).reset_index(drop=True)
+        time = given.where(given.notna(), time)
+    frame = pd.DataFrame(
+        {
+            "job": job.reindex(line).to_numpy() if isinstance(job, pd.Series) else job,
+            "metric": hits["metric"],
+            "timestamp": time,
+            "value": hits["value"],
+            "epoch": hits["epoch"],
+        }
+    )
+    host_values = hits["host"]
+    if host is not None:
+        chosen = host.reindex(line).reset_index(drop=True) if isinstance(host, pd.Series) else host
+        host_values = pd.Series(chosen, index=hits.index, dtype="str").where(
+            lambda s: s.notna(), hits["host"]
+        )
+    if host_values.notna().any():
+        frame["host"] = host_values.astype("str")
+    return frame
+
+
+def parse_log_lines(
+    lines: Iterable[str],
+    *,
+    job: str,
+    timestamps: Iterable[pd.Timestamp | None] | None = None,
+    host: str | None = None,
+    metric_definitions: Sequence[MetricDefinition] = (),
+    builtin: bool = True,
+) -> pd.DataFrame:
+    """Canonical metrics from training-log lines (one CloudWatch event or text line each).
+
+    Parameters
+    ----------
+    lines
+        Log messages; ``#011`` and real tabs both work.
+    job
+        Training-job name for every row.
+    timestamps
+        Optional event times, one per line (``None`` where unknown); they win over a time prefix
+        inside the line. Naive times are taken as UTC.
+    host
+        Instance (``algo-1``) for every row; if ``None``, Linear Learner's ``host=`` is used.
+    metric_definitions
+        The job's own name + regex pairs (first group = value); one with the same name as a
+        built-in metric replaces it.
+    builtin
+        Also read the built-in algorithm line shapes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Canonical metrics frame (``lib.schema``); lines without a metric produce no rows.
+    """
+    text, n_lines = join_lines(lines)
+    hits, _ = scan_text(text, metric_definitions=metric_definitions, builtin=builtin)
+    given = None
+    if timestamps is not None:
+        stamps = list(timestamps)
+        if len(stamps) != n_lines:
+            raise InputError(f"parse_log_lines: {len(stamps)} timestamps for {n_lines} lines.")
+        given = _to_utc_list(stamps)
+    frame = hits_to_metrics(hits, job=job, host=host, timestamps=given)
+    return validate_metrics(frame, source=job)
+
+
+def _to_utc_list(stamps: list[object]) -> pd.Series:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.to_datetime(pd.Series(stamps, dtype="object"), utc=True, errors="coerce").astype(
+            "datetime64[ns, UTC]"
+        )
+
+
+def parse_training_log(text: str, ctx: Context) -> Parsed:
+    """A plain-text training log -> canonical metrics (job = file name without extension)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    hits, n_long = scan_text(text, metric_definitions=ctx.metric_definitions)
+    notes = [f"Job name taken from the file name: {ctx.stem}."]
+    if n_long:
+        notes.append(
+            f"{plural(n_long, 'line')} longer than {MAX_LINE_CHARS:,} characters "
+            "were not searched for metrics."
+        )
+    if hits.empty:
+        raise fail(
+            ctx,
+            "this is text, but no line holds a metric SageMaker would read"
+            + (f" ({plural(n_long, 'line')} were too long to search)." if n_long else "."),
+            hint="For your own algorithm, add metric definitions (name + regex) and upload again.",
+        )
+    frame = hits_to_metrics(hits, job=ctx.stem, host=None, timestamps=None)
+    if frame["timestamp"].isna().all():
+        notes.append("The lines carry no time stamps; the runs are charted by epoch.")
+    return Parsed("training_log", finish(frame, ctx, notes, require_time=False), notes=notes)
+
+
+def looks_like_log(text: str, metric_definitions: Sequence[MetricDefinition] = ()) -> bool:
+    """Whether the start of ``text`` holds a built-in (or the user's) metric line."""
+    head = text[:200_000]
+    hits, _ = scan_text(head, metric_definitions=metric_definitions)
+    return not hits.empty

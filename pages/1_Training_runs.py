@@ -1,0 +1,113 @@
+"""Training runs: accuracy per run over time and by epoch, the runs table and plain-words flags."""
+
+import streamlit as st
+
+from lib import charts, runs, ui
+
+ui.setup_page("Training runs")
+st.title("Training runs")
+
+metrics = st.session_state.metrics
+if metrics.empty:
+    st.info("No metrics loaded yet. Load export files on the Data page.", icon=":material/info:")
+    st.page_link("app.py", label="Go to the Data page", icon=":material/folder_open:")
+    st.stop()
+
+names = runs.metric_names(metrics)
+all_jobs = sorted(metrics["job"].unique())
+lo, hi = runs.time_bounds(metrics)
+
+left, mid, right = st.columns([2, 3, 3])
+with left:
+    metric = st.selectbox(
+        "Metric",
+        names,
+        index=names.index(runs.default_metric(metrics)),
+        key="runs_metric",
+        help="Any metric in the loaded data. Training and validation counterparts are drawn together.",
+    )
+    pair = st.toggle(
+        "Show train and validation together",
+        value=True,
+        key="runs_pair",
+        help="Draw e.g. train:accuracy next to validation:accuracy when both exist.",
+    )
+with mid:
+    chosen_jobs = st.multiselect(
+        "Runs", all_jobs, default=all_jobs, key="runs_jobs", placeholder="All runs", help="Filter runs."
+    )
+with right:
+    if lo is not None and hi is not None and lo < hi:
+        time_range = st.slider(
+            "Time range (UTC)",
+            min_value=lo,
+            max_value=hi,
+            value=(lo, hi),
+            format="YYYY-MM-DD HH:mm",
+            key="runs_time",
+            help="Limit the charts and the table to runs with points in this window.",
+        )
+    else:
+        time_range = None
+
+view = runs.select_view(
+    metrics,
+    st.session_state.jobs,
+    metric=metric,
+    jobs=chosen_jobs or all_jobs,
+    time_range=time_range,
+    with_counterpart=pair,
+)
+if view.metrics.empty:
+    st.warning("No points match these filters. Widen the time range or pick more runs.")
+    st.stop()
+
+tab_time, tab_epoch, tab_table = st.tabs(
+    [":material/timeline: Over time", ":material/stacked_line_chart: By epoch", ":material/table: Runs table"]
+)
+
+with tab_time:
+    st.caption(
+        "Each slope is a run; flat stretches are the time between runs. Drag across the lower strip to zoom, "
+        "click a legend entry to pick runs (shift-click for several)."
+        + (
+            f" Downsampled to {view.shown_points:,} of {view.total_points:,} points."
+            if view.downsampled
+            else ""
+        )
+    )
+    time_chart = charts.accuracy_over_time(view.chart_metrics, metrics=view.metric_list)
+    st.altair_chart(time_chart, width="stretch")
+    ui.chart_downloads(time_chart, base_name=f"runs-over-time-{metric}", key="time_chart")
+
+with tab_epoch:
+    smoothing = st.slider(
+        "Smoothing (points in the moving window)",
+        min_value=1,
+        max_value=15,
+        value=1,
+        key="runs_smoothing",
+        help="1 = raw. With smoothing, the raw curve stays faintly visible.",
+    )
+    overlay = runs.overlay_view(view.metrics, metric=metric, window=smoothing)
+    st.caption(f"Runs overlaid by {overlay.x_label}.")
+    epoch_chart = charts.runs_overlay(
+        overlay.frame, metric=metric, x_kind=overlay.x_kind, smoothed=smoothing > 1
+    )
+    st.altair_chart(epoch_chart, width="stretch")
+    ui.chart_downloads(epoch_chart, base_name=f"runs-overlay-{metric}", key="epoch_chart")
+
+with tab_table:
+    st.dataframe(view.table, width="stretch", hide_index=True, column_config=ui.runs_table_columns(metric))
+    ui.csv_download(view.table, file_name=f"runs-{metric}.csv", label="Download runs table", key="table_csv")
+
+st.subheader("Flags")
+if view.flags.empty:
+    st.success(view.flag_summary, icon=":material/verified:")
+else:
+    st.warning(view.flag_summary, icon=":material/flag:")
+    st.dataframe(view.flags, width="stretch", hide_index=True)
+
+ui.csv_download(
+    view.metrics, file_name=f"metrics-{metric}.csv", label="Download the data shown (full)", key="data_csv"
+)
