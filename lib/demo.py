@@ -31,7 +31,7 @@ DEMO_DESCRIPTION: Final = (
 
 # Hours between one run's end and the next one's creation: a few hours early on, then about two days
 # for the last three runs, the spacing change flag_runs is meant to spot.
-_GAPS_H: Final = (3.2, 17.5, 4.1, 26.8, 2.6, 20.3, 5.4, 8.9, 55.0, 64.5, 58.2)
+_GAPS_H: Final = (2.2, 12.5, 3.1, 18.8, 1.6, 14.3, 3.9, 6.2, 40.0, 46.5, 41.2)
 _DIP_RUN: Final = 6  # validation accuracy falls away at the end (overfitting with a high learning rate)
 _SLOW_RUN: Final = 3  # epochs take about three times as long (different instance type)
 _SPOT_RUN: Final = 8  # managed spot: billable seconds below training seconds
@@ -56,6 +56,8 @@ class _Run:
     instance_type: str
     instance_count: int
     spot: bool
+    setup_s: float  # container start + data download before epoch 0 (the Downloading phase)
+    upload_s: float  # model upload after the last epoch (the Uploading phase)
 
 
 def _job_name(created: pd.Timestamp) -> str:
@@ -69,7 +71,9 @@ def _build_runs() -> list[_Run]:
     created = DEMO_START
     for i in range(len(_GAPS_H) + 1):
         epochs = int(rng.integers(20, 41))
-        epoch_s = float(rng.uniform(70.0, 120.0)) * (3.0 if i == _SLOW_RUN else 1.0)
+        # ResNet-50 epochs on ImageNet-scale data: 7-12 minutes each (so a run lasts hours and its climb
+        # is visible on a two-week chart); the slow run's take three times as long.
+        epoch_s = float(rng.uniform(420.0, 720.0)) * (3.0 if i == _SLOW_RUN else 1.0)
         durations = epoch_s * rng.uniform(0.9, 1.1, size=epochs)
         setup_s = float(rng.uniform(60.0, 150.0))  # instance start + data download before epoch 0
         epoch_end_s = setup_s + np.cumsum(durations)
@@ -106,6 +110,8 @@ def _build_runs() -> list[_Run]:
                 instance_type="ml.g5.xlarge" if i == _SLOW_RUN else "ml.p3.2xlarge",
                 instance_count=2 if i == _MULTI_RUN else 1,
                 spot=i == _SPOT_RUN,
+                setup_s=setup_s,
+                upload_s=upload_s,
             )
         )
         if i < len(_GAPS_H):
@@ -149,7 +155,8 @@ def demo_metrics() -> pd.DataFrame:
 def demo_jobs() -> pd.DataFrame:
     """Metadata of the synthetic runs as a jobs frame (``validate_jobs`` output).
 
-    All runs are ``Completed``; times are UTC; hyperparameters are strings as SageMaker returns them
+    All runs are ``Completed``; times are UTC; ``phase.<Status>_s`` hold the secondary-status durations
+    (Starting, Downloading, Training, Uploading); hyperparameters are strings as SageMaker returns them
     (``hp.epochs``, ``hp.learning_rate``, ``hp.mini_batch_size``, ``hp.num_classes``); ``final.<metric>``
     holds each metric's last value. SYNTHETIC, see ``DEMO_DESCRIPTION``.
     """
@@ -170,6 +177,12 @@ def demo_jobs() -> pd.DataFrame:
                 "instance_type": run.instance_type,
                 "instance_count": run.instance_count,
                 "spot": run.spot,
+                # Secondary-status phases (as lib.cloudwatch.jobs_frame derives them): Starting runs from
+                # creation to the training start; Downloading + Training + Uploading make the training time.
+                "phase.Starting_s": round((run.start - run.created).total_seconds(), 3),
+                "phase.Downloading_s": round(run.setup_s, 3),
+                "phase.Training_s": round(float(run.epoch_end_s[-1]) - run.setup_s, 3),
+                "phase.Uploading_s": round(run.upload_s, 3),
                 "hp.epochs": str(run.epochs),
                 "hp.learning_rate": run.learning_rate,
                 "hp.mini_batch_size": run.mini_batch_size,

@@ -59,8 +59,10 @@ def _fixed_width(spec: Any, width: int) -> Any:
 
 
 def _export_spec(chart: alt.TopLevelMixin, width: int) -> dict[str, Any]:
-    spec = _fixed_width(chart.to_dict(), width)
-    return dict(spec)
+    spec = dict(_fixed_width(chart.to_dict(), width))
+    # In the app a chart may fit itself to the page ("fit-x"); a file gets the fixed width plus axes.
+    spec.pop("autosize", None)
+    return spec
 
 
 def _vl_version() -> str:

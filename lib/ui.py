@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 import pandas as pd
@@ -19,6 +20,8 @@ import streamlit as st
 
 from lib import demo, export
 from lib.errors import AppError
+
+ICON: Final = Path(__file__).resolve().parents[1] / "assets" / "driftwatch.png"
 
 
 @dataclass(frozen=True)
@@ -29,11 +32,19 @@ class PageLink:
     label: str
     icon: str
 
+    @property
+    def url_path(self) -> str:
+        """The page's URL path in file-based multipage mode: the file stem without its number prefix."""
+        if self.path == "app.py":
+            return ""
+        return re.sub(r"^\d+_", "", self.path.rsplit("/", 1)[-1].removesuffix(".py"))
+
 
 PAGES: Final = (
     PageLink("app.py", "Data", ":material/folder_open:"),
     PageLink("pages/1_Training_runs.py", "Training runs", ":material/show_chart:"),
 )
+
 
 @st.cache_data(show_spinner=False)
 def demo_data() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -61,7 +72,8 @@ def init_state() -> None:
 
 def setup_page(title: str) -> None:
     """Common start of every page: config, state defaults and the shared sidebar."""
-    st.set_page_config(page_title=f"{title} · Driftwatch", page_icon="📉", layout="wide")
+    # A local icon: an emoji or material icon here would make the browser fetch a favicon from the web.
+    st.set_page_config(page_title=f"{title} · Driftwatch", page_icon=str(ICON), layout="wide")
     init_state()
     sidebar()
 
@@ -69,7 +81,7 @@ def setup_page(title: str) -> None:
 def sidebar() -> None:
     """Navigation and a one-glance summary of the data loaded in this browser session."""
     with st.sidebar:
-        st.markdown("### 📉 Driftwatch")
+        st.markdown("### :material/monitoring: Driftwatch")
         st.caption("Is my model still healthy?")
         for page in PAGES:
             st.page_link(page.path, label=page.label, icon=page.icon)
@@ -133,7 +145,7 @@ def csv_download(frame: pd.DataFrame, *, file_name: str, label: str = "Download 
 
 def chart_downloads(chart: Any, *, base_name: str, key: str) -> None:
     """PNG and SVG download buttons for an Altair chart, rendered offline only when clicked."""
-    left, right = st.columns(2)
+    left, right, _ = st.columns([1, 1, 6])
     with left:
         st.download_button(
             "PNG",

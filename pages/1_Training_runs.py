@@ -1,5 +1,7 @@
 """Training runs: accuracy per run over time and by epoch, the runs table and plain-words flags."""
 
+from datetime import timedelta
+
 import streamlit as st
 
 from lib import charts, runs, ui
@@ -27,14 +29,19 @@ with left:
         help="Any metric in the loaded data. Training and validation counterparts are drawn together.",
     )
     pair = st.toggle(
-        "Show train and validation together",
+        "Train + validation",
         value=True,
         key="runs_pair",
         help="Draw e.g. train:accuracy next to validation:accuracy when both exist.",
     )
 with mid:
     chosen_jobs = st.multiselect(
-        "Runs", all_jobs, default=all_jobs, key="runs_jobs", placeholder="All runs", help="Filter runs."
+        "Runs",
+        all_jobs,
+        default=[],
+        key="runs_jobs",
+        placeholder=f"All {len(all_jobs)} runs",
+        help="Leave empty for every run, or pick the runs to compare.",
     )
 with right:
     if lo is not None and hi is not None and lo < hi:
@@ -43,6 +50,7 @@ with right:
             min_value=lo,
             max_value=hi,
             value=(lo, hi),
+            step=max(timedelta(minutes=1), (hi - lo) / 400),
             format="YYYY-MM-DD HH:mm",
             key="runs_time",
             help="Limit the charts and the table to runs with points in this window.",

@@ -35,7 +35,8 @@ def test_accuracy_over_time_params_and_encodings(metrics: pd.DataFrame) -> None:
     assert params["pick_job"]["bind"] == "legend"
     assert params["pick_job"]["select"]["fields"] == ["job"]
 
-    detail, overview = spec["vconcat"]
+    top, overview = spec["vconcat"]
+    hold, detail = top["layer"]
     enc = detail["encoding"]
     assert enc["x"]["field"] == "timestamp"
     assert enc["x"]["type"] == "temporal"
@@ -49,7 +50,11 @@ def test_accuracy_over_time_params_and_encodings(metrics: pd.DataFrame) -> None:
     assert [t["field"] for t in enc["tooltip"]] == ["job", "metric", "time_utc", "value", "epoch"]
     assert params["pick_job"]["views"] == [detail["name"]]
     assert params["zoom"]["views"] == [overview["name"]]
-    assert overview["height"] < detail["height"]
+    assert overview["height"] < top["height"]
+    # Behind the runs, a grey step line per metric holds the last value: the sawtooth's flat gaps.
+    assert hold["mark"]["interpolate"] == "step-after"
+    assert hold["encoding"]["detail"]["field"] == "metric"
+    assert hold["encoding"]["x"]["scale"]["domain"] == {"param": "zoom"}
     assert spec["title"]["text"] == "Accuracy over time"
 
 
@@ -82,7 +87,7 @@ def test_accuracy_over_time_thins_big_frames(rng: np.random.Generator) -> None:
 def test_accuracy_over_time_many_runs_get_distinct_colours(metrics: pd.DataFrame) -> None:
     many = pd.concat([metrics.assign(job=f"run-{i}") for i in range(12)], ignore_index=True)
     spec = charts.accuracy_over_time(many).to_dict()
-    assert spec["vconcat"][0]["encoding"]["color"]["scale"]["scheme"] == "tableau20"
+    assert spec["vconcat"][0]["layer"][1]["encoding"]["color"]["scale"]["scheme"] == "tableau20"
 
 
 def test_runs_overlay_smoothed_draws_faint_raw_under_smoothed(metrics: pd.DataFrame) -> None:

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from lib import ui
 from tests.conftest import AppServer
 
 pytestmark = pytest.mark.e2e
 
-PAGE_URLS = {"Data": "", "Training runs": "Training_runs"}
+PAGE_URLS = {link.label: link.url_path for link in ui.PAGES}
 TIMEOUT = 60_000
 
 
