@@ -1,0 +1,529 @@
+"""The drift-test registry: every test is declared once, next to its code, with ``@register``.
+
+A test function receives a :class:`Samples` (the cleaned reference and current values of one
+column, plus the sorted arrays, ECDF gaps, bins and category counts that several tests share, each
+computed at most once) and returns ``(statistic, p_value)``; ``p_value`` is ``None`` for pure
+distances. :class:`DriftTest` wraps it: ``TESTS["ks"](reference, current)`` drops missing and
+non-finite values, checks the input and returns a frozen :class:`TestResult`.
+
+Where scipy has the test, the statistic and p-value are scipy's for the same data; the KS and
+Wasserstein fast paths below compute the same quantities from sorted arrays (pinned against scipy
+in ``tests/test_drift_reference_values.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.spatial import distance
+
+from lib.errors import InputError
+
+Treatment = Literal["numeric", "categorical"]
+TestKind = Literal["p_value", "distance"]
+
+#: Number of reference-quantile bins used by the binned tests (PSI, JS, Hellinger) on numbers.
+N_BINS: Final = 10
+#: Shares are floored at this value inside PSI's logarithm (an empty bin would make PSI infinite).
+PSI_EPSILON: Final = 1e-4
+#: Fewest usable values per side a test accepts.
+MIN_VALUES: Final = 2
+#: Above this many values per side, KS uses the asymptotic p-value (scipy's ``method="auto"`` rule).
+KS_EXACT_MAX_N: Final = 10_000
+#: Asymptotic KS p-values below this come from Kolmogorov's limit distribution instead of scipy's
+#: finite-n ``kstwo.sf``, which needs up to 2 s per call there at 10⁶ rows (measured). They agree
+#: to a few percent, and a p-value below 1e-6 is significant at any practical alpha and number of
+#: tests either way; at and above 1e-6 the p-value is scipy's.
+KS_LIMIT_BELOW: Final = 1e-6
+
+
+class UnknownDriftTest(InputError):  # noqa: N818 (name fixed by the design card)
+    """A drift-test name that is not in the registry."""
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """Outcome of one drift test on one pair of samples.
+
+    Attributes
+    ----------
+    statistic : float
+        The test statistic (scipy's where scipy has the test).
+    p_value : float or None
+        Two-sided p-value; ``None`` for pure distances.
+    test : str
+        Registry name of the test.
+    n_reference, n_current : int
+        Values used after dropping missing and non-finite ones.
+    """
+
+    __test__ = False  # not a pytest class, despite the name
+
+    statistic: float
+    p_value: float | None
+    test: str
+    n_reference: int
+    n_current: int
+
+
+class Samples:
+    """Cleaned reference/current values of one column and the arrays tests share.
+
+    Numeric samples are finite float64 arrays; categorical samples are described by their
+    category counts. Everything derived (sorted arrays, ECDF gaps, bins) is computed lazily, once.
+
+    Parameters
+    ----------
+    reference, current : numpy.ndarray or None
+        The values. For numbers pass finite float64 arrays (sorted when ``presorted``).
+    treatment : {"numeric", "categorical"}
+        How the tests treat the values.
+    presorted : bool
+        The numeric arrays are already sorted ascending (saves a sort per side).
+    counts : tuple of (categories, reference counts, current counts), optional
+        Category counts, when the caller already has them (the report computes them with pandas).
+    """
+
+    def __init__(
+        self,
+        reference: np.ndarray | None,
+        current: np.ndarray | None,
+        treatment: Treatment,
+        *,
+        presorted: bool = False,
+        counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        self.treatment: Treatment = treatment
+        self._reference = reference
+        self._current = current
+        self._presorted = presorted
+        if counts is not None:
+            self.__dict__["counts"] = counts
+        if treatment == "numeric":
+            if reference is None or current is None:
+                raise ValueError("numeric samples need both arrays")
+            self.n_reference = int(reference.size)
+            self.n_current = int(current.size)
+        else:
+            _, ref_counts, cur_counts = self.counts
+            self.n_reference = int(ref_counts.sum())
+            self.n_current = int(cur_counts.sum())
+
+    # --- numbers -------------------------------------------------------------------------------
+    @cached_property
+    def reference_sorted(self) -> np.ndarray:
+        """Reference values, ascending."""
+        assert self._reference is not None
+        return self._reference if self._presorted else np.sort(self._reference)
+
+    @cached_property
+    def current_sorted(self) -> np.ndarray:
+        """Current values, ascending."""
+        assert self._current is not None
+        return self._current if self._presorted else np.sort(self._current)
+
+    @cached_property
+    def ecdf_gaps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Pooled sorted values, ``F_reference - F_current`` after each, and tie-group ends.
+
+        One stable argsort of the two sorted runs (a linear merge) replaces scipy's per-test
+        sort and searchsorted calls; KS and Wasserstein both read from it. The gap is computed
+        from integer counts, as scipy does. The third item marks the last position of each run of
+        tied values (``None`` when there are no ties): only there is the gap the right-continuous
+        ECDF difference that KS needs; Wasserstein does not care (tied values have zero width).
+        """
+        ref, cur = self.reference_sorted, self.current_sorted
+        pooled = np.concatenate([ref, cur])
+        order = np.argsort(pooled, kind="stable")
+        merged = pooled[order]
+        ref_count = np.cumsum(order < ref.size)
+        cur_count = np.arange(1, pooled.size + 1)
+        cur_count -= ref_count
+        gaps = ref_count / ref.size
+        gaps -= cur_count / cur.size
+        ties = merged[1:] == merged[:-1]
+        ends = np.append(~ties, True) if ties.any() else None
+        return merged, gaps, ends
+
+    @cached_property
+    def is_constant(self) -> bool:
+        """Both samples hold one and the same value (nothing can differ)."""
+        if self.treatment == "numeric":
+            ref, cur = self.reference_sorted, self.current_sorted
+            return bool(ref[0] == ref[-1] == cur[0] == cur[-1])
+        return int(self.counts[0].size) < 2
+
+    @cached_property
+    def ks_statistic(self) -> float:
+        """Largest vertical gap between the two ECDFs (KS D)."""
+        _, gaps, ends = self.ecdf_gaps
+        return float(np.max(np.abs(gaps if ends is None else gaps[ends])))
+
+    @cached_property
+    def spread(self) -> float:
+        """Scale for normalised distances: the reference std, else the current std, else 1."""
+        for values in (self.reference_sorted, self.current_sorted):
+            std = float(np.std(values))
+            if std > 0 and math.isfinite(std):
+                return std
+        return 1.0
+
+    @cached_property
+    def wasserstein(self) -> float:
+        """Earth mover's distance between the two samples (unnormalised), scipy's definition."""
+        merged, gaps, _ = self.ecdf_gaps
+        if merged.size < 2:
+            return 0.0
+        return float(np.dot(np.abs(gaps[:-1]), np.diff(merged)))
+
+    @cached_property
+    def bin_edges(self) -> np.ndarray:
+        """Inner edges of :data:`N_BINS` reference-quantile bins (duplicates dropped)."""
+        ref = self.reference_sorted
+        probs = np.arange(1, N_BINS) / N_BINS
+        # np.quantile's default "linear" rule, read straight from the sorted array.
+        pos = probs * (ref.size - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, ref.size - 1)
+        edges = ref[lo] + (ref[hi] - ref[lo]) * (pos - lo)
+        return np.unique(edges)
+
+    # --- categories (or binned numbers) --------------------------------------------------------
+    @cached_property
+    def counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(categories, reference counts, current counts)`` over the union of categories."""
+        if self.treatment == "numeric":
+            edges = self.bin_edges
+            ref_idx = np.searchsorted(self.reference_sorted, edges, side="right")
+            cur_idx = np.searchsorted(self.current_sorted, edges, side="right")
+            ref_counts = np.diff(np.concatenate([[0], ref_idx, [self.n_reference]]))
+            cur_counts = np.diff(np.concatenate([[0], cur_idx, [self.n_current]]))
+            labels = np.array([f"bin {i}" for i in range(edges.size + 1)], dtype=object)
+            return labels, ref_counts, cur_counts
+        assert self._reference is not None
+        assert self._current is not None
+        ref = pd.Series(self._reference).value_counts()
+        cur = pd.Series(self._current).value_counts()
+        both = ref.index.union(cur.index)
+        return (
+            np.asarray(both, dtype=object),
+            ref.reindex(both, fill_value=0).to_numpy(np.int64),
+            cur.reindex(both, fill_value=0).to_numpy(np.int64),
+        )
+
+    @cached_property
+    def shares(self) -> tuple[np.ndarray, np.ndarray]:
+        """Reference and current shares per category (or per bin for numbers)."""
+        _, ref_counts, cur_counts = self.counts
+        return ref_counts / max(ref_counts.sum(), 1), cur_counts / max(cur_counts.sum(), 1)
+
+    @cached_property
+    def n_categories(self) -> int:
+        """Number of categories (or bins, for numbers)."""
+        return int(self.counts[0].size)
+
+
+TestFunction = Callable[[Samples], tuple[float, float | None]]
+
+
+@dataclass(frozen=True)
+class DriftTest:
+    """A registered drift test.
+
+    Attributes
+    ----------
+    name : str
+        Registry key (``"ks"``).
+    label : str
+        Human name for menus and tables.
+    kind : {"p_value", "distance"}
+        Whether the test returns a p-value or is a pure distance (``p_value is None``).
+    accepts : tuple of {"numeric", "categorical"}
+        Column treatments the test can run on.
+    effect : str
+        What the statistic measures, in plain words (shown as help text).
+    max_categories : int or None
+        Largest number of categories the test supports (Fisher's exact test: 2).
+    function : callable
+        ``Samples -> (statistic, p_value)``.
+    """
+
+    name: str
+    label: str
+    kind: TestKind
+    accepts: tuple[Treatment, ...]
+    effect: str
+    max_categories: int | None
+    function: TestFunction
+
+    def __call__(self, reference: Any, current: Any) -> TestResult:
+        """Run the test on two 1-D arrays (missing and non-finite values are dropped)."""
+        numeric = _is_numeric(reference) and _is_numeric(current)
+        treatment: Treatment = "numeric" if numeric and "numeric" in self.accepts else "categorical"
+        if treatment not in self.accepts:
+            raise InputError(
+                f"The {self.label} test needs numbers, but the values are not numeric.",
+                hint=f"Pick a test that accepts categories: {sorted(tests_for('categorical'))}.",
+            )
+        if treatment == "numeric":
+            samples = Samples(_finite(reference, "reference"), _finite(current, "current"), "numeric")
+        else:
+            samples = Samples(_present(reference, "reference"), _present(current, "current"), "categorical")
+        return self.run(samples)
+
+    def run(self, samples: Samples) -> TestResult:
+        """Run the test on prepared :class:`Samples` (the report's entry point)."""
+        for side, n in (("reference", samples.n_reference), ("current", samples.n_current)):
+            if n < MIN_VALUES:
+                raise InputError(
+                    f"The {side} sample has {n} usable value(s); the {self.label} test needs at least "
+                    f"{MIN_VALUES}.",
+                    hint="Missing and infinite values are dropped before testing.",
+                )
+        if samples.treatment not in self.accepts:
+            raise InputError(f"The {self.label} test does not accept {samples.treatment} data.")
+        if self.max_categories is not None and samples.treatment == "categorical":
+            k = samples.n_categories
+            if k > self.max_categories:
+                raise InputError(
+                    f"The {self.label} test needs at most {self.max_categories} categories; "
+                    f"this column has {k}.",
+                    hint="Use the chi-square test for more categories.",
+                )
+        if samples.is_constant:
+            # Both samples hold one and the same value: nothing can differ (scipy refuses several
+            # tests on such data, e.g. anderson_ksamp).
+            statistic, p_value = 0.0, (None if self.kind == "distance" else 1.0)
+        else:
+            statistic, p_value = self.function(samples)
+        return TestResult(
+            statistic=float(statistic),
+            p_value=None if p_value is None else float(p_value),
+            test=self.name,
+            n_reference=samples.n_reference,
+            n_current=samples.n_current,
+        )
+
+
+#: The registry: name → :class:`DriftTest`. Add a test with ``@register`` below; nothing else.
+TESTS: dict[str, DriftTest] = {}
+
+
+def register(
+    name: str,
+    *,
+    label: str,
+    kind: TestKind,
+    accepts: tuple[Treatment, ...],
+    effect: str,
+    max_categories: int | None = None,
+) -> Callable[[TestFunction], TestFunction]:
+    """Declare a drift test: ``@register("ks", label=..., kind="p_value", accepts=("numeric",), effect=...)``.
+
+    Raises
+    ------
+    ValueError
+        If the name is already taken.
+    """
+
+    def decorate(function: TestFunction) -> TestFunction:
+        if name in TESTS:
+            raise ValueError(f"drift test {name!r} is registered twice")
+        TESTS[name] = DriftTest(name, label, kind, accepts, effect, max_categories, function)
+        return function
+
+    return decorate
+
+
+def get_test(name: str) -> DriftTest:
+    """Look a test up by name.
+
+    Raises
+    ------
+    UnknownDriftTest
+        If ``name`` is not registered; the hint lists the valid names.
+    """
+    try:
+        return TESTS[name]
+    except KeyError:
+        raise UnknownDriftTest(
+            f"Unknown drift test {name!r}.", hint=f"Valid tests: {', '.join(sorted(TESTS))}."
+        ) from None
+
+
+def tests_for(treatment: Treatment) -> list[str]:
+    """Names of the tests that accept a column treatment, sorted."""
+    return sorted(name for name, test in TESTS.items() if treatment in test.accepts)
+
+
+def _is_numeric(values: Any) -> bool:
+    arr = np.asarray(values)
+    return arr.dtype.kind in "biuf"
+
+
+def _finite(values: Any, side: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64).ravel()
+    return arr[np.isfinite(arr)]
+
+
+def _present(values: Any, side: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=object).ravel()
+    return arr[~pd.isna(arr)]
+
+
+# --------------------------------------------------------------------------------------------------
+# The tests. Each one: a decorator and a few lines.
+# --------------------------------------------------------------------------------------------------
+
+
+@register(
+    "ks",
+    label="Kolmogorov-Smirnov",
+    kind="p_value",
+    accepts=("numeric",),
+    effect="largest gap between the two cumulative distributions (0-1)",
+)
+def _ks(s: Samples) -> tuple[float, float | None]:
+    if max(s.n_reference, s.n_current) <= KS_EXACT_MAX_N:
+        res = stats.ks_2samp(s.reference_sorted, s.current_sorted)  # exact p-value path
+        return float(res.statistic), float(res.pvalue)
+    # scipy's asymptotic branch (method="auto" above 10,000 values), from the shared ECDF gaps.
+    d = s.ks_statistic
+    m, n = sorted([float(s.n_reference), float(s.n_current)], reverse=True)
+    en = np.round(m * n / (m + n))
+    limit = float(stats.kstwobign.sf(d * math.sqrt(en)))
+    if limit < KS_LIMIT_BELOW:
+        return d, limit  # see KS_LIMIT_BELOW
+    return d, float(np.clip(stats.kstwo.sf(d, en), 0, 1))
+
+
+@register(
+    "cramervonmises",
+    label="Cramér-von Mises",
+    kind="p_value",
+    accepts=("numeric",),
+    effect="squared gap between the cumulative distributions, summed over all values",
+)
+def _cramervonmises(s: Samples) -> tuple[float, float | None]:
+    res = stats.cramervonmises_2samp(s.reference_sorted, s.current_sorted)
+    return float(res.statistic), float(res.pvalue)
+
+
+@register(
+    "anderson",
+    label="Anderson-Darling (k-sample)",
+    kind="p_value",
+    accepts=("numeric",),
+    effect="gap between the cumulative distributions, weighted towards the tails",
+)
+def _anderson(s: Samples) -> tuple[float, float | None]:
+    with warnings.catch_warnings():
+        # scipy warns that its tabulated p-value is capped to [0.001, 0.25]; documented instead.
+        warnings.simplefilter("ignore", UserWarning)
+        res = stats.anderson_ksamp([s.reference_sorted, s.current_sorted], variant="midrank")
+    return float(res.statistic), float(res.pvalue)
+
+
+@register(
+    "mannwhitney",
+    label="Mann-Whitney U",
+    kind="p_value",
+    accepts=("numeric",),
+    effect="whether values in one sample tend to be larger than in the other",
+)
+def _mannwhitney(s: Samples) -> tuple[float, float | None]:
+    res = stats.mannwhitneyu(s.reference_sorted, s.current_sorted, alternative="two-sided")
+    return float(res.statistic), float(res.pvalue)
+
+
+@register(
+    "energy",
+    label="Energy distance",
+    kind="distance",
+    accepts=("numeric",),
+    effect="energy distance between the two distributions (scipy, in data units)",
+)
+def _energy(s: Samples) -> tuple[float, float | None]:
+    return float(stats.energy_distance(s.reference_sorted, s.current_sorted)), None
+
+
+@register(
+    "wasserstein",
+    label="Wasserstein (reference-std units)",
+    kind="distance",
+    accepts=("numeric",),
+    effect="how far values moved, in reference standard deviations",
+)
+def _wasserstein(s: Samples) -> tuple[float, float | None]:
+    return s.wasserstein / s.spread, None
+
+
+@register(
+    "psi",
+    label="Population stability index",
+    kind="distance",
+    accepts=("numeric", "categorical"),
+    effect="PSI over categories or reference-decile bins (0.1 moderate, 0.25 large by convention)",
+)
+def _psi(s: Samples) -> tuple[float, float | None]:
+    ref, cur = (np.maximum(p, PSI_EPSILON) for p in s.shares)
+    return float(np.sum((cur - ref) * np.log(cur / ref))), None
+
+
+@register(
+    "jensenshannon",
+    label="Jensen-Shannon distance",
+    kind="distance",
+    accepts=("numeric", "categorical"),
+    effect="Jensen-Shannon distance (base 2, 0-1) over categories or reference-decile bins",
+)
+def _jensenshannon(s: Samples) -> tuple[float, float | None]:
+    ref, cur = s.shares
+    return float(distance.jensenshannon(ref, cur, base=2)), None
+
+
+@register(
+    "hellinger",
+    label="Hellinger distance",
+    kind="distance",
+    accepts=("numeric", "categorical"),
+    effect="Hellinger distance (0-1) over categories or reference-decile bins",
+)
+def _hellinger(s: Samples) -> tuple[float, float | None]:
+    ref, cur = s.shares
+    return float(np.sqrt(0.5 * np.sum((np.sqrt(ref) - np.sqrt(cur)) ** 2))), None
+
+
+@register(
+    "chi2",
+    label="Chi-square",
+    kind="p_value",
+    accepts=("categorical",),
+    effect="how far the category counts are from one shared mix",
+)
+def _chi2(s: Samples) -> tuple[float, float | None]:
+    _, ref_counts, cur_counts = s.counts
+    res = stats.chi2_contingency(np.vstack([ref_counts, cur_counts]))
+    return float(res.statistic), float(res.pvalue)
+
+
+@register(
+    "fisher_exact",
+    label="Fisher's exact",
+    kind="p_value",
+    accepts=("categorical",),
+    effect="odds ratio of a two-category mix (exact; for small samples)",
+    max_categories=2,
+)
+def _fisher_exact(s: Samples) -> tuple[float, float | None]:
+    _, ref_counts, cur_counts = s.counts
+    res = stats.fisher_exact(np.vstack([ref_counts, cur_counts]))
+    return float(res.statistic), float(res.pvalue)

@@ -1,0 +1,257 @@
+"""Drift per time window × column, with Benjamini-Hochberg applied across the whole grid."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+
+from lib.drift.report import (
+    DEFAULTS,
+    SIGNAL_COLUMNS,
+    _build_column,
+    _plans,
+    _prepare,
+    _settings,
+    finalise,
+    rule_text,
+)
+from lib.errors import InputError
+
+Frequency = Literal["h", "D", "W"]
+FREQUENCIES: Final[dict[str, Frequency]] = {
+    "h": "h",
+    "hour": "h",
+    "hourly": "h",
+    "d": "D",
+    "day": "D",
+    "daily": "D",
+    "w": "W",
+    "week": "W",
+    "weekly": "W",
+}
+_LABEL_FORMAT: Final = {"h": "%Y-%m-%d %H:00", "D": "%Y-%m-%d", "W": "week of %Y-%m-%d"}
+
+
+@dataclass(frozen=True)
+class Window:
+    """One slice of the current data."""
+
+    label: str
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+    rows: pd.DataFrame
+
+
+def parse_timestamps(frame: pd.DataFrame, column: str, *, name: str = "current") -> pd.Series:
+    """A column as tz-aware UTC timestamps.
+
+    Raises
+    ------
+    InputError
+        Missing column, or more than half of the present values are not dates.
+    """
+    if column not in frame.columns:
+        raise InputError(f"{name} has no timestamp column {column!r}.")
+    values = frame[column]
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        parsed = values.dt.tz_localize("UTC") if values.dt.tz is None else values.dt.tz_convert("UTC")
+    else:
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed", utc=True)
+    present = int(values.notna().sum())
+    bad = present - int(parsed.notna().sum())
+    if present == 0 or bad > 0.5 * present:
+        example = values[values.notna() & parsed.isna()].head(1).tolist()
+        raise InputError(
+            f"{name}: column {column!r} should hold timestamps, but {bad:,} of {present:,} values are "
+            f"not dates{f' (e.g. {example[0]!r})' if example else ''}.",
+            hint="Expected ISO dates such as 2024-05-01T13:00:00Z.",
+        )
+    return parsed
+
+
+def split_windows(
+    frame: pd.DataFrame,
+    *,
+    timestamp: str | None = None,
+    freq: str | None = None,
+    size: int | None = None,
+    name: str = "current",
+) -> list[Window]:
+    """Split a frame into windows by calendar period of ``timestamp`` or by ``size`` rows.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    timestamp : str, optional
+        Timestamp column; required with ``freq``, and orders the rows for ``size``.
+    freq : {"h", "D", "W"} or "hour"/"day"/"week", optional
+        Calendar period (UTC; weeks start on Monday).
+    size : int, optional
+        Rows per window (the last one may be smaller).
+
+    Returns
+    -------
+    list of Window
+        In time (or file) order; empty periods are skipped; rows with a missing timestamp are
+        left out.
+    """
+    if (freq is None) == (size is None):
+        raise InputError("Choose windows either by period (freq) or by row count (size).")
+    if size is not None:
+        if size < 2:
+            raise InputError(f"Window size must be at least 2 rows, got {size}.")
+        ordered = frame
+        times = None
+        if timestamp is not None:
+            times = parse_timestamps(frame, timestamp, name=name)
+            order = np.argsort(times.to_numpy(), kind="stable")
+            ordered, times = frame.iloc[order], times.iloc[order]
+        windows = []
+        for i, start in enumerate(range(0, len(ordered), size)):
+            rows = ordered.iloc[start : start + size]
+            span = times.iloc[start : start + size] if times is not None else None
+            windows.append(
+                Window(
+                    label=f"rows {start + 1:,}-{start + len(rows):,}" if span is None else f"#{i + 1}",
+                    start=span.min() if span is not None else None,
+                    end=span.max() if span is not None else None,
+                    rows=rows,
+                )
+            )
+        return windows
+    if timestamp is None:
+        raise InputError("Windows by period need a timestamp column.")
+    assert freq is not None
+    period = FREQUENCIES.get(freq.lower())
+    if period is None:
+        raise InputError(f"Unknown window period {freq!r}.", hint="Use 'h' (hour), 'D' (day) or 'W' (week).")
+    times = parse_timestamps(frame, timestamp, name=name)
+    if period == "W":
+        starts = (times.dt.normalize() - pd.to_timedelta(times.dt.day_of_week, unit="D")).dt.floor("D")
+    else:
+        starts = times.dt.floor(period)
+    windows = []
+    for start, index in starts.groupby(starts, sort=True).groups.items():
+        stamp = pd.Timestamp(start)
+        end = stamp + (
+            pd.Timedelta(hours=1) if period == "h" else pd.Timedelta(days=1 if period == "D" else 7)
+        )
+        windows.append(Window(stamp.strftime(_LABEL_FORMAT[period]), stamp, end, frame.loc[index]))
+    return windows
+
+
+@dataclass(frozen=True)
+class WindowReport:
+    """Drift per window × column.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        :data:`lib.drift.report.TABLE_COLUMNS` plus ``window``, ``window_start``, ``window_rows``;
+        p-values adjusted across the whole grid.
+    signals : pandas.DataFrame
+        The per-column signals, per window (``window`` column added).
+    windows : pandas.DataFrame
+        ``window``, ``start``, ``end``, ``rows``.
+    rule : str
+    alpha : float
+    """
+
+    table: pd.DataFrame
+    signals: pd.DataFrame
+    windows: pd.DataFrame
+    rule: str
+    alpha: float
+
+    def matrix(self, value: str = "effect_size") -> pd.DataFrame:
+        """Window × column pivot of ``value`` (first test per cell), windows in time order."""
+        first = self.table.drop_duplicates(["window", "column"])
+        out = first.pivot(index="window", columns="column", values=value)
+        return out.reindex(self.windows["window"])
+
+
+def compare_windows(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    timestamp: str | None = None,
+    freq: str | None = None,
+    size: int | None = None,
+    columns: Sequence[str] | None = None,
+    tests: str | Sequence[str] | Mapping[str, str | Sequence[str]] | None = None,
+    alpha: float = DEFAULTS.alpha,
+    thresholds: Mapping[str, float] | None = None,
+    kinds: Mapping[str, str] | None = None,
+    exclude: Iterable[str | None] = (),
+    prediction: str | None = None,
+    label: str | None = None,
+    reference_name: str = "reference",
+    current_name: str = "current",
+    workers: int = 2,
+) -> WindowReport:
+    """Compare each window of ``current`` with the whole reference, column by column.
+
+    Same parameters as :func:`lib.drift.compare`, plus the window choice (``timestamp`` with
+    ``freq``, or ``size``). The Benjamini-Hochberg correction runs across every (window, column,
+    test) cell, and the verdict rule is :func:`lib.drift.report.verdict`.
+
+    Raises
+    ------
+    InputError
+        As :func:`lib.drift.compare`, plus bad window settings or timestamps.
+    """
+    names = (reference_name, current_name)
+    settings = _settings(alpha, thresholds, names)
+    plans, _ = _plans(
+        reference,
+        current,
+        columns=columns,
+        tests=tests,
+        kinds=kinds,
+        exclude=[*exclude, prediction, label, timestamp],
+        names=names,
+    )
+    # Tiny windows are expected: report them as "not tested" instead of raising.
+    plans = [dataclasses.replace(p, explicit=False) for p in plans]
+    windows = split_windows(current, timestamp=timestamp, freq=freq, size=size, name=current_name)
+    ref_sides = {p.column: _prepare(reference[p.column], p.kind) for p in plans}
+
+    def job(item: tuple[Window, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        window, plan = item
+        column = _build_column(
+            plan, reference[plan.column], window.rows[plan.column], settings, ref_side=ref_sides[plan.column]
+        )
+        extra = {"window": window.label, "window_start": window.start, "window_rows": len(window.rows)}
+        rows = [{**extra, **row} for row in column.rows()]
+        signals = [{"window": window.label, **s} for s in column.signals()]
+        return rows, signals
+
+    items = [(w, p) for w in windows for p in plans]
+    if workers > 1 and len(items) > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(job, items))
+    else:
+        results = [job(item) for item in items]
+    table = finalise([row for rows, _ in results for row in rows], alpha)
+    return WindowReport(
+        table=table,
+        signals=pd.DataFrame(
+            [s for _, signals in results for s in signals], columns=["window", *SIGNAL_COLUMNS]
+        ),
+        windows=pd.DataFrame(
+            {
+                "window": [w.label for w in windows],
+                "start": [w.start for w in windows],
+                "end": [w.end for w in windows],
+                "rows": [len(w.rows) for w in windows],
+            }
+        ),
+        rule=rule_text(alpha, settings.thresholds, n_tests=int(table["p_adjusted"].notna().sum())),
+        alpha=alpha,
+    )

@@ -1,0 +1,154 @@
+"""Tiny hand-checkable cases and scipy's own numbers for the same data (scipy-style)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.spatial import distance
+
+from lib.drift import TESTS, min_detectable_effect
+from lib.drift.registry import KS_LIMIT_BELOW, Samples
+
+RNG_SEED = 12345
+
+
+@pytest.fixture
+def pair() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(RNG_SEED)
+    return rng.normal(0, 1, 300), rng.normal(0.2, 1.3, 250)
+
+
+def test_ks_matches_scipy_exact_path(pair: tuple[np.ndarray, np.ndarray]) -> None:
+    ref, cur = pair
+    expected = stats.ks_2samp(ref, cur)
+    got = TESTS["ks"](ref, cur)
+    assert got.statistic == pytest.approx(expected.statistic, rel=1e-12)
+    assert got.p_value == pytest.approx(expected.pvalue, rel=1e-12)
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.02, 0.05])
+def test_ks_matches_scipy_asymptotic_path_from_sorted_arrays(shift: float) -> None:
+    rng = np.random.default_rng(RNG_SEED)
+    ref = rng.normal(0, 1, 30_000)
+    cur = np.round(rng.normal(shift, 1, 20_000), 2)  # ties, across both samples
+    ref = np.round(ref, 2)
+    expected = stats.ks_2samp(ref, cur)
+    got = TESTS["ks"](ref, cur)
+    assert got.statistic == pytest.approx(expected.statistic, rel=1e-12)
+    if expected.pvalue >= KS_LIMIT_BELOW:
+        assert got.p_value == pytest.approx(expected.pvalue, rel=1e-9)
+    else:  # documented: Kolmogorov's limit far in the tail
+        assert got.p_value == pytest.approx(expected.pvalue, rel=0.1)
+
+
+def test_ks_tail_uses_the_kolmogorov_limit() -> None:
+    rng = np.random.default_rng(RNG_SEED)
+    ref, cur = rng.normal(0, 1, 20_000), rng.normal(0.3, 1, 20_000)
+    got = TESTS["ks"](ref, cur)
+    en = 20_000 * 20_000 / 40_000
+    assert got.p_value == pytest.approx(stats.kstwobign.sf(got.statistic * math.sqrt(en)), rel=1e-12)
+    assert got.p_value is not None
+    assert got.p_value < KS_LIMIT_BELOW
+
+
+def test_cramervonmises_anderson_mannwhitney_energy_match_scipy(pair: tuple[np.ndarray, np.ndarray]) -> None:
+    ref, cur = pair
+    cvm = stats.cramervonmises_2samp(ref, cur)
+    assert TESTS["cramervonmises"](ref, cur).statistic == pytest.approx(cvm.statistic, rel=1e-12)
+    assert TESTS["cramervonmises"](ref, cur).p_value == pytest.approx(cvm.pvalue, rel=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ad = stats.anderson_ksamp([ref, cur], variant="midrank")
+    assert TESTS["anderson"](ref, cur).statistic == pytest.approx(ad.statistic, rel=1e-12)
+    assert TESTS["anderson"](ref, cur).p_value == pytest.approx(ad.pvalue, rel=1e-12)
+    mw = stats.mannwhitneyu(ref, cur, alternative="two-sided")
+    assert TESTS["mannwhitney"](ref, cur).statistic == pytest.approx(mw.statistic, rel=1e-12)
+    assert TESTS["mannwhitney"](ref, cur).p_value == pytest.approx(mw.pvalue, rel=1e-12)
+    assert TESTS["energy"](ref, cur).statistic == pytest.approx(stats.energy_distance(ref, cur), rel=1e-12)
+
+
+def test_wasserstein_is_scipy_over_reference_std(pair: tuple[np.ndarray, np.ndarray]) -> None:
+    ref, cur = pair
+    expected = stats.wasserstein_distance(ref, cur) / np.std(ref)
+    assert TESTS["wasserstein"](ref, cur).statistic == pytest.approx(expected, rel=1e-10)
+
+
+def test_wasserstein_hand_case_and_ties() -> None:
+    # Moving {0, 1} to {1, 2} moves every unit of mass by 1; reference std is 0.5.
+    assert TESTS["wasserstein"](np.array([0.0, 1.0]), np.array([1.0, 2.0])).statistic == pytest.approx(2.0)
+    ref, cur = np.array([1.0, 1.0, 2.0, 2.0, 3.0]), np.array([2.0, 2.0, 2.0, 3.0])
+    assert Samples(ref, cur, "numeric").wasserstein == pytest.approx(stats.wasserstein_distance(ref, cur))
+    assert TESTS["ks"](ref, cur).statistic == pytest.approx(stats.ks_2samp(ref, cur).statistic)
+
+
+def test_chi2_and_fisher_match_scipy_on_the_contingency_table() -> None:
+    ref = np.array(["a"] * 30 + ["b"] * 50 + ["c"] * 20)
+    cur = np.array(["a"] * 45 + ["b"] * 35 + ["c"] * 20)
+    table = np.array([[30, 50, 20], [45, 35, 20]])
+    expected = stats.chi2_contingency(table)
+    got = TESTS["chi2"](ref, cur)
+    assert got.statistic == pytest.approx(expected.statistic, rel=1e-12)
+    assert got.p_value == pytest.approx(expected.pvalue, rel=1e-12)
+    fisher = stats.fisher_exact([[3, 7], [8, 2]])
+    got = TESTS["fisher_exact"](np.array(["x"] * 3 + ["y"] * 7), np.array(["x"] * 8 + ["y"] * 2))
+    assert got.statistic == pytest.approx(fisher.statistic)
+    assert got.p_value == pytest.approx(fisher.pvalue, rel=1e-12)
+
+
+def test_psi_hand_computed() -> None:
+    # Shares 0.5/0.5 → 0.25/0.75: (0.25-0.5)·ln(0.5) + (0.75-0.5)·ln(1.5) = 0.274653...
+    ref = np.array(["a", "b"] * 50)
+    cur = np.array(["a"] * 25 + ["b"] * 75)
+    expected = -0.25 * math.log(0.5) + 0.25 * math.log(1.5)
+    assert TESTS["psi"](ref, cur).statistic == pytest.approx(expected, rel=1e-12)
+    assert expected == pytest.approx(0.2746530722, rel=1e-9)
+
+
+def test_psi_floors_empty_shares() -> None:
+    # Category "c" is new: its reference share 0 is floored at 1e-4.
+    ref = np.array(["a"] * 50 + ["b"] * 50)
+    cur = np.array(["a"] * 50 + ["b"] * 40 + ["c"] * 10)
+    expected = (0.4 - 0.5) * math.log(0.4 / 0.5) + (0.1 - 1e-4) * math.log(0.1 / 1e-4)
+    assert TESTS["psi"](ref, cur).statistic == pytest.approx(expected, rel=1e-12)
+
+
+def test_jensenshannon_and_hellinger_hand_computed() -> None:
+    # Disjoint supports: JS distance (base 2) = 1, Hellinger = 1.
+    ref, cur = np.array(["a"] * 10), np.array(["b"] * 10)
+    assert TESTS["jensenshannon"](ref, cur).statistic == pytest.approx(1.0)
+    assert TESTS["hellinger"](ref, cur).statistic == pytest.approx(1.0)
+    # 0.5/0.5 vs 0.25/0.75: JS via scipy; Hellinger = sqrt(1 - (sqrt(.125) + sqrt(.375))).
+    ref = np.array(["a", "b"] * 50)
+    cur = np.array(["a"] * 25 + ["b"] * 75)
+    js = distance.jensenshannon([0.5, 0.5], [0.25, 0.75], base=2)
+    assert TESTS["jensenshannon"](ref, cur).statistic == pytest.approx(js, rel=1e-12)
+    hellinger = math.sqrt(1 - (math.sqrt(0.125) + math.sqrt(0.375)))
+    assert TESTS["hellinger"](ref, cur).statistic == pytest.approx(hellinger, rel=1e-12)
+
+
+def test_numeric_binned_tests_use_reference_deciles() -> None:
+    ref = np.arange(1000, dtype=float)
+    s = Samples(ref, ref + 0.0, "numeric")
+    _, r, _c = s.counts
+    assert r.tolist() == [100] * 10
+    assert TESTS["psi"](ref, ref.copy()).statistic == 0.0
+    shifted = TESTS["psi"](ref, ref + 500).statistic
+    assert shifted > 1.0
+
+
+def test_min_detectable_effect_formulas() -> None:
+    # KS: c(0.05) = 1.3581, D = c·sqrt(2/40); in sds for a normal shift: 2·Φ⁻¹((1+D)/2).
+    d = math.sqrt(-math.log(0.025) / 2) * math.sqrt(2 / 40)
+    assert min_detectable_effect("numeric", 40, 40, alpha=0.05) == pytest.approx(
+        2 * stats.norm.ppf((1 + d) / 2)
+    )
+    assert min_detectable_effect("numeric", 40, 40, alpha=0.05) == pytest.approx(0.78, abs=0.01)
+    assert min_detectable_effect("numeric", 2, 2, alpha=0.05) == math.inf
+    # Categories, 2 categories, n = m = 1000: 0.5·sqrt(3.8415·0.002) = 0.04383
+    assert min_detectable_effect("categorical", 1000, 1000, alpha=0.05, n_categories=2) == pytest.approx(
+        0.5 * math.sqrt(stats.chi2.ppf(0.95, 1) * 0.002)
+    )
