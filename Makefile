@@ -36,6 +36,7 @@ lint: install-dev
 	$(PY) -m mypy lib
 
 test: install-dev browser lint
+	mkdir -p test-results
 	DRIFTWATCH_CHROMIUM=$(CHROMIUM) $(PY) -m pytest
 
 unit: install-dev

@@ -9,7 +9,9 @@ passed through :func:`redact` before it is shown.
 from __future__ import annotations
 
 import functools
+import os
 import re
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ import boto3
 import botocore.exceptions as bexc
 from botocore.config import Config
 
-from lib.errors import DataSourceError
+from lib.errors import DataSourceError, InputError
 
 if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient  # noqa: F401  (types only; not installed at runtime)
@@ -60,6 +62,12 @@ INVALID_CREDENTIAL_CODES: Final = frozenset(
         "MissingAuthenticationToken",
     }
 )
+#: For the connect check (STS GetCallerIdentity): fail in seconds, not after ten backed-off retries,
+#: so a mistyped endpoint or a dead LocalStack is reported while the user is still looking.
+CONNECT_CONFIG: Final = Config(
+    retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=20
+)
+
 ACCESS_DENIED_CODES: Final = frozenset(
     {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess"}
 )
@@ -97,6 +105,50 @@ def list_profiles() -> list[str]:
     except bexc.BotoCoreError as err:
         raise _translate_botocore(err, region=None) from err
     return sorted(names, key=lambda n: (n != "default", n))
+
+
+def default_region(profile: str | None = None) -> str | None:
+    """The region to preselect: ``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else the profile's own.
+
+    Same precedence as the AWS CLI and SDKs (the environment overrides the config file); botocore
+    itself does not read ``AWS_REGION``, hence the explicit look-up. None when nothing is set or
+    the profile does not exist.
+    """
+    if os.environ.get("AWS_REGION"):
+        return os.environ["AWS_REGION"]
+    try:
+        return boto3.Session(profile_name=profile or None).region_name or None
+    except bexc.BotoCoreError:
+        return None
+
+
+def default_endpoint_url() -> str:
+    """``AWS_ENDPOINT_URL`` when set (LocalStack, a test server), else '' (AWS's own endpoints)."""
+    return os.environ.get("AWS_ENDPOINT_URL", "").strip()
+
+
+def check_endpoint_url(url: str | None) -> str | None:
+    """A usable endpoint URL (stripped), or None for AWS's own endpoints.
+
+    Raises
+    ------
+    InputError
+        If ``url`` is not an ``http(s)://host[:port]`` URL (botocore would fail with a bare ValueError).
+    """
+    url = (url or "").strip()
+    if not url:
+        return None
+    parsed = urllib.parse.urlsplit(url)
+    try:
+        parsed.port  # noqa: B018  (raises ValueError for a non-numeric or out-of-range port)
+    except ValueError:
+        parsed = parsed._replace(netloc="")
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise InputError(
+            f"The endpoint URL {redact(url)!r} is not a valid http(s) URL.",
+            hint="For LocalStack use e.g. http://localhost:4566; leave it empty for AWS itself.",
+        )
+    return url
 
 
 @functools.cache
@@ -150,15 +202,21 @@ def make_client(session: boto3.Session, service: str, endpoint_url: str | None =
     return session.client(service, endpoint_url=endpoint_url or None, config=RETRY_CONFIG)
 
 
-def whoami(session: boto3.Session, *, endpoint_url: str | None = None) -> Identity:
+def whoami(session: boto3.Session, *, endpoint_url: str | None = None, quick: bool = False) -> Identity:
     """Account, ARN and user id of the session's credentials (STS GetCallerIdentity).
+
+    ``quick`` uses :data:`CONNECT_CONFIG` (two attempts, short timeouts) instead of the patient
+    :data:`RETRY_CONFIG`: right for an interactive "Connect" button.
 
     Raises
     ------
     DataSourceError
         If there are no usable credentials or AWS cannot be reached.
     """
-    sts = make_client(session, "sts", endpoint_url)
+    if quick:
+        sts = session.client("sts", endpoint_url=endpoint_url or None, config=CONNECT_CONFIG)
+    else:
+        sts = make_client(session, "sts", endpoint_url)
     with aws_errors("sts", region=session.region_name):
         resp = sts.get_caller_identity()
     return Identity(account=str(resp["Account"]), arn=str(resp["Arn"]), user_id=str(resp["UserId"]))

@@ -451,3 +451,51 @@ def read_capture(
 def feature_columns(frame: pd.DataFrame) -> list[str]:
     """The input-feature columns of a capture frame (everything but metadata and predictions)."""
     return [c for c in frame.columns if c not in META_COLUMNS and not str(c).startswith(PREDICTION)]
+
+
+def capture_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per feature/prediction column: type, present and missing counts, range or top values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``column, role`` (``feature``/``prediction``), ``kind`` (``numeric``/``categorical``),
+        ``present, missing, mean, min, max, distinct, top`` (up to three most frequent values with
+        their counts, for categorical columns).
+    """
+    rows = []
+    for col in frame.columns:
+        if col in META_COLUMNS:
+            continue
+        values = frame[col]
+        present = values.loc[values.notna()]
+        numeric = pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype)
+        x = present.astype("float64") if numeric else None
+        top = (
+            ""
+            if numeric
+            else ", ".join(f"{k} ({v})" for k, v in present.astype("str").value_counts().head(3).items())
+        )
+        rows.append(
+            {
+                "column": str(col),
+                "role": "prediction" if str(col).startswith(PREDICTION) else "feature",
+                "kind": "numeric" if numeric else "categorical",
+                "present": len(present),
+                "missing": len(values) - len(present),
+                "mean": float(x.mean()) if x is not None and len(x) else np.nan,
+                "min": float(x.min()) if x is not None and len(x) else np.nan,
+                "max": float(x.max()) if x is not None and len(x) else np.nan,
+                "distinct": int(present.astype("str").nunique()),
+                "top": top,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=["column", "role", "kind", "present", "missing", "mean", "min", "max", "distinct", "top"],
+    )
+
+
+def drift_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A capture frame as data for the drift pages: features and predictions, metadata dropped."""
+    return frame.drop(columns=[c for c in META_COLUMNS if c in frame.columns]).reset_index(drop=True)

@@ -349,6 +349,144 @@ def combine_hosts(metrics: pd.DataFrame, *, how: str = "mean") -> pd.DataFrame:
     return validate_metrics(out, source="combine_hosts")
 
 
+# ---------------------------------------------------------------- for the app (one call per load)
+
+#: Columns of the "choose jobs" table, in order (all present in :func:`jobs_frame` output).
+JOB_LIST_COLUMNS: Final = (
+    "job",
+    "status",
+    "created",
+    "start",
+    "end",
+    "training_seconds",
+    "instance_type",
+    "instance_count",
+)
+
+
+@dataclass(frozen=True)
+class LiveLoad:
+    """What one "Load" produced: frames ready for the charts, plus what went wrong and what we chose.
+
+    ``warnings`` are the :class:`LoadWarning` objects of every stage; ``notes`` say in plain words how
+    the series were picked (e.g. per-epoch log values preferred over CloudWatch averages).
+    """
+
+    jobs: pd.DataFrame
+    metrics: pd.DataFrame
+    warnings: tuple[LoadWarning, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def load_jobs_for_charts(
+    session: boto3.Session,
+    job_names: Sequence[str],
+    *,
+    metric_names: Sequence[str] | None = None,
+    include_logs: bool = False,
+    instance_metrics: bool = False,
+    endpoint_url: str | None = None,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+) -> LiveLoad:
+    """Load the named jobs' curves (and optionally their instances' utilisation) for the charts.
+
+    :func:`load_training_jobs`, then, with ``instance_metrics``, :func:`load_instance_metrics`
+    combined across hosts (mean per timestamp; a failure there becomes a warning, the training
+    curves are kept). Where the logs gave a (job, metric) series, its CloudWatch twin is dropped
+    (:func:`prefer_log_series`) so each curve is drawn once, with epochs.
+
+    Raises
+    ------
+    DataSourceError
+        As :func:`load_training_jobs` (nothing at all could be loaded).
+    """
+    report = _progress_reporter(progress)
+    share = 0.8 if instance_metrics else 1.0
+    jobs, metrics = load_training_jobs(
+        session,
+        job_names=list(job_names),
+        metric_names=metric_names,
+        include_logs=include_logs,
+        max_jobs=max(len(job_names), 1),
+        endpoint_url=endpoint_url,
+        progress=lambda f, t: report(f * share, t),
+        now=now,
+    )
+    warnings = list(metrics.attrs.get("warnings", []))
+    notes: list[str] = []
+    chart_metrics = prefer_log_series(metrics)
+    replaced = metrics.loc[metrics["source"] == "cloudwatch", ["job", "metric"]].drop_duplicates()
+    kept = chart_metrics.loc[chart_metrics["source"] == "cloudwatch", ["job", "metric"]].drop_duplicates()
+    if len(replaced) > len(kept):
+        notes.append(
+            f"{len(replaced) - len(kept)} series use the per-epoch values from the training logs instead "
+            "of CloudWatch's per-minute averages of the same metric (logs give epochs, and each curve "
+            "is drawn once); CloudWatch series are kept where the logs have none."
+        )
+    frames = [chart_metrics]
+    if instance_metrics and len(jobs):
+        try:
+            hosts = load_instance_metrics(
+                session,
+                jobs,
+                endpoint_url=endpoint_url,
+                progress=lambda f, t: report(share + f * (1 - share), t),
+                now=now,
+            )
+        except DataSourceError as err:
+            warnings.append(LoadWarning("instances", err.message, err.hint, jobs=tuple(jobs["job"])))
+        else:
+            warnings.extend(hosts.attrs.get("warnings", []))
+            if len(hosts):
+                frames.append(combine_hosts(hosts))
+                notes.append("Instance metrics (CPU, GPU, memory, disk) are the mean over each job's hosts.")
+    merged = _finish_metrics(frames)
+    report(1.0, f"Loaded {len(merged):,} points for {len(jobs)} job(s)")
+    return LiveLoad(jobs=jobs, metrics=merged, warnings=tuple(warnings), notes=tuple(notes))
+
+
+def prefer_log_series(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Drop CloudWatch rows of each (job, metric) that also has rows from the logs.
+
+    Both describe the same curve: the logs per epoch (exact values, with ``epoch``), CloudWatch as
+    per-minute averages. Keeping one avoids drawing every curve twice. The input is not modified.
+    """
+    if metrics.empty or "source" not in metrics.columns:
+        return metrics.copy()
+    from_logs = metrics.loc[metrics["source"] == "logs", ["job", "metric"]].drop_duplicates()
+    if from_logs.empty:
+        return metrics.copy()
+    keys = pd.MultiIndex.from_frame(metrics[["job", "metric"]])
+    twin = keys.isin(pd.MultiIndex.from_frame(from_logs)) & (metrics["source"] == "cloudwatch").to_numpy()
+    return metrics.loc[~twin].reset_index(drop=True)
+
+
+def without_live_rows(metrics: pd.DataFrame, jobs: Iterable[str]) -> pd.DataFrame:
+    """``metrics`` minus earlier live-loaded rows (``source`` set) of ``jobs``: a reload replaces them.
+
+    Rows from uploaded files (no ``source``) are kept. The input is not modified.
+    """
+    if "source" not in metrics.columns:
+        return metrics.copy()
+    stale = metrics["job"].isin(list(jobs)) & metrics["source"].notna()
+    return metrics.loc[~stale].reset_index(drop=True)
+
+
+def defined_metric_names(jobs: pd.DataFrame) -> list[str]:
+    """Metric names from the jobs' ``MetricDefinitions`` (``metric_definitions`` JSON column), in order."""
+    names: dict[str, None] = {}
+    if "metric_definitions" not in jobs.columns:
+        return []
+    for text in jobs["metric_definitions"].dropna():
+        try:
+            defs = json.loads(text)
+        except (TypeError, ValueError):
+            continue
+        names.update({str(d["Name"]): None for d in defs if isinstance(d, dict) and d.get("Name")})
+    return list(names)
+
+
 # ---------------------------------------------------------------- jobs (client level)
 
 

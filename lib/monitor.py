@@ -38,13 +38,14 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lib.capture import Source, source_bytes
+from lib.capture import CaptureResult, Source, read_capture_report, source_bytes
 from lib.errors import InputError
 
 CheckType = Literal[
@@ -712,3 +713,65 @@ def _drift_check(
     d = categorical_distance(stat, present)
     add(fc.name, check, None if math.isnan(d) else d > thr, d, thr,
         f"Categorical distance: {round(d, 4):g} exceeds categorical threshold: {thr:g}")  # fmt: skip
+
+
+# --------------------------------------------------------------------------- artifacts together
+
+#: Demo artifacts shipped with the app (copies of the shared samples; see its README).
+DEMO_DIR: Final = Path(__file__).resolve().parent / "demo_data" / "model_monitor"
+DEMO_CAPTURE_FILES: Final = ("data_capture_sample.jsonl", "capture_mixed.jsonl")
+
+
+@dataclass(frozen=True)
+class MonitorArtifacts:
+    """What the Model Monitor page shows: data capture, baseline statistics and constraints.
+
+    Any part may be missing (``None``). ``capture_label`` names the capture files.
+    """
+
+    capture: CaptureResult | None = None
+    baseline: Baseline | None = None
+    constraints: Constraints | None = None
+    capture_label: str = ""
+    is_demo: bool = False
+
+    def check(self) -> Violations | None:
+        """``check_constraints`` on the captured data (None without capture or constraints)."""
+        if self.capture is None or self.constraints is None:
+            return None
+        return check_constraints(self.capture.frame, self.constraints, self.baseline)
+
+
+def load_artifacts(
+    capture: Sequence[Source] = (),
+    statistics: Source | None = None,
+    constraints: Source | None = None,
+    *,
+    capture_label: str = "",
+) -> MonitorArtifacts:
+    """Read whichever Model Monitor artifacts are given.
+
+    Positional capture inputs (CSV rows, lists) are named with the baseline's feature names when a
+    ``statistics.json`` is given (else the constraints' feature names, else ``f0``, ``f1`` …).
+
+    Raises
+    ------
+    InputError
+        From the reader of the first file that cannot be used (naming it).
+    """
+    baseline = read_statistics(statistics) if statistics is not None else None
+    cons = read_constraints(constraints) if constraints is not None else None
+    names = (
+        baseline.feature_names if baseline is not None else cons.feature_names if cons is not None else None
+    )
+    result = read_capture_report(list(capture), feature_names=names) if len(capture) else None
+    return MonitorArtifacts(result, baseline, cons, capture_label)
+
+
+def demo_artifacts() -> MonitorArtifacts:
+    """The demo artifacts shipped in ``lib/demo_data/model_monitor`` (a capture with a few bad
+    records, its baseline statistics and constraints), so the page shows something on first open."""
+    files = [DEMO_DIR / name for name in DEMO_CAPTURE_FILES]
+    art = load_artifacts(files, DEMO_DIR / "statistics.json", DEMO_DIR / "constraints.json",
+                         capture_label=", ".join(DEMO_CAPTURE_FILES))  # fmt: skip
+    return MonitorArtifacts(art.capture, art.baseline, art.constraints, art.capture_label, is_demo=True)

@@ -8,6 +8,7 @@ cost of the same run is training seconds × count × price, and the difference i
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -232,3 +233,110 @@ def cost_table(jobs: pd.DataFrame, prices: pd.DataFrame | Mapping[str, float] | 
         }
     )
     return out.reset_index(drop=True)
+
+
+def price_table_for(jobs: pd.DataFrame, prices: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The price table to edit: ``prices`` (default ``DEFAULT_PRICES``) plus an empty-priced row for
+    each instance type the jobs use that the table lacks. Rows are ordered: missing types first (so
+    the gap is visible), then the types the jobs use, then the rest in table order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``PRICE_COLUMNS``; added rows have ``usd_per_hour`` NaN and source
+        ``"not in the table: enter a price"``.
+    """
+    table = (DEFAULT_PRICES if prices is None else prices).copy()
+    for col in PRICE_COLUMNS:
+        if col not in table.columns:
+            table[col] = pd.NA
+    known = set(table["instance_type"].dropna().astype("str").str.strip())
+    used = (
+        sorted({str(t).strip() for t in jobs["instance_type"].dropna() if str(t).strip()})
+        if "instance_type" in jobs.columns
+        else []
+    )
+    missing = [t for t in used if t not in known]
+    extra = pd.DataFrame(
+        {
+            "instance_type": pd.Series(missing, dtype="str"),
+            "usd_per_hour": pd.Series([np.nan] * len(missing), dtype="float64"),
+            "region": pd.Series([""] * len(missing), dtype="str"),
+            "source": pd.Series(["not in the table: enter a price"] * len(missing), dtype="str"),
+        }
+    )
+    # Types the runs use come first (those without a price on top), so the prices that matter are in view.
+    types = table["instance_type"].astype("str").str.strip()
+    used_set = set(used)
+    table = pd.concat([table.loc[types.isin(used_set)], table.loc[~types.isin(used_set)]])
+    out = pd.concat([extra, table[list(PRICE_COLUMNS)]], ignore_index=True) if missing else table
+    out = out[list(PRICE_COLUMNS)].reset_index(drop=True)
+    out["usd_per_hour"] = pd.to_numeric(out["usd_per_hour"], errors="coerce").astype("float64")
+    for col in ("instance_type", "region", "source"):
+        out[col] = out[col].astype("str").where(out[col].notna(), "")
+    return out
+
+
+def cost_arithmetic(costs: pd.DataFrame) -> pd.Series:
+    """The cost of each row of ``cost_table`` written out, e.g. ``"3,600 s ÷ 3600 × 2 × $0.23/h = $0.46"``.
+
+    Spot rows add the on-demand cost they would have had. Rows without a cost say why (the note).
+    """
+    out = []
+    for row in costs.itertuples(index=False):
+        cost = float(row.cost_usd)
+        if not np.isfinite(cost):
+            out.append(str(row.note) or "not computable")
+            continue
+        text = (
+            f"{float(row.billable_s):,.0f} s ÷ 3600 × {int(row.instance_count)} × "
+            f"${float(row.usd_per_hour):,.4g}/h = ${cost:,.2f}"
+        )
+        if bool(row.spot):
+            text += (
+                f" (on demand: {float(row.training_s):,.0f} s → ${float(row.on_demand_cost_usd):,.2f}; "
+                f"spot saves ${float(row.spot_savings_usd):,.2f})"
+            )
+        out.append(text)
+    return pd.Series(out, index=costs.index, dtype="str", name="arithmetic")
+
+
+@dataclass(frozen=True)
+class CostSummary:
+    """Totals over a ``cost_table`` (priced runs only).
+
+    Attributes
+    ----------
+    total_usd, on_demand_usd, spot_savings_usd
+        Sum of ``cost_usd``, of ``on_demand_cost_usd`` and of ``spot_savings_usd``.
+    n_priced, n_unpriced
+        Runs with and without a computable cost.
+    billable_hours
+        Sum of billable instance-hours (billable seconds × instance count / 3600) of priced runs.
+    """
+
+    total_usd: float
+    on_demand_usd: float
+    spot_savings_usd: float
+    n_priced: int
+    n_unpriced: int
+    billable_hours: float
+
+    @property
+    def savings_pct(self) -> float:
+        """Spot savings as a share of the on-demand cost, in percent (NaN without any cost)."""
+        return 100.0 * self.spot_savings_usd / self.on_demand_usd if self.on_demand_usd > 0 else float("nan")
+
+
+def cost_summary(costs: pd.DataFrame) -> CostSummary:
+    """Totals of a ``cost_table``: what the runs cost, what spot saved, how many runs have no price."""
+    priced = costs.loc[np.isfinite(costs["cost_usd"].to_numpy(dtype="float64"))]
+    hours = priced["billable_s"].astype("float64") * priced["instance_count"].astype("float64") / 3600.0
+    return CostSummary(
+        total_usd=float(priced["cost_usd"].sum()),
+        on_demand_usd=float(priced["on_demand_cost_usd"].sum()),
+        spot_savings_usd=float(priced["spot_savings_usd"].sum()),
+        n_priced=len(priced),
+        n_unpriced=len(costs) - len(priced),
+        billable_hours=float(hours.sum()),
+    )

@@ -17,7 +17,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -89,7 +89,7 @@ def run_timings(jobs: pd.DataFrame, metrics: pd.DataFrame | None = None) -> pd.D
             "billable_s": billable,
         }
     )
-    for name in sorted(c for c in jobs.columns if c.startswith(PHASE_PREFIX)):
+    for name in phase_columns(jobs):
         out[name] = pd.to_numeric(jobs[name], errors="coerce").astype("float64")
 
     per_epoch = _epochs_from_metrics(metrics) if metrics is not None else pd.DataFrame()
@@ -749,3 +749,432 @@ def demo_latency(*, days: int = 3, period_min: int = 5) -> pd.DataFrame:
             for p, zq in z.items():
                 rows.append({**key, "stat": p, "value_us": m * math.exp(sigma * zq)})
     return _latency_frame(rows)
+
+
+# --------------------------------------------------------------------------- drift of a series
+
+#: Secondary statuses in the order a training job passes through them (others follow, by name).
+PHASE_ORDER: Final = (
+    "Starting",
+    "Pending",
+    "LaunchingMLInstances",
+    "PreparingTrainingStack",
+    "Downloading",
+    "DownloadingTrainingImage",
+    "Training",
+    "Restarting",
+    "Interrupted",
+    "MaxRuntimeExceeded",
+    "MaxWaitTimeExceeded",
+    "Uploading",
+    "Stopping",
+)
+#: Measures of a run that ``duration_drift`` can follow (column of ``run_timings`` → label).
+DURATION_MEASURES: Final = {
+    "training_s": "Training time (s)",
+    "billable_s": "Billable time (s)",
+    "seconds_per_epoch": "Seconds per epoch",
+}
+
+
+@dataclass(frozen=True)
+class SeriesDrift:
+    """Window comparison and change points of one series (run durations or a latency percentile).
+
+    Attributes
+    ----------
+    series
+        One row per point in time order: ``label`` (job or time bucket), ``time``, ``position``
+        (0-based), ``value``, ``window`` (``"baseline"``, ``"recent"`` or ``"earlier"`` for points
+        before the baseline window), ``segment`` (0-based regime between change points) and
+        ``segment_median``.
+    comparison
+        Recent window against the baseline window (``compare_windows``).
+    change_points
+        Positions (into ``series``) where a new regime starts.
+    explanations
+        One sentence per change point.
+    summary
+        The whole result in plain words.
+    unit
+        Unit of ``value``.
+    """
+
+    series: pd.DataFrame
+    comparison: WindowComparison
+    change_points: tuple[int, ...]
+    explanations: tuple[str, ...]
+    summary: str
+    unit: str
+
+
+def series_drift(
+    values: Sequence[float] | np.ndarray | pd.Series,
+    *,
+    labels: Sequence[object] | None = None,
+    times: Sequence[object] | pd.Series | None = None,
+    recent: int | None = None,
+    baseline: int | None = None,
+    alpha: float = 0.05,
+    unit: str = "s",
+    what: str = "runs",
+    log_scale: bool = True,
+) -> SeriesDrift:
+    """Compare the recent window with a baseline window and find change points along a series.
+
+    Parameters
+    ----------
+    values
+        The series in time order; missing values are dropped (with their labels and times).
+    labels, times
+        Names and times of the points (default: positions).
+    recent, baseline, alpha, unit, what
+        As in ``compare_windows``.
+    log_scale
+        Look for change points on ``log(values)`` (durations and latencies change by ratios and
+        have a right-skewed spread); falls back to the raw values when some are ≤ 0.
+
+    Returns
+    -------
+    SeriesDrift
+    """
+    raw = pd.to_numeric(pd.Series(list(values) if not isinstance(values, pd.Series) else values.to_numpy()),
+                        errors="coerce").astype("float64")  # fmt: skip
+    n_all = len(raw)
+    label_s = pd.Series(
+        list(labels) if labels is not None else [f"#{i}" for i in range(n_all)], dtype="object"
+    )
+    time_s = (
+        pd.Series(list(times) if not isinstance(times, pd.Series) else times.to_numpy(), dtype="object")
+        if times is not None
+        else pd.Series([pd.NaT] * n_all, dtype="object")
+    )
+    if len(label_s) != n_all or len(time_s) != n_all:
+        raise InputError("labels and times must have one entry per value.")
+    keep = np.isfinite(raw.to_numpy())
+    x = raw.to_numpy()[keep]
+    label_kept = label_s[keep].astype("str").reset_index(drop=True)
+    time_kept = time_s[keep].reset_index(drop=True)
+    comparison = compare_windows(x, recent=recent, baseline=baseline, alpha=alpha, unit=unit, what=what)
+    k, b = comparison.n_recent, comparison.n_baseline
+    n = len(x)
+    window = np.array(["earlier"] * n, dtype=object)
+    window[n - k - b : n - k] = "baseline"
+    window[n - k :] = "recent"
+    signal = np.log(x) if log_scale and n and bool((x > 0).all()) else x
+    cps = change_points(signal)
+    bounds = [0, *cps, n]
+    segment = np.zeros(n, dtype="int64")
+    seg_median = np.full(n, np.nan)
+    for i in range(len(bounds) - 1):
+        segment[bounds[i] : bounds[i + 1]] = i
+        if bounds[i + 1] > bounds[i]:
+            seg_median[bounds[i] : bounds[i + 1]] = float(np.median(x[bounds[i] : bounds[i + 1]]))
+    try:
+        time_col = to_utc(time_kept)
+    except (TypeError, ValueError):
+        time_col = pd.Series(pd.NaT, index=time_kept.index, dtype="datetime64[ns, UTC]")
+    series = pd.DataFrame(
+        {
+            "label": label_kept,
+            "time": time_col,
+            "position": np.arange(n, dtype="int64"),
+            "value": x,
+            "window": pd.Series(window, dtype="str"),
+            "segment": segment,
+            "segment_median": seg_median,
+        }
+    )
+    explanations = tuple(explain_change_points(x, cps, list(label_kept), unit=unit))
+    if n < 2 * 3:
+        cp_text = f"Too few {what} ({n}) to look for change points (at least 6 are needed)."
+    elif not cps:
+        cp_text = f"No change point: the {n} {what} look like one regime."
+    else:
+        cp_text = (
+            f"{len(cps)} change point{'s' if len(cps) != 1 else ''} along the {n} {what}, starting at "
+            + ", ".join(str(label_kept[c]) for c in cps)
+            + "."
+        )
+    summary = f"{comparison.explanation} {cp_text}"
+    return SeriesDrift(series, comparison, tuple(cps), explanations, summary, unit)
+
+
+def duration_drift(
+    timings: pd.DataFrame,
+    measure: str = "training_s",
+    *,
+    recent: int | None = None,
+    baseline: int | None = None,
+    alpha: float = 0.05,
+) -> SeriesDrift:
+    """Timing drift of a per-run measure (a column of ``run_timings``), runs in start order.
+
+    Raises
+    ------
+    InputError
+        If ``measure`` is not a column of ``timings`` (the hint lists the numeric columns).
+    """
+    if measure not in timings.columns:
+        numeric = [c for c in timings.columns if c.endswith("_s") or c == "seconds_per_epoch"]
+        raise InputError(f"No timing column {measure!r}.", hint=f"Available: {', '.join(numeric)}.")
+    ordered = timings.sort_values(["start", "job"], kind="stable", na_position="last")
+    unit = "s"
+    return series_drift(
+        ordered[measure],
+        labels=list(ordered["job"]),
+        times=ordered["start"] if "start" in ordered.columns else None,
+        recent=recent,
+        baseline=baseline,
+        alpha=alpha,
+        unit=unit,
+        what="runs",
+    )
+
+
+def timing_measures(timings: pd.DataFrame) -> dict[str, str]:
+    """Columns of ``run_timings`` with at least two values, mapped to readable labels."""
+    out: dict[str, str] = {}
+    candidates = [*DURATION_MEASURES, *phase_columns(timings)]
+    for col in candidates:
+        if col in timings.columns and int(pd.to_numeric(timings[col], errors="coerce").notna().sum()) >= 2:
+            out[col] = (
+                DURATION_MEASURES.get(col) or f"{col.removeprefix(PHASE_PREFIX).removesuffix('_s')} phase (s)"
+            )
+    return out
+
+
+def phase_columns(frame: pd.DataFrame) -> list[str]:
+    """The ``phase.<Status>_s`` columns of a frame, in the order a job passes through the phases."""
+    cols = [c for c in frame.columns if c.startswith(PHASE_PREFIX) and c.endswith("_s")]
+    rank = {f"{PHASE_PREFIX}{p}_s": i for i, p in enumerate(PHASE_ORDER)}
+    return sorted(cols, key=lambda c: (rank.get(c, len(rank)), c))
+
+
+def phase_durations(timings: pd.DataFrame) -> pd.DataFrame:
+    """Phase durations in long form for a stacked bar per run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``job, start, phase, order, seconds`` (one row per run and phase with a value); empty when
+        the jobs carry no ``phase.*_s`` columns (uploaded exports rarely do; CloudWatch loads do).
+    """
+    cols = phase_columns(timings)
+    columns = ["job", "start", "phase", "order", "seconds"]
+    if not cols or timings.empty:
+        return pd.DataFrame({c: pd.Series([], dtype="float64" if c == "seconds" else "str") for c in columns})
+    long = timings[["job", "start", *cols]].melt(
+        id_vars=["job", "start"], var_name="column", value_name="seconds"
+    )
+    long = long.loc[pd.to_numeric(long["seconds"], errors="coerce").notna()]
+    order = {c: i for i, c in enumerate(cols)}
+    out = pd.DataFrame(
+        {
+            "job": long["job"].astype("str"),
+            "start": long["start"],
+            "phase": long["column"].str.removeprefix(PHASE_PREFIX).str.removesuffix("_s").astype("str"),
+            "order": long["column"].map(order).astype("int64"),
+            "seconds": pd.to_numeric(long["seconds"]).astype("float64"),
+        }
+    )
+    return out.sort_values(["start", "job", "order"], kind="stable").reset_index(drop=True)
+
+
+def latency_drift(
+    percentiles: pd.DataFrame,
+    *,
+    metric: str = "ModelLatency",
+    percentile: str = "p90",
+    endpoint: str | None = None,
+    variant: str | None = None,
+    recent: int | None = None,
+    baseline: int | None = None,
+    alpha: float = 0.05,
+    what: str = "periods",
+) -> SeriesDrift:
+    """Timing drift of one latency percentile over time buckets (``latency_percentiles`` output), in ms.
+
+    ``endpoint``/``variant`` default to the first ones in the frame.
+
+    Raises
+    ------
+    InputError
+        If the frame has no rows for the metric and percentile asked for.
+    """
+    sel = percentiles
+    if endpoint is None and len(sel):
+        endpoint = str(sel["endpoint"].iloc[0])
+    if variant is None and len(sel):
+        variant = str(sel.loc[sel["endpoint"] == endpoint, "variant"].iloc[0])
+    sel = sel.loc[
+        (sel["metric"] == metric)
+        & (sel["percentile"] == percentile)
+        & (sel["endpoint"] == endpoint)
+        & (sel["variant"] == variant)
+    ].sort_values("timestamp", kind="stable")
+    if sel.empty:
+        have = sorted(set(percentiles["metric"])) if "metric" in percentiles.columns else []
+        raise InputError(
+            f"No {metric} {percentile} values for {endpoint or '?'}/{variant or '?'}.",
+            hint=f"Metrics in the data: {', '.join(have) or 'none'}.",
+        )
+    stamps = to_utc(sel["timestamp"])
+    return series_drift(
+        sel["value_ms"],
+        labels=list(stamps.dt.strftime("%Y-%m-%d %H:%M UTC")),
+        times=stamps,
+        recent=recent,
+        baseline=baseline,
+        alpha=alpha,
+        unit="ms",
+        what=what,
+    )
+
+
+# --------------------------------------------------------------------------- live endpoint latency
+
+
+def load_endpoint_latency(
+    session: Any,
+    endpoint: str,
+    variant: str,
+    start: Any,
+    end: Any,
+    *,
+    metrics: Sequence[str] = LATENCY_METRICS,
+    stats: Sequence[str] = ("Average", *PERCENTILES),
+    period: int = 60,
+    endpoint_url: str | None = None,
+    now: Any = None,
+) -> pd.DataFrame:
+    """Endpoint latency from CloudWatch (GetMetricData), as the tidy frame ``read_latency_export`` gives.
+
+    One query per metric and statistic on namespace ``AWS/SageMaker`` with dimensions
+    ``EndpointName``/``VariantName`` (in that order), ScanBy ascending, following NextToken through
+    boto3's paginator. The period is raised to what CloudWatch's retention serves for ``start``
+    (60 s up to 15 days back, 300 s up to 63 days, 3600 s beyond).
+
+    Parameters
+    ----------
+    session
+        A boto3 session (``lib.aws.make_session``); the client gets the shared retry config.
+    endpoint, variant
+        Endpoint and production-variant names (case-sensitive; the default variant is ``AllTraffic``).
+    start, end
+        Time window (anything ``pd.Timestamp`` reads; naive means UTC).
+    metrics
+        CloudWatch metric names (microseconds): ``ModelLatency``, ``OverheadLatency``.
+    stats
+        Statistics: ``Average``, ``Minimum``, ``Maximum`` and/or percentiles such as ``p90``.
+    period
+        Requested period in seconds (a multiple of 60).
+    endpoint_url
+        Custom CloudWatch endpoint (tests, VPC endpoints); None lets boto3 resolve it.
+    now
+        The current time (for the retention rule; default: now).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``LATENCY_COLUMNS``; ``attrs["warnings"]`` lists incomplete series and CloudWatch messages.
+
+    Raises
+    ------
+    InputError
+        For an empty endpoint name, an empty window or a bad period.
+    DataSourceError
+        When AWS refuses or cannot be reached (``lib.aws.aws_errors``), or returns no datapoint at all.
+    """
+    from lib import aws
+    from lib.cloudwatch import allowed_period
+    from lib.errors import DataSourceError
+
+    endpoint, variant = endpoint.strip(), (variant or "AllTraffic").strip()
+    if not endpoint:
+        raise InputError("Enter the endpoint name.", hint="As shown in SageMaker → Inference → Endpoints.")
+    t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
+    t0 = t0.tz_localize("UTC") if t0.tzinfo is None else t0.tz_convert("UTC")
+    t1 = t1.tz_localize("UTC") if t1.tzinfo is None else t1.tz_convert("UTC")
+    if t1 <= t0:
+        raise InputError(f"The time window is empty ({t0} to {t1}).", hint="Pick an end after the start.")
+    if period < 60 or period % 60:
+        raise InputError(f"The period must be a multiple of 60 s; got {period}.")
+    current = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC")
+    current = current.tz_localize("UTC") if current.tzinfo is None else current.tz_convert("UTC")
+    p = allowed_period(t0.to_pydatetime(), current.to_pydatetime(), period)
+    dims = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}]
+    plan = [(m, _norm_stat(s)) for m in metrics for s in stats]
+    queries = [
+        {
+            "Id": f"q{i}",  # must start with a lower-case letter
+            "MetricStat": {
+                "Metric": {"Namespace": LATENCY_NAMESPACE, "MetricName": m, "Dimensions": dims},
+                "Period": p,
+                "Stat": s,
+            },
+            "Label": f"{endpoint} {variant} {m} {s}",
+            "ReturnData": True,
+        }
+        for i, (m, s) in enumerate(plan)
+    ]
+    cloudwatch = aws.make_client(session, "cloudwatch", endpoint_url)
+    rows: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    status: dict[str, str] = {}
+    with aws.aws_errors("cloudwatch", region=session.region_name, what="fetching endpoint latency"):
+        for page in cloudwatch.get_paginator("get_metric_data").paginate(
+            MetricDataQueries=queries,
+            StartTime=t0.to_pydatetime(),
+            EndTime=t1.to_pydatetime(),
+            ScanBy="TimestampAscending",
+        ):
+            for res in page.get("MetricDataResults", []):
+                i = int(str(res["Id"])[1:])
+                metric, stat = plan[i]
+                status[metric + " " + stat] = str(res.get("StatusCode", "Complete"))
+                for ts, value in zip(res.get("Timestamps", []), res.get("Values", []), strict=False):
+                    rows.append(
+                        {"timestamp": ts, "endpoint": endpoint, "variant": variant, "metric": metric,
+                         "stat": stat, "value_us": value}
+                    )  # fmt: skip
+            for msg in page.get("Messages", []) or []:
+                warnings.append(f"CloudWatch: {msg.get('Code', '')}: {msg.get('Value', '')}")
+    for series, code in sorted(status.items()):
+        if code != "Complete":
+            warnings.append(f"{series}: CloudWatch returned {code}; the series may be incomplete.")
+    if not rows:
+        raise DataSourceError(
+            f"CloudWatch has no {'/'.join(metrics)} data for endpoint '{endpoint}', variant '{variant}' "
+            f"between {t0:%Y-%m-%d %H:%M} and {t1:%Y-%m-%d %H:%M} UTC.",
+            hint="Names are case-sensitive; check the region too. Latency is only published for minutes "
+            "in which the endpoint received requests.",
+        )
+    frame = _latency_frame(rows)
+    frame.attrs["warnings"] = tuple(warnings)
+    frame.attrs["period_s"] = p
+    return frame
+
+
+def runs_cost_table(
+    jobs: pd.DataFrame,
+    metrics: pd.DataFrame | None = None,
+    prices: pd.DataFrame | Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Per run: timings (``run_timings``) and cost (``pricing.cost_table``) side by side, in start order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``run_timings`` columns, then ``usd_per_hour, cost_usd, on_demand_cost_usd,
+        spot_savings_usd, spot_savings_pct``, ``arithmetic`` (the cost written out) and ``note``.
+    """
+    from lib import pricing
+
+    timings = run_timings(jobs, metrics)
+    costs = pricing.cost_table(jobs, prices)
+    costs = costs.assign(arithmetic=pricing.cost_arithmetic(costs))
+    extra = ["usd_per_hour", "cost_usd", "on_demand_cost_usd", "spot_savings_usd", "spot_savings_pct",
+             "arithmetic", "note"]  # fmt: skip
+    by_job = costs.drop_duplicates("job").set_index("job")[extra]
+    return timings.join(by_job, on="job")

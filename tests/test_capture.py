@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib.capture import feature_columns, read_capture, read_capture_report
+from lib.capture import capture_summary, drift_frame, feature_columns, read_capture, read_capture_report
 from lib.errors import InputError
 from lib.monitor import read_statistics
 
@@ -221,3 +221,25 @@ def test_zip_without_jsonl_raises_input_error() -> None:
         archive.writestr("notes.txt", "hello")
     with pytest.raises(InputError, match=r"up\.zip: the zip holds no \.jsonl"):
         read_capture(buffer.getvalue(), name="up.zip")
+
+
+def test_capture_summary_counts_and_ranges_per_column() -> None:
+    frame = read_capture([SAMPLE, MIXED], feature_names=NAMES)
+    summary = capture_summary(frame).set_index("column")
+    assert list(summary.index) == [*NAMES, "prediction"]
+    assert summary.loc["age", "kind"] == "numeric"
+    assert summary.loc["age", "present"] + summary.loc["age", "missing"] == len(frame)
+    assert summary.loc["age", "min"] == frame["age"].min()
+    assert summary.loc["monthly_charges", "mean"] == pytest.approx(frame["monthly_charges"].mean())
+    assert summary.loc["plan", "kind"] == "categorical"
+    counts = frame["plan"].dropna().value_counts()
+    assert summary.loc["plan", "top"].startswith(f"{counts.index[0]} ({counts.iloc[0]})")
+    assert summary.loc["prediction", "role"] == "prediction"
+    assert summary.loc["prediction", "missing"] == 1  # the input-only record
+
+
+def test_drift_frame_drops_capture_metadata_only() -> None:
+    frame = read_capture(SAMPLE, feature_names=NAMES)
+    out = drift_frame(frame)
+    assert list(out.columns) == [*NAMES, "prediction"]
+    pd.testing.assert_frame_equal(out, frame[[*NAMES, "prediction"]])

@@ -34,7 +34,9 @@ def no_exception(page: Page) -> None:
 
 
 def sidebar_links(page: Page) -> list[str]:
-    texts = page.get_by_test_id("stSidebar").get_by_test_id("stPageLink").all_inner_texts()
+    links = page.get_by_test_id("stSidebar").get_by_test_id("stPageLink")
+    expect(links).to_have_count(len(ui.PAGES), timeout=TIMEOUT)  # rendered progressively: wait for all
+    texts = links.all_inner_texts()
     return [t.strip().splitlines()[-1] for t in texts]  # drop the icon ligature line
 
 
@@ -74,7 +76,7 @@ def test_real_upload_replaces_demo_and_renders(page: Page, app_server: AppServer
     open_page(page, app_server)
     upload(page, target)
     expect(page.get_by_text("read as", exact=False).first).to_be_visible(timeout=TIMEOUT)
-    expect(page.get_by_test_id("stSidebar").get_by_text("from 1 file")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar").get_by_text("from 1 source")).to_be_visible()
     no_exception(page)
     page.get_by_test_id("stSidebar").get_by_role("link", name="Training runs").click()
     expect(page.get_by_test_id("stVegaLiteChart").first.locator("canvas, svg").first).to_be_visible(
@@ -91,13 +93,13 @@ def test_broken_upload_shows_error_and_keeps_data(page: Page, app_server: AppSer
     broken.write_text("<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>")
     open_page(page, app_server)
     upload(page, good)
-    expect(page.get_by_test_id("stSidebar").get_by_text("from 1 file")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_test_id("stSidebar").get_by_text("from 1 source")).to_be_visible(timeout=TIMEOUT)
     upload(page, broken)  # replaces the uploader's file list; what was loaded must stay
     alert = page.get_by_test_id("stAlertContainer").filter(has_text="broken.csv")
     expect(alert.first).to_be_visible(timeout=TIMEOUT)
     no_exception(page)
     # What was loaded before is still there.
-    expect(page.get_by_test_id("stSidebar").get_by_text("from 1 file")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar").get_by_text("from 1 source")).to_be_visible()
     page.screenshot(path=str(Path("test-results") / "broken-upload.png"))
 
 
@@ -126,7 +128,7 @@ def test_two_sessions_do_not_share_uploads(page: Page, app_server: AppServer, tm
     mine.write_bytes(log)
     open_page(page, app_server)
     upload(page, mine)
-    expect(page.get_by_test_id("stSidebar").get_by_text("from 1 file")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_test_id("stSidebar").get_by_text("from 1 source")).to_be_visible(timeout=TIMEOUT)
     other = page.context.browser.new_context() if page.context.browser else None
     assert other is not None
     try:

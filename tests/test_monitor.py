@@ -14,10 +14,13 @@ from scipy import stats
 from lib.capture import read_capture
 from lib.errors import InputError
 from lib.monitor import (
+    DEMO_DIR,
     baseline_distributions,
     baseline_reference,
     categorical_distance,
     check_constraints,
+    demo_artifacts,
+    load_artifacts,
     numeric_distance,
     read_constraints,
     read_statistics,
@@ -296,3 +299,34 @@ def test_distributions_put_current_values_in_baseline_buckets(baseline: Any) -> 
     assert plan.loc["gold", "baseline_share"] == 0
     assert plan.loc["basic", "current_share"] == pytest.approx(2 / 3)
     assert table.loc[table["feature"] == "tenure_months", "current_count"].isna().all()
+
+
+def test_demo_artifacts_ship_inside_lib_and_match_the_shared_samples() -> None:
+    for name in ("data_capture_sample.jsonl", "capture_mixed.jsonl", "statistics.json", "constraints.json"):
+        assert (DEMO_DIR / name).read_bytes() == (DATA / name).read_bytes(), name
+    assert "tests" not in DEMO_DIR.parts
+    art = demo_artifacts()
+    assert art.is_demo
+    assert art.capture is not None
+    assert (art.capture.n_records, art.capture.n_bad) == (16, 3)
+    assert list(art.capture.frame.columns[2:6]) == ["age", "tenure_months", "monthly_charges", "plan"]
+    violations = art.check()
+    assert violations is not None
+    assert {v.constraint_check_type for v in violations.violations} == {
+        "completeness_check",
+        "baseline_drift_check",
+    }
+
+
+def test_load_artifacts_names_capture_columns_from_constraints_without_statistics() -> None:
+    art = load_artifacts([DATA / "data_capture_sample.jsonl"], constraints=CONSTRAINTS)
+    assert art.baseline is None
+    assert art.capture is not None
+    assert {"age", "plan"} <= set(art.capture.frame.columns)
+    assert not art.is_demo
+    only_capture = load_artifacts([DATA / "data_capture_sample.jsonl"])
+    assert only_capture.capture is not None
+    assert "f0" in only_capture.capture.frame.columns
+    assert only_capture.check() is None  # no constraints, nothing to check
+    with pytest.raises(InputError, match=r"constraints\.json"):
+        load_artifacts(statistics=CONSTRAINTS)  # a constraints file in the statistics slot

@@ -7,7 +7,16 @@ import pandas as pd
 import pytest
 
 from lib.errors import InputError
-from lib.pricing import COST_COLUMNS, DEFAULT_PRICES, PRICES_SOURCE, cost_table, price_lookup
+from lib.pricing import (
+    COST_COLUMNS,
+    DEFAULT_PRICES,
+    PRICES_SOURCE,
+    cost_arithmetic,
+    cost_summary,
+    cost_table,
+    price_lookup,
+    price_table_for,
+)
 from lib.schema import validate_jobs
 
 
@@ -87,3 +96,42 @@ def test_input_is_not_mutated() -> None:
     before = jobs.copy()
     cost_table(jobs)
     pd.testing.assert_frame_equal(jobs, before)
+
+
+def test_price_table_for_lists_missing_instance_types_first_with_empty_price() -> None:
+    table = price_table_for(jobs_frame())
+    assert list(table.columns) == ["instance_type", "usd_per_hour", "region", "source"]
+    assert table["instance_type"].iloc[0] == "ml.x9.mega"
+    # then the priced types the runs use, in table order, then everything else
+    assert list(table["instance_type"].iloc[1:4]) == ["ml.m5.xlarge", "ml.c5.xlarge", "ml.p3.2xlarge"]
+    assert table["instance_type"].iloc[4] == "ml.m5.large"
+    assert np.isnan(table["usd_per_hour"].iloc[0])
+    assert len(table) == len(DEFAULT_PRICES) + 1
+    # An edited table is kept as given (a user's price wins) and nothing is added twice.
+    edited = table.assign(usd_per_hour=table["usd_per_hour"].fillna(9.0))
+    again = price_table_for(jobs_frame(), edited)
+    assert len(again) == len(edited)
+    assert price_lookup(again)["ml.x9.mega"] == 9.0
+
+
+def test_cost_arithmetic_writes_each_cost_out() -> None:
+    costs = cost_table(jobs_frame())
+    text = cost_arithmetic(costs)
+    assert text.iloc[0] == "1,294 s ÷ 3600 × 1 × $3.825/h = $1.37"  # 1294/3600*3.825 = 1.3749
+    assert text.iloc[1] == (
+        "1,080 s ÷ 3600 × 4 × $0.23/h = $0.28 (on demand: 3,600 s → $0.92; spot saves $0.64)"
+    )
+    assert text.iloc[2] == "no price for ml.x9.mega: add it to the price table"
+
+
+def test_cost_summary_totals_priced_runs_only() -> None:
+    costs = cost_table(jobs_frame())
+    total = cost_summary(costs)
+    priced = costs.loc[costs["cost_usd"].notna()]
+    assert total.n_priced == 3
+    assert total.n_unpriced == 1
+    assert total.total_usd == pytest.approx(priced["cost_usd"].sum())
+    assert total.spot_savings_usd == pytest.approx(0.92 - 0.276)
+    assert total.on_demand_usd == pytest.approx(1294 / 3600 * 3.825 + 0.92 + 1800 / 3600 * 2 * 0.204)
+    assert total.billable_hours == pytest.approx((1294 + 1080 * 4 + 1800 * 2) / 3600)
+    assert total.savings_pct == pytest.approx(100 * total.spot_savings_usd / total.on_demand_usd)

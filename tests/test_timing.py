@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
+from collections.abc import Iterator
+from typing import Any
 
+import boto3
 import numpy as np
 import pandas as pd
 import pytest
+from botocore.stub import ANY, Stubber
 from scipy import stats
 
-from lib.errors import InputError
+from lib import aws
+from lib.errors import DataSourceError, InputError
 from lib.schema import validate_jobs, validate_metrics
 from lib.timing import (
     DEMO_LATENCY_CHANGE,
@@ -19,12 +25,25 @@ from lib.timing import (
     compare_windows,
     default_penalty,
     demo_latency,
+    duration_drift,
     explain_change_points,
+    latency_drift,
     latency_percentiles,
+    load_endpoint_latency,
+    phase_columns,
+    phase_durations,
     read_latency_export,
     robust_scale,
     run_timings,
+    runs_cost_table,
+    series_drift,
+    timing_measures,
 )
+from tests import aws_server
+
+# fixtures from the shared moto helper (a session-scoped server; a fresh, isolated env per test)
+moto_endpoint = aws_server.moto_endpoint
+aws_env = aws_server.aws_env
 
 # --------------------------------------------------------------------------- run timings
 
@@ -315,3 +334,247 @@ def test_demo_latency_is_deterministic_and_its_step_is_found() -> None:
     p90 = hourly.loc[(hourly["metric"] == "ModelLatency") & (hourly["percentile"] == "p90")]
     cps = change_points(np.log(p90["value_us"].to_numpy()))
     assert [p90["timestamp"].iloc[c] for c in cps] == [DEMO_LATENCY_CHANGE]
+
+
+# --------------------------------------------------------------------------- series drift
+
+
+def test_series_drift_marks_windows_segments_and_change_points() -> None:
+    values = [100.0, 101, 99, 100, 102, 98, 100, 150, 151, 149, 150, 152, 148]
+    labels = [f"run-{i}" for i in range(len(values))]
+    drift = series_drift(values, labels=labels, recent=4, baseline=5)
+    s = drift.series
+    assert list(s["window"]) == ["earlier"] * 4 + ["baseline"] * 5 + ["recent"] * 4
+    assert drift.change_points == (7,)
+    assert list(s["segment"]) == [0] * 7 + [1] * 6
+    assert s["segment_median"].iloc[0] == 100.0
+    assert s["segment_median"].iloc[-1] == 150.0
+    assert drift.comparison.n_recent == 4
+    assert drift.comparison.n_baseline == 5
+    assert "starting at run-7" in drift.summary
+    assert drift.explanations[0].startswith("From run-7 on")
+
+
+def test_series_drift_drops_missing_values_with_their_labels() -> None:
+    drift = series_drift([1.0, np.nan, 2.0, 3.0], labels=["a", "b", "c", "d"])
+    assert list(drift.series["label"]) == ["a", "c", "d"]
+    assert list(drift.series["position"]) == [0, 1, 2]
+    assert "Too few runs" in drift.summary
+    with pytest.raises(InputError, match="one entry per value"):
+        series_drift([1.0, 2.0], labels=["a"])
+
+
+def test_series_drift_uses_log_scale_for_ratios_but_raw_values_with_zeros() -> None:
+    rng = np.random.default_rng(7)
+    # Multiplicative noise: a ×2 step is clear on the log scale.
+    x = np.exp(np.r_[rng.normal(0, 0.05, 20), np.log(2) + rng.normal(0, 0.05, 20)]) * 1000
+    assert series_drift(x).change_points == tuple(change_points(np.log(x)))
+    with_zero = np.r_[0.0, x]
+    assert series_drift(with_zero).change_points == tuple(change_points(with_zero))
+
+
+def test_duration_drift_follows_runs_in_start_order() -> None:
+    t0 = pd.Timestamp("2026-11-01", tz="UTC")
+    # Given out of order: the drift must sort by start; the last 6 runs take twice as long.
+    secs = [600.0, 610, 590, 605, 595, 600, 1200, 1210, 1190, 1205, 1195, 1200]
+    jobs = validate_jobs(
+        pd.DataFrame(
+            {
+                "job": [f"j{i:02d}" for i in range(12)][::-1],
+                "start": [t0 + pd.Timedelta(hours=i) for i in range(12)][::-1],
+                "training_seconds": secs[::-1],
+            }
+        )
+    )
+    drift = duration_drift(run_timings(jobs), "training_s", recent=6)
+    assert list(drift.series["label"]) == [f"j{i:02d}" for i in range(12)]
+    assert drift.change_points == (6,)
+    assert drift.comparison.ratio == pytest.approx(1200 / 600)
+    assert drift.comparison.significant
+    with pytest.raises(InputError, match="No timing column"):
+        duration_drift(run_timings(jobs), "nope")
+
+
+def test_phase_durations_long_form_in_phase_order() -> None:
+    jobs = validate_jobs(
+        pd.DataFrame(
+            {
+                "job": ["b", "a"],
+                "start": ["2026-11-02T00:00:00Z", "2026-11-01T00:00:00Z"],
+                "phase.Uploading_s": [5.0, 6.0],
+                "phase.Training_s": [100.0, np.nan],
+                "phase.Starting_s": [30.0, 40.0],
+            }
+        )
+    )
+    timings = run_timings(jobs)
+    assert phase_columns(timings) == ["phase.Starting_s", "phase.Training_s", "phase.Uploading_s"]
+    long = phase_durations(timings)
+    assert list(zip(long["job"], long["phase"], strict=True)) == [
+        ("a", "Starting"), ("a", "Uploading"), ("b", "Starting"), ("b", "Training"), ("b", "Uploading"),
+    ]  # fmt: skip
+    assert long["seconds"].tolist() == [40.0, 6.0, 30.0, 100.0, 5.0]
+    assert phase_durations(run_timings(validate_jobs(pd.DataFrame({"job": ["x"]})))).empty
+    assert set(timing_measures(timings)) == {"phase.Starting_s", "phase.Uploading_s"}  # ≥ 2 values each
+
+
+def test_latency_drift_finds_the_demo_step_in_p90() -> None:
+    pcts = latency_percentiles(demo_latency(), freq="1h")
+    drift = latency_drift(pcts, metric="ModelLatency", percentile="p90", what="hours")
+    (cp,) = drift.change_points
+    assert drift.series["time"].iloc[cp] == DEMO_LATENCY_CHANGE
+    assert drift.comparison.ratio == pytest.approx(1.35, rel=0.05)
+    assert drift.unit == "ms"
+    with pytest.raises(InputError, match="No NoSuchLatency p90"):
+        latency_drift(pcts, metric="NoSuchLatency")
+
+
+def test_runs_cost_table_joins_timings_and_written_out_cost() -> None:
+    jobs = validate_jobs(
+        pd.DataFrame(
+            {
+                "job": ["a", "b"],
+                "start": ["2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z"],
+                "instance_type": ["ml.m5.xlarge", "ml.m5.xlarge"],
+                "instance_count": [2, 1],
+                "training_seconds": [3600.0, 7200.0],
+                "billable_seconds": [3600.0, 1800.0],
+                "spot": [False, True],
+            }
+        )
+    )
+    table = runs_cost_table(jobs, prices={"ml.m5.xlarge": 0.23})
+    assert table["cost_usd"].tolist() == pytest.approx([0.46, 0.115])
+    assert table["on_demand_cost_usd"].tolist() == pytest.approx([0.46, 0.46])
+    assert table["arithmetic"].iloc[0] == "3,600 s ÷ 3600 × 2 × $0.23/h = $0.46"
+    assert "spot saves $0.35" in table["arithmetic"].iloc[1]
+
+
+# --------------------------------------------------------------------------- live endpoint latency
+
+
+def _put_latency(moto: str, endpoint: str, t0: dt.datetime, values: list[float]) -> None:
+    cw = aws_server.client(moto, "cloudwatch")
+    dims = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": "AllTraffic"}]
+    data = [
+        {
+            "MetricName": "ModelLatency",
+            "Dimensions": dims,
+            "Timestamp": t0 + dt.timedelta(minutes=i),
+            "Value": v,
+        }
+        for i, v in enumerate(values)
+    ]
+    cw.put_metric_data(Namespace="AWS/SageMaker", MetricData=data)
+
+
+def test_load_endpoint_latency_from_moto_average_and_maximum(aws_env: str) -> None:
+    t0 = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(hours=1)
+    _put_latency(aws_env, "churn-ep", t0, [11_000.0, 12_000.0, 13_000.0])
+    _put_latency(aws_env, "other-ep", t0, [99_000.0])  # another endpoint must not leak in
+    session = aws.make_session(None, "us-east-1")
+    frame = load_endpoint_latency(
+        session, "churn-ep", "AllTraffic", t0 - dt.timedelta(minutes=5), t0 + dt.timedelta(minutes=10),
+        metrics=("ModelLatency",), stats=("Average", "Maximum"),
+    )  # fmt: skip
+    assert list(frame.columns) == list(LATENCY_COLUMNS)
+    avg = frame.loc[frame["stat"] == "Average"]
+    assert avg["value_us"].tolist() == [11_000.0, 12_000.0, 13_000.0]
+    assert avg["timestamp"].tolist() == [pd.Timestamp(t0 + dt.timedelta(minutes=i)) for i in range(3)]
+    assert set(frame["endpoint"]) == {"churn-ep"}
+    assert set(frame["variant"]) == {"AllTraffic"}
+    assert frame.loc[frame["stat"] == "Maximum", "value_us"].tolist() == [11_000.0, 12_000.0, 13_000.0]
+    assert frame.attrs["period_s"] == 60
+    pcts = latency_percentiles(frame, freq="1h")
+    assert pcts.loc[pcts["percentile"] == "p50", "value_ms"].tolist() == [12.0]
+
+
+def test_load_endpoint_latency_with_no_data_says_what_to_check(aws_env: str) -> None:
+    session = aws.make_session(None, "us-east-1")
+    end = dt.datetime.now(dt.UTC)
+    with pytest.raises(DataSourceError, match="no ModelLatency data for endpoint 'ghost'") as info:
+        load_endpoint_latency(session, "ghost", "AllTraffic", end - dt.timedelta(hours=1), end,
+                              metrics=("ModelLatency",), stats=("Average",))  # fmt: skip
+    assert "case-sensitive" in (info.value.hint or "")
+
+
+def test_load_endpoint_latency_rejects_bad_inputs_before_calling_aws() -> None:
+    session = boto3.Session(region_name="us-east-1", aws_access_key_id="AKIAX", aws_secret_access_key="y")
+    end = pd.Timestamp("2026-11-20 12:00", tz="UTC")
+    with pytest.raises(InputError, match="endpoint name"):
+        load_endpoint_latency(session, "  ", "AllTraffic", end - pd.Timedelta(hours=1), end)
+    with pytest.raises(InputError, match="window is empty"):
+        load_endpoint_latency(session, "ep", "AllTraffic", end, end)
+    with pytest.raises(InputError, match="multiple of 60"):
+        load_endpoint_latency(session, "ep", "AllTraffic", end - pd.Timedelta(hours=1), end, period=90)
+
+
+def stub_session() -> boto3.Session:
+    return boto3.Session(
+        region_name="us-east-1", aws_access_key_id="AKIASTUB", aws_secret_access_key="z" * 40
+    )
+
+
+@pytest.fixture
+def stubbed_cloudwatch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    session = stub_session()
+    client = session.client("cloudwatch", endpoint_url="http://127.0.0.1:9", config=aws.RETRY_CONFIG)
+    monkeypatch.setattr(aws, "make_client", lambda session, service, endpoint_url=None: client)
+    with Stubber(client) as stub:
+        yield stub
+        stub.assert_no_pending_responses()
+
+
+def test_load_endpoint_latency_percentiles_pages_and_status_with_stubber(stubbed_cloudwatch: Stubber) -> None:
+    now = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+    start = now - dt.timedelta(days=20)  # older than 15 days: CloudWatch only serves 5-minute periods
+    t = [start + dt.timedelta(minutes=5 * i) for i in range(3)]
+    dims = [{"Name": "EndpointName", "Value": "ep"}, {"Name": "VariantName", "Value": "blue"}]
+    metric = {"Namespace": "AWS/SageMaker", "MetricName": "ModelLatency", "Dimensions": dims}
+    expected_queries = [
+        {"Id": f"q{i}", "Label": f"ep blue ModelLatency {s}", "ReturnData": True,
+         "MetricStat": {"Metric": metric, "Period": 300, "Stat": s}}
+        for i, s in enumerate(("p50", "p90", "p99"))
+    ]  # fmt: skip
+    params = {"MetricDataQueries": expected_queries, "StartTime": ANY, "EndTime": ANY,
+              "ScanBy": "TimestampAscending"}  # fmt: skip
+
+    def result(qid: str, times: list[dt.datetime], values: list[float], status: str) -> dict[str, Any]:
+        return {"Id": qid, "Label": "x", "Timestamps": times, "Values": values, "StatusCode": status}
+
+    first = [
+        result("q0", t[:2], [10_000.0, 11_000.0], "PartialData"),
+        result("q1", t, [20_000.0, 21_000.0, 22_000.0], "Complete"),
+        result("q2", t, [30_000.0, 31_000.0, 32_000.0], "Complete"),
+    ]
+    stubbed_cloudwatch.add_response(
+        "get_metric_data", {"MetricDataResults": first, "NextToken": "p2"}, params
+    )
+    second = [result("q0", t[2:], [12_000.0], "Complete")]
+    stubbed_cloudwatch.add_response(
+        "get_metric_data", {"MetricDataResults": second}, {**params, "NextToken": "p2"}
+    )
+    session = stub_session()
+    frame = load_endpoint_latency(session, "ep", "blue", start, now, metrics=("ModelLatency",),
+                                  stats=("p50", "p90", "p99"), now=now)  # fmt: skip
+    assert frame.attrs["period_s"] == 300
+    p50 = frame.loc[frame["stat"] == "p50"]
+    assert p50["value_us"].tolist() == [10_000.0, 11_000.0, 12_000.0]  # both pages merged
+    pcts = latency_percentiles(frame, freq="1h")
+    assert pcts.set_index("percentile")["value_ms"].to_dict() == {"p50": 11.0, "p90": 21.0, "p99": 31.0}
+    # q0's first page said PartialData but its last page Complete: the final status wins, no warning.
+    assert frame.attrs["warnings"] == ()
+
+
+def test_load_endpoint_latency_access_denied_names_the_permission(stubbed_cloudwatch: Stubber) -> None:
+    stubbed_cloudwatch.add_client_error(
+        "get_metric_data",
+        service_error_code="AccessDenied",
+        service_message="not allowed",
+        http_status_code=403,
+    )
+    session = stub_session()
+    end = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+    with pytest.raises(DataSourceError, match="cloudwatch:GetMetricData"):
+        load_endpoint_latency(session, "ep", "AllTraffic", end - dt.timedelta(hours=1), end, now=end)

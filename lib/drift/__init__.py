@@ -13,12 +13,21 @@ Public API (pages call one function per view):
 
 from __future__ import annotations
 
-from lib.drift.data import check_pair, read_table
+from lib.drift.data import check_pair, check_table, read_table
 from lib.drift.demo import DEMO_ROLES, demo_current, demo_reference
 from lib.drift.multivariate import MultivariateResult, domain_classifier
 from lib.drift.overlay import binned_overlay
 from lib.drift.prediction import PredictionReport, prediction_drift
-from lib.drift.registry import TESTS, DriftTest, Samples, TestResult, UnknownDriftTest, get_test, register
+from lib.drift.registry import (
+    TESTS,
+    DriftTest,
+    Samples,
+    TestResult,
+    UnknownDriftTest,
+    get_test,
+    register,
+    tests_for_kind,
+)
 from lib.drift.report import (
     DEFAULTS,
     Defaults,
@@ -48,6 +57,7 @@ __all__ = [
     "WindowReport",
     "binned_overlay",
     "check_pair",
+    "check_table",
     "compare",
     "compare_windows",
     "demo_current",
@@ -64,5 +74,6 @@ __all__ = [
     "register",
     "rule_text",
     "split_windows",
+    "tests_for_kind",
     "verdict",
 ]

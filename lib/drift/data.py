@@ -164,6 +164,26 @@ def check_pair(
     return shared
 
 
+def check_table(frame: pd.DataFrame, *, name: str = "upload") -> pd.DataFrame:
+    """Check one uploaded table on its own (before it replaces the data in use) and return it.
+
+    Raises
+    ------
+    InputError
+        Fewer than :data:`MIN_ROWS` rows, or every value missing.
+    """
+    if len(frame) < MIN_ROWS:
+        raise InputError(
+            f"{name} has {len(frame)} data row(s); drift needs at least {MIN_ROWS} rows per side.",
+            hint="Roughly 30+ rows per side are needed to detect anything but very large shifts.",
+        )
+    if frame.isna().all().all():
+        raise InputError(
+            f"{name}: every value is missing.", hint="Check the file's delimiter and header row."
+        )
+    return frame
+
+
 def _preview(columns: pd.Index) -> str:
     names = [str(c) for c in columns[:6]]
     more = f" and {len(columns) - 6} more" if len(columns) > 6 else ""

@@ -364,6 +364,14 @@ def tests_for(treatment: Treatment) -> list[str]:
     return sorted(name for name, test in TESTS.items() if treatment in test.accepts)
 
 
+def tests_for_kind(kind: str) -> list[str]:
+    """Names of the tests that fit a column kind (numbers → numeric tests, else category tests).
+
+    Pages build their per-column test menus from this, so a newly registered test appears there.
+    """
+    return tests_for("numeric" if kind == "numeric" else "categorical")
+
+
 def _is_numeric(values: Any) -> bool:
     arr = np.asarray(values)
     return arr.dtype.kind in "biuf"

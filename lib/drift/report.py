@@ -127,7 +127,9 @@ SIGNAL_COLUMNS: Final = ("column", "signal", "reference", "current", "flagged", 
 
 def rule_text(alpha: float, thresholds: Mapping[str, float], n_tests: int | None = None) -> str:
     """The verdict rule in plain words, as the page shows it."""
-    across = f"all {n_tests} tests" if n_tests is not None else "every test"
+    across = (
+        ("the 1 test" if n_tests == 1 else f"all {n_tests} tests") if n_tests is not None else "every test"
+    )
     return (
         f"A column has drifted when its p-value, adjusted by Benjamini-Hochberg across {across} in "
         f"this report, is below α = {alpha:g} AND its effect size reaches the practical threshold: "

@@ -1,0 +1,171 @@
+"""Model Monitor artifacts: data capture, baseline statistics and constraints, constraint checks."""
+
+import streamlit as st
+
+from lib import capture, charts, monitor, ui
+
+ui.setup_page("Model Monitor")
+ui.monitor_state()
+st.title("Model Monitor artifacts")
+
+state = st.session_state
+left, mid, right = st.columns([2, 1, 1])
+with left:
+    capture_files = st.file_uploader(
+        "Data capture files (.jsonl, .jsonl.gz, or one .zip of the hourly folders)",
+        type=["jsonl", "json", "gz", "zip"],
+        accept_multiple_files=True,
+        key=ui.monitor_uploader_key("capture"),
+        help="From s3://<destination>/<endpoint>/<variant>/yyyy/mm/dd/hh/. Several files are combined.",
+    )
+    ui.monitor_ingest("capture", capture_files)
+with mid:
+    stats_file = st.file_uploader(
+        "Baseline statistics.json (optional)",
+        type=["json"],
+        key=ui.monitor_uploader_key("statistics"),
+        help="From the baselining job's output; names the captured CSV columns and gives the drift baseline.",
+    )
+    ui.monitor_ingest("statistics", stats_file)
+with right:
+    cons_file = st.file_uploader(
+        "Baseline constraints.json (optional)",
+        type=["json"],
+        key=ui.monitor_uploader_key("constraints"),
+        help="From the baselining job's output; needed for the constraint checks.",
+    )
+    ui.monitor_ingest("constraints", cons_file)
+for slot, err in state.monitor_errors.items():
+    ui.show_error(err)
+    st.caption(f"The {slot} file was not used; what was loaded before is still shown.")
+
+art = ui.monitor_artifacts(tuple(sorted(state.monitor_files.items())))
+if art.is_demo:
+    st.info(
+        "**You are looking at demo artifacts** (synthetic data capture of a churn model, with three broken "
+        "records, and its baseline statistics and constraints). Upload your own files above.",
+        icon=":material/science:",
+    )
+elif st.button("Forget the uploads and show the demo again", icon=":material/restart_alt:"):
+    ui.monitor_reset()
+    st.rerun()
+
+tab_capture, tab_checks, tab_baseline = st.tabs(
+    [":material/table: Captured data", ":material/rule: Constraint checks", ":material/bar_chart: Baseline"]
+)
+
+with tab_capture:
+    result = art.capture
+    if result is None:
+        st.info(
+            "Upload data capture files to see the captured inputs and predictions.", icon=":material/info:"
+        )
+    else:
+        frame = result.frame
+        c1, c2, c3 = st.columns(3)
+        c1.metric("Records read", f"{result.n_records:,}", help="JSON lines in the capture files")
+        c2.metric("Bad records", f"{result.n_bad:,}", help="Lines that gave no row (see the problems)")
+        c3.metric("Rows (inferences)", f"{len(frame):,}", help="Batch requests give several rows")
+        if result.problems:
+            with st.expander(f"{len(result.problems)} problem(s) while reading", expanded=result.n_bad > 0):
+                st.markdown("\n".join(f"- {ui.md_escape(p)}" for p in result.problems))
+        st.caption(f"From {ui.md_escape(art.capture_label)}.")
+        st.dataframe(frame, width="stretch", hide_index=True)
+        ui.csv_download(frame, file_name="captured-data.csv", key="monitor_capture_csv")
+        st.subheader("Summary")
+        summary = capture.capture_summary(frame)
+        st.dataframe(summary, width="stretch", hide_index=True)
+        ui.csv_download(summary, file_name="capture-summary.csv", key="monitor_summary_csv")
+        st.button(
+            "Use as current data for drift",
+            on_click=ui.monitor_use_capture_for_drift,
+            args=(frame, art.capture_label),
+            icon=":material/input:",
+            key="monitor_use_capture",
+            help="The drift pages then compare these captured inputs and predictions with the reference.",
+        )
+        if state.get("drift_current_label", "").startswith("Model Monitor capture"):
+            st.success(
+                f"Current drift data: {ui.md_escape(state.drift_current_label)}.", icon=":material/check:"
+            )
+
+with tab_checks:
+    if art.capture is None or art.constraints is None:
+        st.info(
+            "Constraint checks need data capture files and a constraints.json (statistics.json adds the "
+            "baseline drift check).",
+            icon=":material/info:",
+        )
+    else:
+        violations = art.check()
+        assert violations is not None
+        n_checks = int((violations.table["status"] != "skipped").sum())
+        if len(violations):
+            st.warning(
+                f"**{len(violations)} violation(s)** in {n_checks} checks, as Model Monitor reports them.",
+                icon=":material/rule:",
+            )
+        else:
+            st.success(f"All {n_checks} checks passed.", icon=":material/verified:")
+        st.dataframe(
+            violations.table,
+            width="stretch",
+            hide_index=True,
+            column_config={
+                "feature_name": st.column_config.TextColumn("Feature", pinned=True),
+                "constraint_check_type": st.column_config.TextColumn("Check"),
+                "status": st.column_config.TextColumn("Status"),
+                "observed": st.column_config.NumberColumn("Observed", format="%.4f"),
+                "threshold": st.column_config.NumberColumn("Threshold", format="%.4f"),
+                "description": st.column_config.TextColumn("Description", width="large"),
+            },
+        )
+        left, right = st.columns(2)
+        with left:
+            st.download_button(
+                "Download constraint_violations.json",
+                data=violations.to_json(),
+                file_name="constraint_violations.json",
+                mime="application/json",
+                key="monitor_violations_json",
+                on_click="ignore",
+                icon=":material/download:",
+                help="Same shape as the file a monitoring schedule writes.",
+            )
+        with right:
+            ui.csv_download(violations.table, file_name="constraint-checks.csv", key="monitor_checks_csv")
+        st.caption(
+            "Rules: completeness, data type, categorical domain and baseline distance (KLL buckets, "
+            "L∞ for categories) as in the prebuilt Model Monitor container; see `lib/monitor.py`."
+        )
+
+with tab_baseline:
+    baseline = art.baseline
+    if baseline is None:
+        st.info("Upload a baseline statistics.json to compare captured data with it.", icon=":material/info:")
+    else:
+        st.dataframe(baseline.table, width="stretch", hide_index=True)
+        ui.csv_download(baseline.table, file_name="baseline-statistics.csv", key="monitor_baseline_csv")
+        current = art.capture.frame if art.capture is not None else None
+        dists = monitor.baseline_distributions(baseline, current)
+        features = list(dict.fromkeys(dists["feature"]))
+        if features:
+            feature = st.selectbox("Feature", features, key="monitor_feature")
+            dist_chart = charts.baseline_vs_current(dists, feature)
+            st.altair_chart(dist_chart, width="stretch")
+            ui.chart_downloads(
+                dist_chart, base_name=f"baseline-vs-current-{feature}", key="monitor_dist_chart"
+            )
+            ui.csv_download(dists, file_name="baseline-distributions.csv", key="monitor_dists_csv")
+        st.button(
+            "Use baseline as drift reference",
+            on_click=ui.monitor_use_baseline_for_drift,
+            args=(baseline,),
+            icon=":material/anchor:",
+            key="monitor_use_baseline",
+            help="A synthetic sample drawn from the baseline histograms (per column; no joint information).",
+        )
+        if state.get("drift_reference_label", "").startswith("Model Monitor baseline"):
+            st.success(
+                f"Drift reference: {ui.md_escape(state.drift_reference_label)}.", icon=":material/check:"
+            )

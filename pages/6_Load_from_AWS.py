@@ -1,0 +1,186 @@
+"""Load from AWS: connect with a profile, find SageMaker training jobs, load their curves."""
+
+import streamlit as st
+
+from lib import cloudwatch, ui
+
+ui.setup_page("Load from AWS")
+st.title("Load from AWS")
+st.caption(
+    "Reads SageMaker training jobs and their CloudWatch metrics (and, if you like, their training logs) "
+    "straight from your AWS account. Credentials come only from your usual AWS setup (environment "
+    "variables, `~/.aws` profiles, SSO, instance role): they are never typed in, stored or shown here."
+)
+
+# ---- 1 · Connect
+st.subheader("1 · Connect")
+profiles, profile_error = ui.aws_profiles()
+if profile_error is not None:
+    ui.show_error(profile_error)
+ui.aws_form_restore(profiles)
+left, mid, right = st.columns([2, 2, 3])
+with left:
+    profile = st.selectbox(
+        "AWS profile",
+        profiles,
+        key="aws_profile",
+        on_change=ui.aws_on_profile_change,
+        help="Profiles from your AWS config and credentials files. The default chain uses the "
+        "AWS_* environment variables, the default profile or the instance/container role.",
+    )
+with mid:
+    region = st.selectbox(
+        "Region",
+        ui.aws_region_options(st.session_state.aws_region),
+        index=None,
+        placeholder="Choose a region",
+        key="aws_region",
+        on_change=ui.aws_remember,
+        args=("aws_region",),
+        help="Where your training jobs run. Preset from AWS_REGION / AWS_DEFAULT_REGION or the profile.",
+    )
+with right:
+    endpoint = st.text_input(
+        "Endpoint URL (optional)",
+        key="aws_endpoint",
+        on_change=ui.aws_remember,
+        args=("aws_endpoint",),
+        placeholder="empty = AWS itself",
+        help="Only for LocalStack or a local test server, e.g. http://localhost:4566. "
+        "Preset from AWS_ENDPOINT_URL.",
+    )
+if st.button("Connect", icon=":material/link:", type="primary", key="aws_connect_button"):
+    with ui.friendly_errors(stop=False):
+        ui.aws_connect(profile, region, endpoint)
+
+conn = st.session_state.get("aws_connection")
+if conn is None:
+    st.info(
+        "Choose a profile and region, then **Connect**. No AWS setup yet? Run `aws configure` or "
+        "`aws sso login` in a terminal and reload this page.",
+        icon=":material/info:",
+    )
+    st.stop()
+st.success(
+    f"Connected to account **{conn['account']}** as {ui.md_escape(conn['arn'])} "
+    f"({conn['region']}{', endpoint ' + ui.md_escape(conn['endpoint']) if conn['endpoint'] else ''}).",
+    icon=":material/verified_user:",
+)
+if ui.aws_connection_differs(profile, region, endpoint):
+    st.warning("The settings above changed: press **Connect** to use them.", icon=":material/sync:")
+
+# ---- 2 · Find jobs
+st.subheader("2 · Find training jobs")
+c1, c2, c3, c4, c5 = st.columns([3, 2, 2, 2, 1])
+with c1:
+    name_contains = st.text_input(
+        "Name contains",
+        key="aws_name_contains",
+        on_change=ui.aws_remember,
+        args=("aws_name_contains",),
+        help="Case-insensitive part of the job name.",
+    )
+with c2:
+    status = st.selectbox(
+        "Status",
+        cloudwatch.JOB_STATUSES,
+        index=None,
+        placeholder="Any status",
+        key="aws_status",
+        on_change=ui.aws_remember,
+        args=("aws_status",),
+        help="Only jobs in this state.",
+    )
+with c3:
+    created_after = st.date_input(
+        "Created on or after",
+        value=None,
+        key="aws_created_after",
+        on_change=ui.aws_remember,
+        args=("aws_created_after",),
+        help="UTC day; empty = no limit.",
+    )
+with c4:
+    created_before = st.date_input(
+        "Created on or before",
+        value=None,
+        key="aws_created_before",
+        on_change=ui.aws_remember,
+        args=("aws_created_before",),
+        help="UTC day; empty = no limit.",
+    )
+with c5:
+    max_jobs = st.number_input(
+        "At most",
+        min_value=1,
+        max_value=10_000,
+        step=10,
+        key="aws_max_jobs",
+        on_change=ui.aws_remember,
+        args=("aws_max_jobs",),
+        help="Newest jobs first.",
+    )
+if st.button("Find jobs", icon=":material/search:", key="aws_find_button"):
+    with ui.friendly_errors(stop=False):
+        ui.aws_find(name_contains, status, created_after, created_before, int(max_jobs))
+
+found = st.session_state.get("aws_found")
+if found is None:
+    st.info("Set the filters (or leave them empty) and press **Find jobs**.", icon=":material/info:")
+    st.stop()
+ui.aws_show_warnings(st.session_state.get("aws_found_warnings", []))
+if found.empty:
+    st.info("No training jobs match these filters in this region. Widen them and search again.")
+    st.stop()
+table = found[list(cloudwatch.JOB_LIST_COLUMNS)]
+st.caption(f"{len(found)} training job{'s' if len(found) != 1 else ''}, newest first.")
+st.dataframe(table, width="stretch", hide_index=True, column_config=ui.aws_jobs_columns())
+ui.csv_download(table, file_name="sagemaker-training-jobs.csv", label="Download job list", key="aws_jobs_csv")
+
+# ---- 3 · Load
+st.subheader("3 · Load")
+chosen = st.multiselect(
+    "Jobs to load",
+    list(found["job"]),
+    key="aws_jobs_chosen",
+    on_change=ui.aws_remember,
+    args=("aws_jobs_chosen",),
+    placeholder="Choose jobs",
+    help="All listed jobs are chosen at first.",
+)
+metric_names = st.multiselect(
+    "Metrics",
+    cloudwatch.defined_metric_names(found),
+    key="aws_metric_names",
+    on_change=ui.aws_remember,
+    args=("aws_metric_names",),
+    accept_new_options=True,
+    placeholder="Each job's own metric definitions",
+    help="Default: the metrics the jobs define (MetricDefinitions). Type a name to add another; "
+    "empty = each job's own.",
+)
+o1, o2 = st.columns(2)
+with o1:
+    include_logs = st.checkbox(
+        "Include training logs (per-epoch curves)",
+        key="aws_include_logs",
+        on_change=ui.aws_remember,
+        args=("aws_include_logs",),
+        help="Also read the jobs' CloudWatch log streams. Where the logs have a metric, their per-epoch "
+        "values are shown instead of CloudWatch's per-minute averages (one curve each, with epochs).",
+    )
+with o2:
+    instance_metrics = st.checkbox(
+        "Include instance metrics (CPU, GPU, memory, disk)",
+        key="aws_instance_metrics",
+        on_change=ui.aws_remember,
+        args=("aws_instance_metrics",),
+        help="Utilisation of the training instances, averaged across each job's hosts.",
+    )
+if st.button(
+    "Load", icon=":material/cloud_download:", type="primary", disabled=not chosen, key="aws_load_button"
+):
+    with ui.friendly_errors(stop=False):
+        ui.aws_load_into_session(chosen, metric_names, include_logs, instance_metrics)
+st.caption("Results are kept for 10 minutes: loading the same jobs again makes no new AWS calls.")
+ui.aws_load_report()

@@ -1,0 +1,66 @@
+"""Real browser: the drift pages render their charts on the demo, and a real upload flow works."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from lib import drift
+from tests.conftest import AppServer
+from tests.test_e2e_browser import TIMEOUT, no_exception, open_page, wait_idle
+
+pytestmark = pytest.mark.e2e
+SHOTS = Path("test-results")
+
+
+def chart_visible(page: Page) -> None:
+    expect(page.get_by_test_id("stVegaLiteChart").first.locator("canvas, svg").first).to_be_visible(
+        timeout=TIMEOUT
+    )
+
+
+def test_input_drift_demo_renders_overlay_and_heat_map(page: Page, app_server: AppServer) -> None:
+    open_page(page, app_server, "Input_drift")
+    expect(page.get_by_text("You are looking at demo data")).to_be_visible()
+    chart_visible(page)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Columns drifted")).to_contain_text("4 of 8")
+    page.get_by_role("tab", name="Over time").click()
+    heat = page.get_by_test_id("stVegaLiteChart").filter(has_text="Drift per window and column")
+    expect(heat.locator("canvas, svg").first).to_be_visible(timeout=TIMEOUT)
+    wait_idle(page)
+    no_exception(page)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "drift-heat-map.png"))
+
+
+def test_uploading_current_data_is_used_and_back_to_demo_restores(
+    page: Page, app_server: AppServer, tmp_path: Path
+) -> None:
+    current = drift.demo_current(400).assign(income=lambda f: f["income"] * 3)
+    target = tmp_path / "may-production.csv"
+    current.to_csv(target, index=False)
+    open_page(page, app_server, "Input_drift")
+    page.get_by_test_id("stFileUploader").nth(1).locator('input[type="file"]').set_input_files(target)
+    wait_idle(page)
+    expect(page.get_by_text("may-production.csv").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_test_id("stAlertContainer").filter(has_text="Current:")).to_contain_text("400 rows")
+    chart_visible(page)
+    no_exception(page)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "drift-upload.png"))
+    page.get_by_role("button", name="Back to demo").click()
+    expect(page.get_by_text("You are looking at demo data")).to_be_visible(timeout=TIMEOUT)
+    wait_idle(page)
+    no_exception(page)
+
+
+def test_prediction_drift_demo_renders_accuracy_per_window(page: Page, app_server: AppServer) -> None:
+    open_page(page, app_server, "Prediction_drift")
+    chart_visible(page)
+    page.get_by_role("tab", name="Realised performance").click()
+    perf = page.get_by_test_id("stVegaLiteChart").filter(has_text="Realised accuracy per window")
+    expect(perf.locator("canvas, svg").first).to_be_visible(timeout=TIMEOUT)
+    wait_idle(page)
+    no_exception(page)

@@ -1,0 +1,415 @@
+"""AppTest of the "Load from AWS" page against the moto server, plus its lib helpers.
+
+AppTest runs the script in this process, so ``aws_env`` (fake keys, temp AWS config files,
+``AWS_ENDPOINT_URL`` = moto, IMDS off) is exactly what the page sees. Seeded values are
+hand-computable (``tests.aws_server.seed_training_jobs``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib import aws, cloudwatch, ui
+from lib.errors import DataSourceError, InputError
+from tests import aws_server
+from tests.aws_server import ACCOUNT, FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN, seed_training_jobs
+
+moto_endpoint = aws_server.moto_endpoint
+aws_env = aws_server.aws_env
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "pages/6_Load_from_AWS.py"
+
+
+def page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    return at.switch_page(PAGE).run()
+
+
+def connect(at: AppTest) -> AppTest:
+    at.button(key="aws_connect_button").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def connect_and_find(at: AppTest) -> AppTest:
+    connect(at).button(key="aws_find_button").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def load(at: AppTest) -> AppTest:
+    at.button(key="aws_load_button").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(elements: Any) -> list[str]:
+    return [e.value for e in elements]
+
+
+def dead_endpoint() -> str:
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.fixture
+def api_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """AWS API calls made by the loaders' clients (botocore ``before-call`` on every client)."""
+    calls: Counter[str] = Counter()
+    real = aws.make_client
+
+    def counting(session: Any, service: str, endpoint_url: str | None = None) -> Any:
+        client = real(session, service, endpoint_url)
+        client.meta.events.register("before-call", lambda model, **_: calls.update([model.name]))
+        return client
+
+    monkeypatch.setattr(aws, "make_client", counting)
+    return calls
+
+
+# ---------------------------------------------------------------- the main flow
+
+
+def test_page_asks_to_connect_with_defaults_from_the_environment(aws_env: str) -> None:
+    at = page()
+    assert not at.exception
+    assert at.selectbox(key="aws_profile").value == ui.AWS_DEFAULT_CHAIN  # the env keys
+    assert at.selectbox(key="aws_region").value == "us-east-1"  # AWS_DEFAULT_REGION
+    assert at.text_input(key="aws_endpoint").value == aws_env  # AWS_ENDPOINT_URL
+    assert any("Connect" in i for i in texts(at.info))
+    assert at.session_state["is_demo"] is True
+
+
+def test_choosing_a_profile_presets_its_region_and_connects_with_its_keys(
+    aws_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")  # it would override the profile's region
+    Path(aws.os.environ["AWS_CONFIG_FILE"]).write_text(
+        "[default]\nregion = us-east-1\n[profile eu]\nregion = eu-west-1\n"
+    )
+    Path(aws.os.environ["AWS_SHARED_CREDENTIALS_FILE"]).write_text(
+        "[eu]\naws_access_key_id = AKIAPROFILEKEY000001\naws_secret_access_key = profileSecret\n"
+    )
+    at = page()
+    assert at.selectbox(key="aws_profile").options == [ui.AWS_DEFAULT_CHAIN, "default", "eu"]
+    at.selectbox(key="aws_profile").select("eu").run()
+    assert at.selectbox(key="aws_region").value == "eu-west-1"
+    connect(at)
+    assert at.session_state["aws_connection"]["profile"] == "eu"
+    assert at.session_state["aws_connection"]["region"] == "eu-west-1"
+    assert any(f"account **{ACCOUNT}**" in s for s in texts(at.success))
+
+
+def test_connect_find_load_then_training_runs_shows_the_seeded_jobs(aws_env: str) -> None:
+    seeded = seed_training_jobs(aws_env, n_jobs=3, epochs=4, instance_metrics=False)
+    at = connect(page())
+    assert any(f"account **{ACCOUNT}**" in s for s in texts(at.success))  # identity shown
+    at.button(key="aws_find_button").click().run()
+    listed = at.dataframe[0].value
+    assert list(listed.columns) == list(cloudwatch.JOB_LIST_COLUMNS)
+    assert list(listed["job"]) == [j.name for j in reversed(seeded)]  # newest first
+    assert listed["training_seconds"].tolist() == [300.0] * 3  # (4 epochs + 1 min) each
+    assert at.multiselect(key="aws_jobs_chosen").value == list(listed["job"])  # all chosen
+    assert at.multiselect(key="aws_metric_names").value == ["train:accuracy", "validation:accuracy"]
+
+    load(at)
+    state = at.session_state
+    assert state["is_demo"] is False
+    metrics = state["metrics"]
+    assert set(metrics["job"]) == {j.name for j in seeded}
+    job = seeded[2]
+    got = metrics.loc[(metrics["job"] == job.name) & (metrics["metric"] == "validation:accuracy")]
+    assert got["value"].tolist() == pytest.approx(job.values["validation:accuracy"])
+    assert set(state["jobs"]["job"]) == {j.name for j in seeded}
+    assert len(state["sources"]) == 1
+    assert state["sources"][0]["runs"] == 3
+    assert any("Loaded 24 points from 3 training jobs" in s for s in texts(at.success))
+    assert any("from 1 source" in s and "3 runs" in s for s in texts(at.sidebar.success))
+
+    shown = [e.value for kind in ("markdown", "caption", "success", "info", "warning") for e in at.get(kind)]
+    kept = [repr(state[k]) for k in ("aws_connection", "aws_form", "aws_last_load", "aws_found", "sources")]
+    assert not [s for s in (FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN) for t in shown + kept if s in t]
+
+    at.switch_page("pages/1_Training_runs.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="runs_metric").value == "validation:accuracy"
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert len(specs) == 2
+    assert len(at.dataframe[0].value) == 3  # the runs table: one row per loaded job
+
+
+def test_second_load_of_the_same_jobs_makes_no_aws_calls(aws_env: str, api_calls: Counter[str]) -> None:
+    seed_training_jobs(aws_env, n_jobs=2, epochs=3, instance_metrics=False)
+    at = load(connect_and_find(page()))
+    first = at.session_state["metrics"].copy()
+    assert api_calls["GetMetricData"] == 1
+    assert api_calls["Search"] == 2
+    before = Counter(api_calls)
+    load(at)  # same jobs, same options: served from st.cache_data
+    assert api_calls == before
+    pd.testing.assert_frame_equal(at.session_state["metrics"], first)  # replaced, not duplicated
+    assert len(at.session_state["sources"]) == 1
+    at.checkbox(key="aws_include_logs").check().run()
+    load(at)  # other options: a new load
+    assert api_calls["FilterLogEvents"] == 1
+    assert api_calls["GetMetricData"] == 2
+
+
+def test_with_logs_the_per_epoch_series_replace_cloudwatch_and_the_page_says_so(aws_env: str) -> None:
+    seeded = seed_training_jobs(aws_env, n_jobs=2, epochs=5, instance_metrics=False)
+    at = connect_and_find(page())
+    at.checkbox(key="aws_include_logs").check().run()
+    load(at)
+    metrics = at.session_state["metrics"]
+    val = metrics.loc[(metrics["job"] == seeded[0].name) & (metrics["metric"] == "validation:accuracy")]
+    assert set(val["source"]) == {"logs"}  # drawn once, from the logs
+    assert val["epoch"].tolist() == [0, 1, 2, 3, 4]
+    assert val["value"].tolist() == pytest.approx(seeded[0].values["validation:accuracy"])
+    assert any("4 series use the per-epoch values from the training logs" in c for c in texts(at.caption))
+
+
+def test_instance_metrics_are_averaged_across_hosts(aws_env: str) -> None:
+    seeded = seed_training_jobs(aws_env, n_jobs=1, epochs=3, instance_counts=(2,), logs=False)
+    at = connect_and_find(page())
+    at.checkbox(key="aws_instance_metrics").check().run()
+    load(at)
+    metrics = at.session_state["metrics"]
+    cpu = metrics.loc[(metrics["job"] == seeded[0].name) & (metrics["metric"] == "CPUUtilization")]
+    # hosts seeded 100·host + epoch → mean of algo-1 and algo-2 is 150 + epoch
+    assert cpu["value"].tolist() == [150.0, 151.0, 152.0]
+    assert set(cpu["host"]) == {"all"}
+    assert any("mean over each job's hosts" in c for c in texts(at.caption))
+
+
+def test_filters_and_chosen_metrics_are_passed_on(aws_env: str) -> None:
+    seed_training_jobs(aws_env, n_jobs=4, epochs=2, statuses=("Completed", "Failed"), instance_metrics=False)
+    at = connect(page())
+    at.text_input(key="aws_name_contains").input("IC-RUN-00").run()
+    at.selectbox(key="aws_status").select("Failed").run()
+    at.button(key="aws_find_button").click().run()
+    assert list(at.dataframe[0].value["job"]) == ["ic-run-003", "ic-run-001"]
+    at.multiselect(key="aws_jobs_chosen").set_value(["ic-run-001"]).run()
+    at.multiselect(key="aws_metric_names").set_value(["train:accuracy"]).run()
+    load(at)
+    metrics = at.session_state["metrics"]
+    assert set(metrics["job"]) == {"ic-run-001"}
+    assert set(metrics["metric"]) == {"train:accuracy"}
+
+
+def test_no_matching_jobs_is_an_empty_state_not_an_error(aws_env: str) -> None:
+    seed_training_jobs(aws_env, n_jobs=1, epochs=2, instance_metrics=False)
+    at = connect(page())
+    at.text_input(key="aws_name_contains").input("no-such-job").run()
+    at.button(key="aws_find_button").click().run()
+    assert not at.exception
+    assert any("No training jobs match" in i for i in texts(at.info))
+    assert not at.error
+
+
+def test_form_values_and_connection_survive_a_visit_to_another_page(aws_env: str) -> None:
+    seed_training_jobs(aws_env, n_jobs=2, epochs=2, instance_metrics=False)
+    at = connect_and_find(page())
+    at.checkbox(key="aws_include_logs").check().run()
+    at.switch_page("pages/1_Training_runs.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.checkbox(key="aws_include_logs").value is True
+    assert at.multiselect(key="aws_jobs_chosen").value == ["ic-run-001", "ic-run-000"]
+    assert any(ACCOUNT in s for s in texts(at.success))
+
+
+# ---------------------------------------------------------------- faults: clear message, data kept
+
+
+def test_no_credentials_shows_an_error_and_keeps_the_demo(
+    aws_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var)
+    at = connect(page())
+    assert texts(at.error) == ["No AWS credentials were found."]
+    assert any("Keys are never typed into the app" in c for c in texts(at.caption))
+    assert at.session_state["is_demo"] is True
+    assert at.session_state["aws_connection"] is None
+
+
+def test_unreachable_endpoint_shows_an_error_and_keeps_loaded_data(aws_env: str) -> None:
+    seed_training_jobs(aws_env, n_jobs=1, epochs=2, instance_metrics=False)
+    at = load(connect_and_find(page()))
+    before = at.session_state["metrics"].copy()
+    dead = dead_endpoint()
+    at.text_input(key="aws_endpoint").input(dead).run()
+    assert any("settings above changed" in w for w in texts(at.warning))
+    connect(at)
+    assert texts(at.error) == [f"Could not reach {dead}/."]
+    pd.testing.assert_frame_equal(at.session_state["metrics"], before)
+    assert at.session_state["is_demo"] is False
+
+
+def test_malformed_endpoint_url_is_rejected_before_any_call(aws_env: str) -> None:
+    at = page()
+    at.text_input(key="aws_endpoint").input("localhost:4566").run()
+    connect(at)
+    assert texts(at.error) == ["The endpoint URL 'localhost:4566' is not a valid http(s) URL."]
+
+
+def test_a_failed_load_keeps_previous_data(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed_training_jobs(aws_env, n_jobs=1, epochs=2, instance_metrics=False)
+    at = connect_and_find(page())
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise DataSourceError("AWS is throttling requests to cloudwatch.", hint="Wait a minute and retry.")
+
+    monkeypatch.setattr(cloudwatch, "load_jobs_for_charts", refuse)
+    load(at)
+    assert texts(at.error) == ["AWS is throttling requests to cloudwatch."]
+    assert at.session_state["is_demo"] is True
+    assert at.session_state["sources"] == []
+
+
+def test_partial_results_are_kept_and_the_warnings_shown(aws_env: str) -> None:
+    seeded = seed_training_jobs(aws_env, n_jobs=2, epochs=3, logs=False, instance_metrics=False)
+    at = connect_and_find(page())
+    at.checkbox(key="aws_include_logs").check().run()
+    load(at)
+    assert set(at.session_state["metrics"]["job"]) == {j.name for j in seeded}  # CloudWatch curves kept
+    assert any("log group" in w and "does not exist" in w for w in texts(at.warning))
+    assert any("partly" in s for s in texts(at.success))
+
+
+def test_warnings_name_the_jobs_they_concern() -> None:
+    def script() -> None:
+        from lib import ui
+        from lib.cloudwatch import LoadWarning
+
+        ui.aws_show_warnings(
+            [LoadWarning("logs", "Access denied to logs:FilterLogEvents.", "Ask for it.", ("job_a", "b"))]
+        )
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception
+    assert "Jobs: job\\_a, b" in at.warning[0].value  # names shown literally (markdown escaped)
+    assert at.caption[0].value == "Ask for it\\."  # escaped too (hints may quote AWS messages)
+
+
+# ---------------------------------------------------------------- lib helpers behind the page
+
+
+def _frame(rows: list[tuple[str, str, str, float, int | None]]) -> pd.DataFrame:
+    t0 = pd.Timestamp("2026-11-02 09:00", tz="UTC")
+    return pd.DataFrame(
+        {
+            "job": [r[0] for r in rows],
+            "metric": [r[1] for r in rows],
+            "source": [r[2] for r in rows],
+            "value": [r[3] for r in rows],
+            "epoch": pd.array([r[4] for r in rows], dtype="Int64"),
+            "timestamp": [t0 + pd.Timedelta(minutes=i) for i in range(len(rows))],
+        }
+    )
+
+
+def test_prefer_log_series_drops_only_the_cloudwatch_twins() -> None:
+    metrics = _frame(
+        [
+            ("a", "acc", "cloudwatch", 0.1, None),
+            ("a", "acc", "logs", 0.1, 0),
+            ("a", "loss", "cloudwatch", 2.0, None),  # no log twin: kept
+            ("b", "acc", "cloudwatch", 0.3, None),  # other job: kept
+        ]
+    )
+    out = cloudwatch.prefer_log_series(metrics)
+    assert list(zip(out["job"], out["metric"], out["source"], strict=True)) == [
+        ("a", "acc", "logs"),
+        ("a", "loss", "cloudwatch"),
+        ("b", "acc", "cloudwatch"),
+    ]
+    assert len(metrics) == 4  # input untouched
+
+
+def test_without_live_rows_keeps_uploads_and_other_jobs() -> None:
+    metrics = _frame([("a", "acc", "cloudwatch", 0.1, None), ("b", "acc", "logs", 0.2, 1)])
+    metrics.loc[len(metrics)] = {**metrics.iloc[0].to_dict(), "source": None}  # from an upload
+    out = cloudwatch.without_live_rows(metrics, ["a"])
+    assert out["source"].fillna("upload").tolist() == ["logs", "upload"]
+
+
+def test_defined_metric_names_in_order_without_duplicates() -> None:
+    jobs = pd.DataFrame(
+        {
+            "job": ["a", "b", "c"],
+            "metric_definitions": [
+                json.dumps([{"Name": "train:acc", "Regex": "x"}, {"Name": "val:acc", "Regex": "y"}]),
+                json.dumps([{"Name": "val:acc", "Regex": "y"}, {"Name": "loss", "Regex": "z"}]),
+                "not json",
+            ],
+        }
+    )
+    assert cloudwatch.defined_metric_names(jobs) == ["train:acc", "val:acc", "loss"]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("", None),
+        ("  ", None),
+        (" http://localhost:4566 ", "http://localhost:4566"),
+        ("https://x.io", "https://x.io"),
+    ],
+)
+def test_check_endpoint_url_accepts_http_urls(url: str, expected: str | None) -> None:
+    assert aws.check_endpoint_url(url) == expected
+
+
+@pytest.mark.parametrize("url", ["localhost:4566", "ftp://host", "http://", "http://host:port"])
+def test_check_endpoint_url_rejects_the_rest(url: str) -> None:
+    with pytest.raises(InputError, match="not a valid http"):
+        aws.check_endpoint_url(url)
+
+
+def test_default_region_prefers_aws_region_then_default_region_then_profile(
+    aws_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Path(aws.os.environ["AWS_CONFIG_FILE"]).write_text("[profile eu]\nregion = eu-west-1\n")
+    assert aws.default_region("eu") == "us-east-1"  # AWS_DEFAULT_REGION (aws_env) beats the profile
+    monkeypatch.setenv("AWS_REGION", "ap-southeast-2")
+    assert aws.default_region("eu") == "ap-southeast-2"
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    assert aws.default_region("eu") == "eu-west-1"
+    assert aws.default_region(None) is None
+    assert aws.default_region("missing") is None
+
+
+def test_load_jobs_for_charts_reports_progress_up_to_one(aws_env: str) -> None:
+    seed_training_jobs(aws_env, n_jobs=1, epochs=2, instance_counts=(2,))
+    steps: list[float] = []
+    session = aws.make_session(None, "us-east-1")
+    result = cloudwatch.load_jobs_for_charts(
+        session,
+        ["ic-run-000"],
+        include_logs=True,
+        instance_metrics=True,
+        progress=lambda f, _t: steps.append(f),
+        now=dt.datetime.now(dt.UTC),
+    )
+    assert steps == sorted(steps)
+    assert steps[-1] == 1.0
+    assert result.warnings == ()
+    assert set(result.metrics["metric"]) == {
+        "train:accuracy",
+        "validation:accuracy",
+        "CPUUtilization",
+        "MemoryUtilization",
+    }

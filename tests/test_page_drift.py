@@ -1,0 +1,197 @@
+"""AppTest: the Input drift and Prediction drift pages on the demo, with uploads and shared state."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib import drift
+
+ROOT = Path(__file__).resolve().parents[1]
+INPUT = "pages/2_Input_drift.py"
+PREDICTION = "pages/3_Prediction_drift.py"
+
+
+def open_page(page: str, **state: object) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page(page)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def uploader(at: AppTest, side: str):
+    return next(u for u in at.file_uploader if u.label.lower().startswith(side))
+
+
+@pytest.fixture(scope="module")
+def small() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A small reference/current pair in which only ``x`` shifts (by one sd)."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    ref = pd.DataFrame({"x": rng.normal(0, 1, 400), "colour": rng.choice(["red", "blue"], 400)})
+    cur = pd.DataFrame({"x": rng.normal(1, 1, 300), "colour": rng.choice(["red", "blue"], 300)})
+    return ref, cur
+
+
+def test_input_page_on_demo_shows_verdicts_sorted_by_effect_and_charts() -> None:
+    at = open_page(INPUT)
+    assert not at.exception, at.exception
+    assert any("demo data" in i.value for i in at.info)
+    assert metrics(at)["Columns drifted"] == "4 of 8"
+    table = at.dataframe[0].value
+    expected = drift.compare(drift.demo_reference(), drift.demo_current(), **drift.DEMO_ROLES).table
+    assert list(table["column"]) == list(expected["column"])
+    assert set(table["column"][:4]) == {"income", "basket_value", "plan", "is_mobile"}
+    assert "churn_score" not in set(table["column"])  # the prediction is not an input
+    assert "Benjamini-Hochberg" in at.caption[1].value or any("Benjamini" in c.value for c in at.caption)
+    charts = at.get("vega_lite_chart")
+    assert len(charts) >= 3  # overlay, classifier importance, heat map
+    assert not at.error
+
+
+def test_upload_both_sides_replaces_the_demo_and_results_match_compare(
+    small: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    ref, cur = small
+    at = open_page(INPUT)
+    uploader(at, "reference").set_value(("train.csv", csv_bytes(ref), "text/csv")).run()
+    uploader(at, "current").set_value(("prod.csv", csv_bytes(cur), "text/csv")).run()
+    assert not at.exception, at.exception
+    assert at.session_state["drift_reference_label"] == "train.csv"
+    assert at.session_state["drift_current_label"] == "prod.csv"
+    assert any("train\\.csv" in s.value and "prod\\.csv" in s.value for s in at.success)  # md-escaped
+    table = at.dataframe[0].value.set_index("column")
+    assert table.loc["x", "status"] == "DRIFT"
+    assert table.loc["colour", "status"] != "DRIFT"
+    expected = drift.compare(ref, cur).table.set_index("column")
+    assert table.loc["x", "effect_size"] == pytest.approx(expected.loc["x", "effect_size"], rel=1e-6)
+
+
+def test_bad_uploads_show_errors_and_keep_the_data_in_use(small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    ref, cur = small
+    at = open_page(INPUT)
+    uploader(at, "current").set_value(("prod.csv", csv_bytes(cur), "text/csv")).run()
+    uploader(at, "reference").set_value(("train.csv", csv_bytes(ref), "text/csv")).run()
+    before = at.session_state["drift_current"].copy()
+    uploader(at, "current").set_value(("one-row.csv", b"x,colour\n1.0,red\n", "text/csv")).run()
+    assert not at.exception, at.exception
+    assert any("one-row.csv" in e.value and "at least 2 rows" in e.value for e in at.error)
+    pd.testing.assert_frame_equal(at.session_state["drift_current"], before)
+    assert at.session_state["drift_current_label"] == "prod.csv"
+    uploader(at, "current").set_value(
+        ("page.json", b"<html>502 Bad Gateway</html>", "application/json")
+    ).run()
+    assert not at.exception, at.exception
+    assert any("page.json" in e.value for e in at.error)
+    assert at.dataframe[0].value["column"].tolist()  # results still shown for the kept data
+
+
+def test_garbage_in_numeric_column_and_no_shared_columns_are_clear_errors(
+    small: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    ref, _ = small
+    garbage = pd.DataFrame({"x": ["n/a", "oops", "1.0"] * 20, "colour": ["red"] * 60})
+    at = open_page(INPUT, drift_reference=ref, drift_current=garbage, drift_current_label="garbage.csv")
+    assert not at.exception, at.exception
+    assert any("should hold numbers" in e.value for e in at.error)
+    other = pd.DataFrame({"a": [1, 2, 3], "b": [4, 5, 6]})
+    at = open_page(INPUT, drift_reference=ref, drift_current=other, drift_current_label="other.csv")
+    assert not at.exception, at.exception
+    assert any("share no columns" in e.value for e in at.error)
+    assert at.button(key="drift_back_to_demo")  # the way out is offered
+
+
+def test_back_to_demo_forgets_model_monitor_data(small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    ref, cur = small
+    at = open_page(
+        INPUT,
+        drift_reference=ref,
+        drift_current=cur,
+        drift_current_label="Model Monitor capture: endpoint-a",
+    )
+    assert any("Model Monitor capture\\: endpoint\\-a" in s.value for s in at.success)
+    at.button(key="drift_back_to_demo").click().run()
+    assert not at.exception, at.exception
+    assert "drift_current" not in at.session_state
+    assert metrics(at)["Columns drifted"] == "4 of 8"
+
+
+def test_per_column_test_override_comes_from_the_registry() -> None:
+    at = open_page(INPUT)
+    choice = next(s for s in at.selectbox if s.label == "Test for income")
+    assert set(choice.options) == {
+        "auto",
+        *(f"{drift.TESTS[n].label} ({n})" for n in drift.tests_for_kind("numeric")),
+    }
+    choice.set_value("psi").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value.set_index("column")
+    assert table.loc["income", "test_label"] == drift.TESTS["psi"].label
+    plan = next(s for s in at.selectbox if s.label == "Test for plan")
+    assert "Kolmogorov-Smirnov (ks)" not in plan.options  # category menus hold category tests only
+
+
+def test_alpha_and_threshold_widgets_change_the_verdicts() -> None:
+    at = open_page(INPUT, drift_input_numeric=0.5, drift_input_categorical=0.5)  # widget keys preset
+    assert at.number_input(key="drift_input_numeric").value == 0.5
+    assert not at.exception, at.exception
+    assert metrics(at)["Columns drifted"] == "0 of 8"
+    assert any("0\\.5" in c.value and "Verdict rule" in c.value for c in at.caption)  # md-escaped
+
+
+def test_prediction_page_on_demo_shows_score_drift_and_accuracy_per_day() -> None:
+    at = open_page(PREDICTION)
+    assert not at.exception, at.exception
+    assert metrics(at)["Verdict"] == "DRIFT"
+    perf = at.dataframe[0].value
+    assert perf["window"].iloc[0] == "reference"
+    assert len(perf) == 1 + 14  # two weeks, one window per day
+    expected = drift.prediction_drift(
+        drift.demo_reference(), drift.demo_current(), prediction="churn_score", label="churned",
+        timestamp="event_time", freq="D",
+    ).performance  # fmt: skip
+    assert perf["value"].tolist() == pytest.approx(expected["value"].tolist())
+    assert len(at.get("vega_lite_chart")) == 2
+
+
+def test_prediction_page_without_label_explains_how_to_get_performance() -> None:
+    at = open_page(PREDICTION)
+    label = next(s for s in at.selectbox if s.label == "Label")
+    label.set_value("(none)").run()
+    assert not at.exception, at.exception
+    assert any("label column" in i.value for i in at.info)
+    assert metrics(at)["Verdict"] == "DRIFT"
+
+
+def test_prediction_page_upload_with_class_predictions(small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    ref, cur = small
+    ref = ref.assign(prediction=ref["colour"], label=ref["colour"])
+    cur = cur.assign(prediction=cur["colour"], label=["red"] * len(cur))
+    at = open_page(PREDICTION)
+    buf = io.BytesIO()
+    ref.to_parquet(buf)
+    uploader(at, "reference").set_value(("ref.parquet", buf.getvalue(), "application/octet-stream")).run()
+    uploader(at, "current").set_value(
+        ("cur.jsonl", cur.to_json(orient="records", lines=True).encode(), "application/json")
+    ).run()
+    assert not at.exception, at.exception
+    perf = at.dataframe[0].value.set_index("window")
+    assert perf.loc["reference", "value"] == 1.0
+    windows = perf.drop(index="reference")  # no timestamp: windows by row count (30 rows each)
+    assert windows["n"].tolist() == [30] * 10
+    overall = (windows["value"] * windows["n"]).sum() / windows["n"].sum()
+    assert overall == pytest.approx((cur["colour"] == "red").mean())
