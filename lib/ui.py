@@ -1281,21 +1281,30 @@ def drift_compare(
     """:func:`lib.drift.compare`, cached on the data and every option (widget reruns are instant)."""
     from lib import drift
 
+    return drift.compare(reference, current, **_drift_options(rule, kinds, tests, roles, names))
+
+
+def _drift_options(
+    rule: tuple[float, float, float],
+    kinds: tuple[tuple[str, str], ...],
+    tests: tuple[tuple[str, str], ...],
+    roles: tuple[str | None, str | None, str | None],
+    names: tuple[str, str],
+) -> dict[str, Any]:
+    """The hashable widget choices, as the keyword arguments ``compare``/``compare_windows`` take."""
     alpha, numeric, categorical = rule
     prediction, label, timestamp = roles
-    return drift.compare(
-        reference,
-        current,
-        alpha=alpha,
-        thresholds={"numeric": numeric, "categorical": categorical},
-        kinds=dict(kinds),
-        tests=dict(tests) or None,
-        prediction=prediction,
-        label=label,
-        timestamp=timestamp,
-        reference_name=names[0],
-        current_name=names[1],
-    )
+    return {
+        "alpha": alpha,
+        "thresholds": {"numeric": numeric, "categorical": categorical},
+        "kinds": dict(kinds),
+        "tests": dict(tests) or None,
+        "prediction": prediction,
+        "label": label,
+        "timestamp": timestamp,
+        "reference_name": names[0],
+        "current_name": names[1],
+    }
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -1328,24 +1337,9 @@ def drift_windows(
     """:func:`lib.drift.compare_windows`, cached (``split`` is ``(freq, size)``)."""
     from lib import drift
 
-    alpha, numeric, categorical = rule
-    prediction, label, timestamp = roles
     freq, size = split
-    return drift.compare_windows(
-        reference,
-        current,
-        timestamp=timestamp,
-        freq=freq,
-        size=size,
-        alpha=alpha,
-        thresholds={"numeric": numeric, "categorical": categorical},
-        kinds=dict(kinds),
-        tests=dict(tests) or None,
-        prediction=prediction,
-        label=label,
-        reference_name=names[0],
-        current_name=names[1],
-    )
+    options = _drift_options(rule, kinds, tests, roles, names)
+    return drift.compare_windows(reference, current, freq=freq, size=size, **options)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
