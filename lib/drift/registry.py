@@ -22,7 +22,7 @@ from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 from scipy.spatial import distance
 
 from lib.errors import InputError
@@ -38,11 +38,6 @@ PSI_EPSILON: Final = 1e-4
 MIN_VALUES: Final = 2
 #: Above this many values per side, KS uses the asymptotic p-value (scipy's ``method="auto"`` rule).
 KS_EXACT_MAX_N: Final = 10_000
-#: Asymptotic KS p-values below this come from Kolmogorov's limit distribution instead of scipy's
-#: finite-n ``kstwo.sf``, which needs up to 2 s per call there at 10⁶ rows (measured). They agree
-#: to a few percent, and a p-value below 1e-6 is significant at any practical alpha and number of
-#: tests either way; at and above 1e-6 the p-value is scipy's.
-KS_LIMIT_BELOW: Final = 1e-6
 
 
 class UnknownDriftTest(InputError):  # noqa: N818 (name fixed by the design card)
@@ -387,6 +382,43 @@ def _present(values: Any, side: str) -> np.ndarray:
     return arr[~pd.isna(arr)]
 
 
+#: Largest n for which scipy's ``smirnov(n, x)`` sums the exact series (above it, an asymptotic form).
+_SMIRNOV_EXACT_MAX_N: Final = 1_000_000
+
+
+def _smirnov_exact(n: int, x: float) -> float:
+    """P(D+_n >= x) by the exact Birnbaum–Tingey sum, vectorised in log space.
+
+    The same series scipy's ``special.smirnov`` sums term by term in C, holding the GIL (0.7 s at
+    n = 500,000); here it is one numpy pass (about 40 ms). All terms are positive, so summing them in
+    log space loses nothing; agreement with scipy is within 1e-9 relative (tested).
+    """
+    j = np.arange(math.floor(n * (1.0 - x)) + 1, dtype=np.float64)
+    with np.errstate(divide="ignore"):  # the last term can be exactly 0 (log 0 = -inf, exp -> 0)
+        log_terms = (
+            special.gammaln(n + 1.0)
+            - special.gammaln(j + 1.0)
+            - special.gammaln(n - j + 1.0)
+            + (n - j) * np.log1p(-x - j / n)
+            + (j - 1.0) * np.log(x + j / n)
+        )
+    top = float(log_terms.max())
+    return float(x * math.exp(top) * np.exp(log_terms - top).sum())
+
+
+def kstwo_sf(d: float, n: int) -> float:
+    """``scipy.stats.kstwo.sf(d, n)``, with scipy's slow exact Smirnov branch computed faster.
+
+    Follows scipy's own branch choice (``scipy.stats._ksstats._kolmogn``): only where scipy would
+    return ``2 * smirnov(n, d)`` by the exact sum (n > 140, 2.2 <= n·d² < 370, d < 0.5) is the
+    vectorised sum used; everywhere else scipy is called as is.
+    """
+    t, nxsq = n * d, n * d * d
+    if 140 < n <= _SMIRNOV_EXACT_MAX_N and 1.0 < t < n - 1 and d < 0.5 and 2.2 <= nxsq < 370.0:
+        return float(np.clip(2.0 * _smirnov_exact(n, d), 0.0, 1.0))
+    return float(np.clip(stats.kstwo.sf(d, n), 0.0, 1.0))
+
+
 # --------------------------------------------------------------------------------------------------
 # The tests. Each one: a decorator and a few lines.
 # --------------------------------------------------------------------------------------------------
@@ -407,10 +439,7 @@ def _ks(s: Samples) -> tuple[float, float | None]:
     d = s.ks_statistic
     m, n = sorted([float(s.n_reference), float(s.n_current)], reverse=True)
     en = np.round(m * n / (m + n))
-    limit = float(stats.kstwobign.sf(d * math.sqrt(en)))
-    if limit < KS_LIMIT_BELOW:
-        return d, limit  # see KS_LIMIT_BELOW
-    return d, float(np.clip(stats.kstwo.sf(d, en), 0, 1))
+    return d, kstwo_sf(d, int(en))
 
 
 @register(
