@@ -57,6 +57,29 @@ def _chart_rows(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _between_runs(data: pd.DataFrame) -> pd.DataFrame:
+    """Per metric, one two-point segment from each run's last point to the next run's first point."""
+    columns = {"timestamp": "datetime64[ns, UTC]", "value": "float64", "metric": "str", "segment": "str"}
+    if data.empty:
+        return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in columns.items()})
+    ends = (
+        data.sort_values("timestamp")
+        .groupby(["metric", "job"], sort=False)
+        .agg(t0=("timestamp", "first"), v0=("value", "first"), t1=("timestamp", "last"), v1=("value", "last"))
+        .reset_index()
+        .sort_values(["metric", "t0"])
+    )
+    rows = []
+    for metric, runs_of_metric in ends.groupby("metric", sort=False):
+        ordered = runs_of_metric.reset_index(drop=True)
+        for k in range(len(ordered) - 1):
+            seg = f"{metric}#{k}"
+            rows.append((ordered.at[k, "t1"], ordered.at[k, "v1"], metric, seg))
+            rows.append((ordered.at[k + 1, "t0"], ordered.at[k + 1, "v0"], metric, seg))
+    out = pd.DataFrame(rows, columns=list(columns))
+    return out.astype(columns) if len(out) else _between_runs(data.iloc[0:0])
+
+
 def _run_colors(n_runs: int) -> alt.Scale:
     """category10 while it has enough distinct colours, tableau20 beyond (no repeated colour)."""
     return alt.Scale(scheme="category10" if n_runs <= 10 else "tableau20")
@@ -138,13 +161,17 @@ def accuracy_over_time(
         .properties(height=DETAIL_HEIGHT, width="container")
         .add_params(pick_job)
     )
-    # The sawtooth: each metric's latest value held flat from one point to the next across runs, in
-    # grey behind the runs, so a slope reads as a run and a flat stretch as the time between runs.
-    hold = base.mark_line(interpolate="step-after", clip=True, strokeWidth=1, color="#9aa4b2").encode(
-        x=alt.X("timestamp:T").scale(type="utc", domain=zoom),
-        y=alt.Y("value:Q").scale(zero=False),
-        detail="metric:N",
-        opacity=alt.value(0.5),
+    # The sawtooth's flat stretches: from each run's last point, its final value held until the next
+    # run's first point, then the drop to where that run starts (grey, behind the runs).
+    hold = (
+        alt.Chart(_between_runs(data))
+        .mark_line(interpolate="step-after", clip=True, strokeWidth=1, color="#9aa4b2")
+        .encode(
+            x=alt.X("timestamp:T").scale(type="utc", domain=zoom),
+            y=alt.Y("value:Q").scale(zero=False),
+            detail="segment:N",
+            opacity=alt.value(0.7),
+        )
     )
     overview = (
         base.mark_line(strokeWidth=1)

@@ -634,6 +634,9 @@ class RunsView:
         Checks that could not run (see ``flag_runs``).
     flag_summary
         One sentence for the page: what was flagged, or that nothing stands out (with the notes).
+    untimed_jobs
+        Shown runs with no clock times (e.g. ``TrainingJobAnalytics`` exports, logs without time
+        stamps): they cannot be drawn over wall-clock time, only by epoch or elapsed time.
     """
 
     metric: str
@@ -647,6 +650,7 @@ class RunsView:
     flags: pd.DataFrame
     notes: list[str]
     flag_summary: str
+    untimed_jobs: list[str]
 
 
 def _as_utc(value: datetime | pd.Timestamp) -> pd.Timestamp:
@@ -693,7 +697,10 @@ def select_view(
     if time_range is not None:
         lo, hi = _as_utc(time_range[0]), _as_utc(time_range[1])
         inside = selected["timestamp"].between(lo, hi)
-        selected = selected.loc[selected["job"].isin(set(selected.loc[inside, "job"]))]
+        timed = set(selected.loc[selected["timestamp"].notna(), "job"])
+        # Runs without clock times (relative-time exports) cannot be placed in a window: keep them.
+        keep = set(selected.loc[inside, "job"]) | (set(selected["job"]) - timed)
+        selected = selected.loc[selected["job"].isin(keep)]
 
     wanted = [metric]
     other = counterpart(metric) if with_counterpart else None
@@ -717,6 +724,7 @@ def select_view(
         flags=flags,
         notes=notes,
         flag_summary=_flag_summary(flags, notes, n_runs=len(table), metric=metric),
+        untimed_jobs=sorted(set(shown["job"]) - set(shown.loc[shown["timestamp"].notna(), "job"])),
     )
 
 

@@ -95,8 +95,8 @@ def sidebar() -> None:
         n_jobs = metrics["job"].nunique()
         if st.session_state.is_demo:
             st.info(
-                f"Showing **demo data** (synthetic): {n_jobs} training runs. "
-                "Load your own exports on the Data page.",
+                f"Training metrics: **demo data** (synthetic, {n_jobs} runs). "
+                "Load your own on the Data page or from AWS.",
                 icon=":material/science:",
             )
         else:

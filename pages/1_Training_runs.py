@@ -84,6 +84,13 @@ with tab_time:
             else ""
         )
     )
+    if view.untimed_jobs:
+        st.info(
+            f"{len(view.untimed_jobs)} of the runs shown carry no clock times (relative-time exports such as "
+            "TrainingJobAnalytics CSVs, or logs without time stamps), so they are not on this chart: "
+            "see them in **By epoch** and the runs table.",
+            icon=":material/schedule:",
+        )
     time_chart = charts.accuracy_over_time(view.chart_metrics, metrics=view.metric_list)
     st.altair_chart(time_chart, width="stretch")
     ui.chart_downloads(time_chart, base_name=f"runs-over-time-{metric}", key="time_chart")

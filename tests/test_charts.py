@@ -23,7 +23,8 @@ def _views(spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _rows(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    (rows,) = spec["datasets"].values()
+    # The runs' rows (the sawtooth's between-run segments, if any, are a second dataset without "job").
+    (rows,) = [d for d in spec["datasets"].values() if d and "job" in d[0]] or [[]]
     return rows
 
 
@@ -51,10 +52,22 @@ def test_accuracy_over_time_params_and_encodings(metrics: pd.DataFrame) -> None:
     assert params["pick_job"]["views"] == [detail["name"]]
     assert params["zoom"]["views"] == [overview["name"]]
     assert overview["height"] < top["height"]
-    # Behind the runs, a grey step line per metric holds the last value: the sawtooth's flat gaps.
+    # Behind the runs, grey steps from each run's last point to the next run's first: the flat gaps.
     assert hold["mark"]["interpolate"] == "step-after"
-    assert hold["encoding"]["detail"]["field"] == "metric"
+    assert hold["encoding"]["detail"]["field"] == "segment"
     assert hold["encoding"]["x"]["scale"]["domain"] == {"param": "zoom"}
+    gaps = spec["datasets"][hold["data"]["name"]]
+    # 2 runs x 2 metrics: one segment per metric, from run-a's last point to run-b's first.
+    assert len(gaps) == 4
+    by_metric = {}
+    for row in gaps:
+        by_metric.setdefault(row["metric"], []).append(row)
+    for metric, (end_a, start_b) in by_metric.items():
+        a = metrics[(metrics["job"] == "run-a") & (metrics["metric"] == metric)]
+        b = metrics[(metrics["job"] == "run-b") & (metrics["metric"] == metric)]
+        assert end_a["value"] == pytest.approx(a["value"].iloc[-1])
+        assert start_b["value"] == pytest.approx(b["value"].iloc[0])
+        assert end_a["segment"] == start_b["segment"]
     assert spec["title"]["text"] == "Accuracy over time"
 
 

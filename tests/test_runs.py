@@ -399,3 +399,16 @@ def test_overlay_view_smooths_before_it_thins(three_runs: pd.DataFrame) -> None:
     assert view.x_label == "epoch"
     run_a = view.frame.loc[view.frame["job"] == "run-a"]
     assert list(run_a["smoothed"]) == pytest.approx([0.5, 0.65, 0.75])
+
+
+def test_select_view_keeps_and_names_runs_without_clock_times(metrics: pd.DataFrame) -> None:
+    """A relative-time run survives the time filter and is listed as untimed (not silently dropped)."""
+    untimed = metrics.loc[metrics["job"] == "run-a"].assign(job="relative-run", timestamp=pd.NaT)
+    frame = pd.concat([metrics, untimed], ignore_index=True)
+    lo, hi = runs.time_bounds(frame)
+    assert lo is not None
+    assert hi is not None
+    view = runs.select_view(frame, metric="validation:accuracy", time_range=(lo, hi))
+    assert view.untimed_jobs == ["relative-run"]
+    assert "relative-run" in set(view.metrics["job"])
+    assert set(view.table["job"]) == {"run-a", "run-b", "relative-run"}
