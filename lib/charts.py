@@ -488,15 +488,23 @@ def latency_percentiles(
     *,
     metric: str = "ModelLatency",
     change_times: Sequence[object] = (),
+    max_points: int = MAX_CHART_POINTS,
 ) -> alt.LayerChart:
     """p50/p90/p99 of one latency metric over time (``timing.latency_percentiles``), in milliseconds.
 
     Colour is the endpoint/variant, dash the percentile; ``change_times`` are drawn as red rules.
+    More than ``max_points`` rows are thinned per line with ``runs.downsample`` (min/max/last kept).
     """
     sel = percentiles.loc[percentiles["metric"] == metric] if len(percentiles) else percentiles
     data = _chart_rows(sel, ["timestamp", "endpoint", "variant", "percentile", "value_ms", "n_points"])
     if len(data):
         data["series"] = (data["endpoint"] + "/" + data["variant"]).astype("str")
+        # Weeks of 1-minute buckets would send tens of thousands of rows: thin each line (spikes kept).
+        thin = runs.downsample(
+            data.rename(columns={"series": "job", "percentile": "metric", "value_ms": "value"}),
+            max_points=max_points,
+        )
+        data = thin.rename(columns={"job": "series", "metric": "percentile", "value": "value_ms"})
     else:
         data["series"] = pd.Series([], dtype="str")
     present = sorted(set(data.get("percentile", [])), key=lambda p: float(str(p)[1:]) if str(p)[1:] else 0)

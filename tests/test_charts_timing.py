@@ -140,3 +140,15 @@ def test_timing_builders_accept_empty_frames(jobs: pd.DataFrame) -> None:
     for chart in built:
         spec = chart.to_dict()
         assert all(rows == [] for rows in spec.get("datasets", {}).values())
+
+
+def test_latency_percentiles_thins_long_series_but_keeps_each_lines_peak() -> None:
+    pcts = timing.latency_percentiles(timing.demo_latency(days=14), freq="5min")
+    shown = pcts.loc[pcts["metric"] == "ModelLatency"]
+    assert len(shown) > 2000  # long enough to need thinning at this budget
+    spec = charts.latency_percentiles(pcts, max_points=2000).to_dict()
+    rows = _data_of(spec, _views(spec)[0])
+    assert len(rows) <= 2000
+    for pct, line in shown.groupby("percentile"):
+        kept = [r["value_ms"] for r in rows if r["percentile"] == pct]
+        assert max(kept) == pytest.approx(line["value_ms"].max())
