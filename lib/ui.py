@@ -126,6 +126,23 @@ def friendly_errors(*, stop: bool = True) -> Iterator[None]:
             st.stop()
 
 
+def kept_widget(key: str, default: Any) -> dict[str, Any]:
+    """``key``/``on_change`` for a widget whose value must survive visits to other pages.
+
+    Streamlit drops a widget's key when its page is not run (TESTING.md pitfall 2): the value is
+    copied to a plain key on change and written back before the widget is drawn again. Pass the
+    result as ``**kwargs`` instead of ``value=``/``key=``.
+    """
+    kept: dict[str, Any] = st.session_state.setdefault("kept_widgets", {})
+    if key not in st.session_state:
+        st.session_state[key] = kept.get(key, default)
+    return {"key": key, "on_change": _keep_widget_value, "args": (key,)}
+
+
+def _keep_widget_value(key: str) -> None:
+    st.session_state.kept_widgets[key] = st.session_state[key]
+
+
 _MD_SPECIAL: Final = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
@@ -1187,8 +1204,7 @@ def drift_rule_ui(key: str) -> dict[str, float]:
         alpha = st.select_slider(
             "False-discovery rate α",
             options=[0.001, 0.005, 0.01, 0.05, 0.1, 0.2],
-            value=d.alpha,
-            key=f"{key}_alpha",
+            **kept_widget(f"{key}_alpha", d.alpha),
             help="Benjamini-Hochberg-adjusted p-values must be below α. Lower: fewer false alarms.",
         )
     with b:
@@ -1196,9 +1212,8 @@ def drift_rule_ui(key: str) -> dict[str, float]:
             "Threshold for numbers (sd)",
             min_value=0.0,
             max_value=5.0,
-            value=d.numeric_threshold,
             step=0.05,
-            key=f"{key}_numeric",
+            **kept_widget(f"{key}_numeric", d.numeric_threshold),
             help="Smallest shift that matters: Wasserstein distance in reference standard deviations.",
         )
     with c:
@@ -1206,9 +1221,8 @@ def drift_rule_ui(key: str) -> dict[str, float]:
             "Threshold for categories (share of rows)",
             min_value=0.0,
             max_value=1.0,
-            value=d.categorical_threshold,
             step=0.01,
-            key=f"{key}_categorical",
+            **kept_widget(f"{key}_categorical", d.categorical_threshold),
             help="Smallest mix change that matters: total-variation distance (share of rows that moved).",
         )
     return {"alpha": float(alpha), "numeric": float(numeric), "categorical": float(categorical)}

@@ -195,3 +195,15 @@ def test_prediction_page_upload_with_class_predictions(small: tuple[pd.DataFrame
     assert windows["n"].tolist() == [30] * 10
     overall = (windows["value"] * windows["n"]).sum() / windows["n"].sum()
     assert overall == pytest.approx((cur["colour"] == "red").mean())
+
+
+def test_verdict_rule_settings_survive_a_visit_to_another_page() -> None:
+    at = open_page(INPUT)
+    at.number_input(key="drift_input_numeric").set_value(0.5).run()  # numbers now need a 0.5 sd shift
+    assert metrics(at)["Columns drifted"] == "2 of 8"
+    at.switch_page("pages/1_Training_runs.py").run()
+    assert not at.exception, at.exception
+    at.switch_page(INPUT).run()
+    assert not at.exception, at.exception
+    assert at.number_input(key="drift_input_numeric").value == 0.5
+    assert metrics(at)["Columns drifted"] == "2 of 8"
