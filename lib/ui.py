@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,16 +126,24 @@ def friendly_errors(*, stop: bool = True) -> Iterator[None]:
             st.stop()
 
 
-def kept_widget(key: str, default: Any) -> dict[str, Any]:
+def kept_widget(key: str, default: Any, *, options: Sequence[Any] | None = None) -> dict[str, Any]:
     """``key``/``on_change`` for a widget whose value must survive visits to other pages.
 
     Streamlit drops a widget's key when its page is not run (TESTING.md pitfall 2): the value is
     copied to a plain key on change and written back before the widget is drawn again. Pass the
-    result as ``**kwargs`` instead of ``value=``/``key=``.
+    result as ``**kwargs`` instead of ``value=``/``index=``/``default=`` and ``key=``. With
+    ``options`` (select boxes), a remembered choice no longer offered (other data loaded since)
+    falls back to ``default``; for a list (multiselect), the choices no longer offered are dropped.
     """
     kept: dict[str, Any] = st.session_state.setdefault("kept_widgets", {})
     if key not in st.session_state:
-        st.session_state[key] = kept.get(key, default)
+        value = kept.get(key, default)
+        if options is not None:
+            if isinstance(value, list):
+                value = [v for v in value if v in options]
+            elif value not in options:
+                value = default
+        st.session_state[key] = value
     return {"key": key, "on_change": _keep_widget_value, "args": (key,)}
 
 

@@ -24,22 +24,19 @@ with left:
     metric = st.selectbox(
         "Metric",
         names,
-        index=names.index(runs.default_metric(metrics)),
-        key="runs_metric",
+        **ui.kept_widget("runs_metric", runs.default_metric(metrics), options=names),
         help="Any metric in the loaded data. Training and validation counterparts are drawn together.",
     )
     pair = st.toggle(
         "Train + validation",
-        value=True,
-        key="runs_pair",
+        **ui.kept_widget("runs_pair", True),
         help="Draw e.g. train:accuracy next to validation:accuracy when both exist.",
     )
 with mid:
     chosen_jobs = st.multiselect(
         "Runs",
         all_jobs,
-        default=[],
-        key="runs_jobs",
+        **ui.kept_widget("runs_jobs", [], options=all_jobs),
         placeholder=f"All {len(all_jobs)} runs",
         help="Leave empty for every run, or pick the runs to compare.",
     )
@@ -100,8 +97,7 @@ with tab_epoch:
         "Smoothing (points in the moving window)",
         min_value=1,
         max_value=15,
-        value=1,
-        key="runs_smoothing",
+        **ui.kept_widget("runs_smoothing", 1),
         help="1 = raw. With smoothing, the raw curve stays faintly visible.",
     )
     overlay = runs.overlay_view(view.metrics, metric=metric, window=smoothing)

@@ -103,3 +103,27 @@ def test_friendly_errors_shows_message_not_traceback() -> None:
     assert not at.exception
     assert at.error[0].value == "bad.csv: nothing usable."
     assert at.caption[0].value == "Expected a metrics export."
+
+
+def test_training_runs_choices_survive_a_visit_to_another_page() -> None:
+    at = app().run()
+    at.switch_page("pages/1_Training_runs.py").run()
+    at.selectbox(key="runs_metric").select("train:cross_entropy").run()
+    at.slider(key="runs_smoothing").set_value(5).run()
+    at.switch_page("app.py").run()
+    at.switch_page("pages/1_Training_runs.py").run()
+    assert not at.exception
+    assert at.selectbox(key="runs_metric").value == "train:cross_entropy"
+    assert at.slider(key="runs_smoothing").value == 5
+
+
+def test_remembered_metric_missing_from_new_data_falls_back_to_the_default() -> None:
+    at = app().run()
+    at.switch_page("pages/1_Training_runs.py").run()
+    at.selectbox(key="runs_metric").select("train:cross_entropy").run()
+    at.switch_page("app.py").run()
+    content = (DATA / "training_log_xgboost.txt").read_bytes()
+    at.file_uploader[0].set_value(("xgb.txt", content, "text/plain")).run()
+    at.switch_page("pages/1_Training_runs.py").run()
+    assert not at.exception
+    assert at.selectbox(key="runs_metric").value in set(at.session_state["metrics"]["metric"])
