@@ -173,31 +173,46 @@ def csv_download(frame: pd.DataFrame, *, file_name: str, label: str = "Download 
     )
 
 
+@dataclass(frozen=True)
+class Download:
+    """One file offered for download: built only when clicked (``data`` is a callable)."""
+
+    label: str
+    data: Callable[[], bytes | str]
+    extension: str
+    mime: str
+    icon: str
+    help: str
+
+
+def download_row(items: Sequence[Download], *, base_name: str, key: str) -> None:
+    """A compact row of download buttons, ``<base_name>.<extension>`` each (keys ``<key>_<ext>``)."""
+    columns = st.columns([1] * len(items) + [max(1, 8 - 2 * len(items))])
+    for column, item in zip(columns, items, strict=False):
+        with column:
+            st.download_button(
+                item.label,
+                data=item.data,
+                file_name=f"{base_name}.{item.extension}",
+                mime=item.mime,
+                key=f"{key}_{item.extension}",
+                on_click="ignore",
+                icon=item.icon,
+                help=item.help,
+            )
+
+
 def chart_downloads(chart: Any, *, base_name: str, key: str) -> None:
     """PNG and SVG download buttons for an Altair chart, rendered offline only when clicked."""
-    left, right, _ = st.columns([1, 1, 6])
-    with left:
-        st.download_button(
-            "PNG",
-            data=lambda: export.chart_png(chart),
-            file_name=f"{base_name}.png",
-            mime="image/png",
-            key=f"{key}_png",
-            on_click="ignore",
-            icon=":material/image:",
-            help="The chart as shown (all series), as a PNG image.",
-        )
-    with right:
-        st.download_button(
-            "SVG",
-            data=lambda: export.chart_svg(chart),
-            file_name=f"{base_name}.svg",
-            mime="image/svg+xml",
-            key=f"{key}_svg",
-            on_click="ignore",
-            icon=":material/draw:",
-            help="The chart as a scalable vector image.",
-        )
+    png = Download(
+        "PNG", lambda: export.chart_png(chart), "png", "image/png", ":material/image:",
+        "The chart as shown (all series), as a PNG image.",
+    )  # fmt: skip
+    svg = Download(
+        "SVG", lambda: export.chart_svg(chart), "svg", "image/svg+xml", ":material/draw:",
+        "The chart as a scalable vector image.",
+    )  # fmt: skip
+    download_row([png, svg], base_name=base_name, key=key)
 
 
 def formats_help() -> str:
@@ -1471,40 +1486,21 @@ def drift_summary_frame(table: pd.DataFrame) -> pd.DataFrame:
 
 def drift_exports(report: Any, *, key: str, base_name: str = "drift-report") -> None:
     """HTML, JSON and CSV download buttons for a :class:`lib.drift.DriftReport`, built when clicked."""
-    a, b, c, _ = st.columns([1, 1, 1, 3])
-    with a:
-        st.download_button(
-            "HTML report",
-            data=lambda: report.to_html().encode("utf-8"),
-            file_name=f"{base_name}.html",
-            mime="text/html",
-            key=f"{key}_html",
-            on_click="ignore",
-            icon=":material/description:",
-            help="A small self-contained page (no scripts): verdicts, reasons, signals.",
-        )
-    with b:
-        st.download_button(
-            "JSON",
-            data=lambda: report.to_json().encode("utf-8"),
-            file_name=f"{base_name}.json",
-            mime="application/json",
-            key=f"{key}_json",
-            on_click="ignore",
-            icon=":material/data_object:",
-            help="Everything in the report, machine-readable.",
-        )
-    with c:
-        st.download_button(
-            "CSV",
-            data=report.to_csv,
-            file_name=f"{base_name}.csv",
-            mime="text/csv",
-            key=f"{key}_csv",
-            on_click="ignore",
-            icon=":material/download:",
-            help="The per-column table; spreadsheet formulas are neutralised.",
-        )
+    items = [
+        Download(
+            "HTML report", lambda: report.to_html().encode("utf-8"), "html", "text/html",
+            ":material/description:", "A small self-contained page (no scripts): verdicts, reasons, signals.",
+        ),
+        Download(
+            "JSON", lambda: report.to_json().encode("utf-8"), "json", "application/json",
+            ":material/data_object:", "Everything in the report, machine-readable.",
+        ),
+        Download(
+            "CSV", report.to_csv, "csv", "text/csv", ":material/download:",
+            "The per-column table; spreadsheet formulas are neutralised.",
+        ),
+    ]  # fmt: skip
+    download_row(items, base_name=base_name, key=key)
 
 
 # ---- drift (end)
