@@ -600,13 +600,24 @@ def _search(
     kwargs: dict[str, Any] = {"Resource": "TrainingJob", "SortBy": "CreationTime", "SortOrder": "Descending"}
     if filters:
         kwargs["SearchExpression"] = {"Filters": filters}
+    return _search_training_jobs(sagemaker, kwargs, limit=max_jobs)
+
+
+def _search_training_jobs(
+    sagemaker: Any, request: dict[str, Any], *, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Every ``TrainingJob`` record of a Search request, page by page (at most ``limit``).
+
+    Pages ask for no more than what is still wanted, so the last call does not over-fetch.
+    """
     records: list[dict[str, Any]] = []
     token: str | None = None
-    while len(records) < max_jobs:
-        page_kwargs = {**kwargs, "MaxResults": min(SEARCH_PAGE_SIZE, max_jobs - len(records))}
+    while limit is None or len(records) < limit:
+        wanted = SEARCH_PAGE_SIZE if limit is None else min(SEARCH_PAGE_SIZE, limit - len(records))
+        page = {**request, "MaxResults": wanted}
         if token:
-            page_kwargs["NextToken"] = token
-        resp = sagemaker.search(**page_kwargs)
+            page["NextToken"] = token
+        resp = sagemaker.search(**page)
         records.extend(r["TrainingJob"] for r in resp.get("Results", []) if "TrainingJob" in r)
         token = resp.get("NextToken")
         if not token:
@@ -627,20 +638,9 @@ def _search_by_names(sagemaker: Any, names: Sequence[str]) -> list[dict[str, Any
         expression: dict[str, Any] = {"Filters": filters}
         if len(filters) > 1:
             expression["Operator"] = "Or"
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {
-                "Resource": "TrainingJob",
-                "SearchExpression": expression,
-                "MaxResults": SEARCH_PAGE_SIZE,
-            }
-            if token:
-                kwargs["NextToken"] = token
-            resp = sagemaker.search(**kwargs)
-            records.extend(r["TrainingJob"] for r in resp.get("Results", []) if "TrainingJob" in r)
-            token = resp.get("NextToken")
-            if not token:
-                break
+        records.extend(
+            _search_training_jobs(sagemaker, {"Resource": "TrainingJob", "SearchExpression": expression})
+        )
     return records
 
 

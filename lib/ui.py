@@ -294,18 +294,37 @@ def ingest_uploads(files: list[Any], definitions: tuple[Any, ...]) -> None:
     for file_id, digest, item in loaded:
         state.loaded_ids.add(file_id)
         state.sources.append(
-            {
-                "_id": file_id,
-                "_sha": digest,
-                "file": item.name,
-                "read as": item.format_label,
-                "runs": int(item.metrics["job"].nunique()) if len(item.metrics) else len(item.jobs),
-                "metrics": ", ".join(sorted(item.metrics["metric"].unique())[:6]),
-                "points": len(item.metrics),
-                "notes": " ".join(item.notes),
-            }
+            source_entry(
+                file_id, digest, item.name, item.format_label, item.metrics, item.notes, n_jobs=len(item.jobs)
+            )
         )
     st.rerun()  # redraw the sidebar summary with the new data
+
+
+def source_entry(
+    source_id: str,
+    digest: str,
+    name: str,
+    read_as: str,
+    metrics: pd.DataFrame,
+    notes: Sequence[str],
+    *,
+    n_jobs: int = 0,
+) -> dict[str, Any]:
+    """One row of the "Loaded files" table (``_id``/``_sha`` are hidden; ``_sha`` spots repeats).
+
+    ``n_jobs`` counts runs for sources with job metadata but no metric rows (summary CSVs).
+    """
+    return {
+        "_id": source_id,
+        "_sha": digest,
+        "file": name,
+        "read as": read_as,
+        "runs": int(metrics["job"].nunique()) if len(metrics) else n_jobs,
+        "metrics": ", ".join(sorted(metrics["metric"].unique())[:6]),
+        "points": len(metrics),
+        "notes": " ".join(notes),
+    }
 
 
 def upload_report(files: list[Any]) -> None:
@@ -622,21 +641,16 @@ def aws_load_into_session(
         state.metrics = cloudwatch.without_live_rows(state.metrics, result.jobs["job"])
     merge_into_session([result.metrics], [result.jobs])
     if digest not in {src["_sha"] for src in state.sources}:
+        warned = [f"{len(result.warnings)} warning(s) while loading."] if result.warnings else []
         state.sources.append(
-            {
-                "_id": f"aws:{digest[:16]}",
-                "_sha": digest,
-                "file": f"AWS {conn['region']} · account {conn['account']}",
-                "read as": "SageMaker + CloudWatch" + (" + logs" if include_logs else ""),
-                "runs": int(result.metrics["job"].nunique()),
-                "metrics": ", ".join(sorted(result.metrics["metric"].unique())[:6]),
-                "points": len(result.metrics),
-                "notes": " ".join(
-                    [*result.notes, f"{len(result.warnings)} warning(s) while loading."]
-                    if result.warnings
-                    else result.notes
-                ),
-            }
+            source_entry(
+                f"aws:{digest[:16]}",
+                digest,
+                f"AWS {conn['region']} · account {conn['account']}",
+                "SageMaker + CloudWatch" + (" + logs" if include_logs else ""),
+                result.metrics,
+                [*result.notes, *warned],
+            )
         )
     state.aws_last_load = summary
     st.rerun()  # redraw the sidebar summary with the new data
