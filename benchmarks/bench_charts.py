@@ -15,7 +15,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lib import charts, demo, export, runs
+from lib import charts, demo, export
+from lib.analysis import runs
 from lib.schema import validate_metrics
 
 

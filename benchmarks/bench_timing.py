@@ -15,7 +15,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lib.capture import read_capture_report
+from lib.sources.capture import read_capture_report
 from lib.timing import change_points
 
 

@@ -13,7 +13,7 @@ from typing import Final
 import altair as alt
 import pandas as pd
 
-from lib import runs
+from lib.analysis import runs
 from lib.errors import InputError
 
 #: Rows above this are thinned with ``runs.downsample`` before they are embedded in a chart.

@@ -36,9 +36,9 @@ import boto3
 import botocore.exceptions as bexc
 import pandas as pd
 
-from lib import aws
 from lib.errors import AppError, DataSourceError, InputError
 from lib.schema import empty_metrics, validate_jobs, validate_metrics
+from lib.sources.aws import session as aws
 
 NAMESPACE: Final = "/aws/sagemaker/TrainingJobs"
 LOG_GROUP: Final = "/aws/sagemaker/TrainingJobs"

@@ -45,8 +45,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lib.capture import CaptureResult, Source, read_capture_report, source_bytes
 from lib.errors import InputError
+from lib.sources.capture import CaptureResult, Source, read_capture_report, source_bytes
 
 CheckType = Literal[
     "data_type_check",
@@ -718,7 +718,7 @@ def _drift_check(
 # --------------------------------------------------------------------------- artifacts together
 
 #: Demo artifacts shipped with the app (copies of the shared samples; see its README).
-DEMO_DIR: Final = Path(__file__).resolve().parent / "demo_data" / "model_monitor"
+DEMO_DIR: Final = Path(__file__).resolve().parent / "demo" / "data" / "model_monitor"
 DEMO_CAPTURE_FILES: Final = ("data_capture_sample.jsonl", "capture_mixed.jsonl")
 
 

@@ -26,10 +26,12 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import stats
 
-from lib.capture import Source, source_bytes, source_list
+from lib.analysis import pricing
+from lib.analysis.pricing import job_seconds
 from lib.errors import InputError
-from lib.pricing import job_seconds
 from lib.schema import to_utc
+from lib.sources.aws import session as aws
+from lib.sources.capture import Source, source_bytes, source_list
 
 PHASE_PREFIX: Final = "phase."
 LATENCY_NAMESPACE: Final = "AWS/SageMaker"
@@ -1086,7 +1088,6 @@ def load_endpoint_latency(
     DataSourceError
         When AWS refuses or cannot be reached (``lib.aws.aws_errors``), or returns no datapoint at all.
     """
-    from lib import aws
     from lib.cloudwatch import allowed_period
     from lib.errors import DataSourceError
 
@@ -1169,7 +1170,6 @@ def runs_cost_table(
         ``run_timings`` columns, then ``usd_per_hour, cost_usd, on_demand_cost_usd,
         spot_savings_usd, spot_savings_pct``, ``arithmetic`` (the cost written out) and ``note``.
     """
-    from lib import pricing
 
     timings = run_timings(jobs, metrics)
     costs = pricing.cost_table(jobs, prices)

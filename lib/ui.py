@@ -19,7 +19,10 @@ import pandas as pd
 import streamlit as st
 
 from lib import demo, export
+from lib.analysis import pricing
 from lib.errors import AppError
+from lib.sources import capture
+from lib.sources.aws import session as aws
 
 ICON: Final = Path(__file__).resolve().parents[1] / "assets" / "driftwatch.png"
 
@@ -410,7 +413,6 @@ AWS_DEFAULT_CHAIN: Final = "(default credential chain)"
 
 def aws_profiles() -> tuple[list[str], AppError | None]:
     """Profile choices (``AWS_DEFAULT_CHAIN`` first) and the error if the AWS config is unreadable."""
-    from lib import aws
 
     try:
         return [AWS_DEFAULT_CHAIN, *aws.list_profiles()], None
@@ -431,8 +433,6 @@ def aws_form_restore(profiles: list[str]) -> None:
     recipe that survives visits to other pages (TESTING.md pitfall 2).
     """
     import os
-
-    from lib import aws
 
     state = st.session_state
     saved: dict[str, Any] = state.setdefault("aws_form", {})
@@ -469,7 +469,6 @@ def _aws_set(key: str, value: Any) -> None:
 
 def aws_on_profile_change() -> None:
     """A newly picked profile brings its own region (unless the environment fixes one)."""
-    from lib import aws
 
     aws_remember("aws_profile")
     region = aws.default_region(aws_profile_name(st.session_state.aws_profile))
@@ -479,7 +478,6 @@ def aws_on_profile_change() -> None:
 
 def aws_region_options(current: str | None) -> list[str]:
     """Regions botocore knows for SageMaker, plus ``current`` if it is not one of them."""
-    from lib import aws
 
     regions = list(aws.known_regions())
     return regions if not current or current in regions else [current, *regions]
@@ -488,7 +486,6 @@ def aws_region_options(current: str | None) -> list[str]:
 @st.cache_resource(ttl="1h", show_spinner=False)
 def aws_session(profile: str | None, region: str | None) -> Any:
     """One boto3 session per (profile, region), shared by the cached loaders (clients are made from it)."""
-    from lib import aws
 
     return aws.make_session(profile, region)
 
@@ -502,7 +499,6 @@ def aws_connect(choice: str | None, region: str | None, endpoint: str) -> None:
     Raises :class:`AppError` subclasses (shown by ``friendly_errors``); a failed attempt forgets the
     previous connection and job list, but never the data already loaded.
     """
-    from lib import aws
 
     state = st.session_state
     state.aws_connection = None
@@ -739,7 +735,6 @@ def timing_state() -> None:
 def timing_price_base(jobs: pd.DataFrame) -> pd.DataFrame:
     """The price table shown in the editor: the user's edited table (or the default) plus rows for
     instance types of the loaded runs that it lacks."""
-    from lib import pricing
 
     return pricing.price_table_for(jobs, st.session_state.get("timing_prices"))
 
@@ -983,7 +978,6 @@ def monitor_artifacts(files: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ..
 
 def monitor_use_capture_for_drift(frame: pd.DataFrame, label: str) -> None:
     """Button callback: the captured data becomes the drift pages' current data."""
-    from lib import capture
 
     st.session_state.drift_current = capture.drift_frame(frame)
     st.session_state.drift_current_label = f"Model Monitor capture: {label}"
@@ -1121,7 +1115,7 @@ def drift_back_to_demo() -> None:
 
 def drift_data_ui() -> DriftData:
     """Which data is compared (demo, file name or label), the two uploaders and "back to demo"."""
-    from lib.drift.data import SUFFIXES
+    from lib.sources.tables import SUFFIXES
 
     status = st.container()
     left, right = st.columns(2)

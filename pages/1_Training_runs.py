@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import streamlit as st
 
-from lib import charts, runs, ui
+from lib import charts, ui
+from lib.analysis import runs
 
 ui.setup_page("Training runs")
 st.title("Training runs")

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from lib import charts, pricing, timing, ui
+from lib import charts, timing, ui
+from lib.analysis import pricing
 
 ui.setup_page("Timing & cost")
 ui.timing_state()

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from lib import capture, charts, monitor, ui
+from lib import charts, monitor, ui
+from lib.sources import capture
 
 ui.setup_page("Model Monitor")
 ui.monitor_state()

@@ -13,9 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib.capture import capture_summary, drift_frame, feature_columns, read_capture, read_capture_report
 from lib.errors import InputError
 from lib.monitor import read_statistics
+from lib.sources.capture import (
+    capture_summary,
+    drift_frame,
+    feature_columns,
+    read_capture,
+    read_capture_report,
+)
 
 DATA = Path(__file__).resolve().parent / "data" / "model_monitor"
 SAMPLE = DATA / "data_capture_sample.jsonl"

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import charts, runs
+from lib import charts
+from lib.analysis import runs
 from lib.errors import InputError
 from lib.schema import validate_metrics
 

@@ -7,7 +7,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from lib import charts, monitor, pricing, timing
+from lib import charts, monitor, timing
+from lib.analysis import pricing
 from lib.schema import validate_jobs
 from tests.test_charts import _views
 

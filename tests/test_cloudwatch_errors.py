@@ -5,8 +5,8 @@ from __future__ import annotations
 import botocore.exceptions as bexc
 import pytest
 
-from lib import aws
 from lib.errors import DataSourceError
+from lib.sources.aws import session as aws
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"

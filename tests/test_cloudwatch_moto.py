@@ -15,9 +15,10 @@ import boto3
 import pandas as pd
 import pytest
 
-from lib import aws, cloudwatch
+from lib import cloudwatch
 from lib.errors import DataSourceError, InputError
 from lib.schema import validate_jobs, validate_metrics
+from lib.sources.aws import session as aws
 from tests import aws_server
 from tests.aws_server import FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN, seed_training_jobs
 

@@ -15,8 +15,9 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from lib import aws, cloudwatch
+from lib import cloudwatch
 from lib.errors import DataSourceError
+from lib.sources.aws import session as aws
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 UTC = dt.UTC

@@ -7,7 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from lib import demo, runs
+from lib import demo
+from lib.analysis import runs
 from lib.schema import JOB_COLUMNS, validate_jobs, validate_metrics
 
 

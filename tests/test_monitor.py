@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from lib.capture import read_capture
 from lib.errors import InputError
 from lib.monitor import (
     DEMO_DIR,
@@ -25,6 +24,7 @@ from lib.monitor import (
     read_constraints,
     read_statistics,
 )
+from lib.sources.capture import read_capture
 
 DATA = Path(__file__).resolve().parent / "data" / "model_monitor"
 STATS = DATA / "statistics.json"

@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import aws, cloudwatch, ui
+from lib import cloudwatch, ui
 from lib.errors import DataSourceError, InputError
+from lib.sources.aws import session as aws
 from tests import aws_server
 from tests.aws_server import ACCOUNT, FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN, seed_training_jobs
 

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, pricing, timing, ui
+from lib import demo, timing, ui
+from lib.analysis import pricing
 from lib.errors import DataSourceError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib.errors import InputError
-from lib.pricing import (
+from lib.analysis.pricing import (
     COST_COLUMNS,
     DEFAULT_PRICES,
     PRICES_SOURCE,
@@ -17,6 +16,7 @@ from lib.pricing import (
     price_lookup,
     price_table_for,
 )
+from lib.errors import InputError
 from lib.schema import validate_jobs
 
 

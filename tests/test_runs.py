@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from lib import runs
+from lib.analysis import runs
 from lib.errors import InputError
 from lib.schema import validate_jobs, validate_metrics
 

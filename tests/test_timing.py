@@ -15,9 +15,9 @@ import pytest
 from botocore.stub import ANY, Stubber
 from scipy import stats
 
-from lib import aws
 from lib.errors import DataSourceError, InputError
 from lib.schema import validate_jobs, validate_metrics
+from lib.sources.aws import session as aws
 from lib.timing import (
     DEMO_LATENCY_CHANGE,
     LATENCY_COLUMNS,

@@ -13,8 +13,7 @@ Public API (pages call one function per view):
 
 from __future__ import annotations
 
-from lib.drift.data import check_pair, check_table, read_table
-from lib.drift.demo import DEMO_ROLES, demo_current, demo_reference
+from lib.demo.drift import DEMO_ROLES, demo_current, demo_reference
 from lib.drift.multivariate import MultivariateResult, domain_classifier
 from lib.drift.overlay import binned_overlay
 from lib.drift.prediction import PredictionReport, prediction_drift
@@ -39,6 +38,7 @@ from lib.drift.report import (
 )
 from lib.drift.types import KINDS, ColumnKind, guess_label, guess_prediction, guess_timestamp, infer_kinds
 from lib.drift.windows import WindowReport, compare_windows, split_windows
+from lib.sources.tables import check_pair, check_table, read_table
 
 __all__ = [
     "DEFAULTS",

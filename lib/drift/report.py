@@ -46,10 +46,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lib.drift.data import check_pair
 from lib.drift.registry import TESTS, Samples, Treatment, get_test
 from lib.drift.types import TESTABLE_KINDS, ColumnKind, infer_kinds, to_numbers
 from lib.errors import InputError
+from lib.sources.tables import check_pair
 
 Status = Literal["drift", "negligible", "no drift", "could not tell", "not tested"]
 

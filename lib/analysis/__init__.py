@@ -1,0 +1,1 @@
+"""Pure computations on canonical frames: runs, timing, series, pricing, Model Monitor checks."""

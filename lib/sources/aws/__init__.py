@@ -1,0 +1,1 @@
+"""The only boto3 code: sessions, SageMaker/CloudWatch loaders."""
