@@ -1,7 +1,7 @@
 """API calls and wall time: lib.cloudwatch vs the SageMaker SDK's way, on the same local moto scenario.
 
 The SDK's ``TrainingJobAnalytics`` does one DescribeTrainingJob per job and one GetMetricStatistics
-per job × metric. ``lib.cloudwatch.load_training_jobs`` does one Search per 100 jobs and one
+per job × metric. ``lib.sources.aws.load.load_training_jobs`` does one Search per 100 jobs and one
 GetMetricData per 500 series. Calls are counted with botocore's ``before-call`` event.
 
 moto's time per call is not AWS's (its GetMetricData scans every datapoint per query and period), so
@@ -29,7 +29,8 @@ import boto3  # noqa: E402
 import pandas as pd  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
-from lib import cloudwatch  # noqa: E402
+from lib.sources.aws import load as live  # noqa: E402
+from lib.sources.aws import metrics as aws_metrics  # noqa: E402
 from tests.aws_server import faithful_search, seed_training_jobs  # noqa: E402
 
 AWS_RTT_S = 0.08  # assumed round trip per API call to a nearby AWS region (estimate, not measured)
@@ -44,7 +45,7 @@ def counted_session() -> tuple[boto3.Session, Counter[str]]:
 
 def ours(endpoint: str) -> tuple[Counter[str], int]:
     session, calls = counted_session()
-    _, metrics = cloudwatch.load_training_jobs(session, endpoint_url=endpoint, max_jobs=10_000)
+    _, metrics = live.load_training_jobs(session, endpoint_url=endpoint, max_jobs=10_000)
     return calls, len(metrics)
 
 
@@ -60,7 +61,7 @@ def sdk_style(endpoint: str, names: list[str]) -> tuple[Counter[str], int]:
         end = desc.get("TrainingEndTime") or dt.datetime.now(dt.UTC)
         for d in desc["AlgorithmSpecification"]["MetricDefinitions"]:
             stats = cw.get_metric_statistics(
-                Namespace=cloudwatch.NAMESPACE,
+                Namespace=aws_metrics.NAMESPACE,
                 MetricName=d["Name"],
                 Dimensions=[{"Name": "TrainingJobName", "Value": name}],
                 StartTime=start,
@@ -131,7 +132,7 @@ def main() -> int:
     print(f"scenario: {args.jobs} jobs × {args.metrics} metrics × {args.epochs} epochs (local moto server)")
     print(f"{'approach':<34}{'calls':>7}{'rows':>8}{'moto s':>9}{'AWS est. s':>12}  calls by API")
     for label, calls, total, rows, secs in (
-        ("lib.cloudwatch.load_training_jobs", c_ours, total_ours, n_ours, t_ours),
+        ("lib.sources.aws.load.load_training_jobs", c_ours, total_ours, n_ours, t_ours),
         ("SDK TrainingJobAnalytics-style", c_sdk, total_sdk, n_sdk, t_sdk),
     ):
         by_api = ", ".join(f"{k}={v}" for k, v in sorted(calls.items()))

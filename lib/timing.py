@@ -1088,8 +1088,8 @@ def load_endpoint_latency(
     DataSourceError
         When AWS refuses or cannot be reached (``lib.aws.aws_errors``), or returns no datapoint at all.
     """
-    from lib.cloudwatch import allowed_period
     from lib.errors import DataSourceError
+    from lib.sources.aws.metrics import allowed_period
 
     endpoint, variant = endpoint.strip(), (variant or "AllTraffic").strip()
     if not endpoint:

@@ -22,7 +22,9 @@ from lib import demo, export
 from lib.analysis import pricing
 from lib.errors import AppError
 from lib.sources import capture
+from lib.sources.aws import load as live
 from lib.sources.aws import session as aws
+from lib.sources.aws import training_jobs
 
 ICON: Final = Path(__file__).resolve().parents[1] / "assets" / "driftwatch.png"
 
@@ -533,12 +535,10 @@ def aws_find(
     """List the jobs matching the filters; preselect all of them and their defined metrics."""
     import datetime as dt
 
-    from lib import cloudwatch
-
     state = st.session_state
     conn = state.aws_connection
     with st.spinner("Listing training jobs…"):
-        found = cloudwatch.find_training_jobs(
+        found = training_jobs.find_training_jobs(
             aws_session(conn["profile"], conn["region"]),
             name_contains=name_contains.strip() or None,
             status=status,
@@ -551,7 +551,7 @@ def aws_find(
     state.aws_found = found
     state.aws_found_warnings = list(found.attrs.get("warnings", []))
     _aws_set("aws_jobs_chosen", list(found["job"]))
-    _aws_set("aws_metric_names", cloudwatch.defined_metric_names(found))
+    _aws_set("aws_metric_names", training_jobs.defined_metric_names(found))
 
 
 @st.cache_data(ttl="10m", show_spinner=False, max_entries=50)
@@ -570,7 +570,6 @@ def aws_load(
     ``account`` is part of the key so other credentials behind the same profile never see these
     results. The bar is created inside the function so cache hits replay it (and its removal) safely.
     """
-    from lib import cloudwatch
 
     bar = st.progress(0.0, text="Connecting…")
 
@@ -578,7 +577,7 @@ def aws_load(
         bar.progress(fraction, text=md_escape(text))
 
     try:
-        return cloudwatch.load_jobs_for_charts(
+        return live.load_jobs_for_charts(
             aws_session(profile, region),
             job_names,
             metric_names=metric_names,
@@ -598,11 +597,12 @@ def aws_load_into_session(
 
     ``metric_names`` equal to the jobs' own definitions (or empty) means "each job's own".
     """
-    from lib import cloudwatch
 
     state = st.session_state
     conn = state.aws_connection
-    defined = cloudwatch.defined_metric_names(state.aws_found) if state.get("aws_found") is not None else []
+    defined = (
+        training_jobs.defined_metric_names(state.aws_found) if state.get("aws_found") is not None else []
+    )
     names = None if not metric_names or set(metric_names) == set(defined) else tuple(metric_names)
     result = aws_load(
         conn["profile"],
@@ -634,7 +634,7 @@ def aws_load_into_session(
     ).hexdigest()
     summary["digest"] = digest
     if not state.is_demo:
-        state.metrics = cloudwatch.without_live_rows(state.metrics, result.jobs["job"])
+        state.metrics = live.without_live_rows(state.metrics, result.jobs["job"])
     merge_into_session([result.metrics], [result.jobs])
     if digest not in {src["_sha"] for src in state.sources}:
         warned = [f"{len(result.warnings)} warning(s) while loading."] if result.warnings else []
@@ -693,7 +693,7 @@ def aws_load_report() -> None:
 
 
 def aws_jobs_columns() -> dict[str, Any]:
-    """Column labels and formats for the "found jobs" table (``cloudwatch.JOB_LIST_COLUMNS``)."""
+    """Column labels and formats for the "found jobs" table (``live.JOB_LIST_COLUMNS``)."""
     col = st.column_config
     when = "YYYY-MM-DD HH:mm"
     return {

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from lib import cloudwatch, ui
+from lib import ui
+from lib.sources.aws import load as live
+from lib.sources.aws import training_jobs
 
 ui.setup_page("Load from AWS")
 st.title("Load from AWS")
@@ -83,7 +85,7 @@ with c1:
 with c2:
     status = st.selectbox(
         "Status",
-        cloudwatch.JOB_STATUSES,
+        training_jobs.JOB_STATUSES,
         index=None,
         placeholder="Any status",
         key="aws_status",
@@ -132,7 +134,7 @@ ui.aws_show_warnings(st.session_state.get("aws_found_warnings", []))
 if found.empty:
     st.info("No training jobs match these filters in this region. Widen them and search again.")
     st.stop()
-table = found[list(cloudwatch.JOB_LIST_COLUMNS)]
+table = found[list(live.JOB_LIST_COLUMNS)]
 st.caption(f"{len(found)} training job{'s' if len(found) != 1 else ''}, newest first.")
 st.dataframe(table, width="stretch", hide_index=True, column_config=ui.aws_jobs_columns())
 ui.csv_download(table, file_name="sagemaker-training-jobs.csv", label="Download job list", key="aws_jobs_csv")
@@ -150,7 +152,7 @@ chosen = st.multiselect(
 )
 metric_names = st.multiselect(
     "Metrics",
-    cloudwatch.defined_metric_names(found),
+    training_jobs.defined_metric_names(found),
     key="aws_metric_names",
     on_change=ui.aws_remember,
     args=("aws_metric_names",),

@@ -15,10 +15,12 @@ import boto3
 import pandas as pd
 import pytest
 
-from lib import cloudwatch
 from lib.errors import DataSourceError, InputError
 from lib.schema import validate_jobs, validate_metrics
+from lib.sources.aws import load as live
+from lib.sources.aws import metrics as aws_metrics
 from lib.sources.aws import session as aws
+from lib.sources.aws import training_jobs
 from tests import aws_server
 from tests.aws_server import FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN, seed_training_jobs
 
@@ -40,7 +42,7 @@ def test_sixty_jobs_two_metrics_take_one_search_and_one_get_metric_data(aws_env:
         aws_env, n_jobs=60, epochs=3, spacing=dt.timedelta(seconds=30), logs=False, instance_metrics=False
     )
     session, calls = counted_session()
-    jobs, metrics = cloudwatch.load_training_jobs(session)
+    jobs, metrics = live.load_training_jobs(session)
     assert calls == {"Search": 1, "GetMetricData": 1}
     assert len(jobs) == 60
     assert len(metrics) == 60 * 2 * 3
@@ -56,7 +58,7 @@ def test_sixty_jobs_two_metrics_take_one_search_and_one_get_metric_data(aws_env:
 
 def test_jobs_table_has_times_durations_phases_hyperparameters_and_final_values(aws_env: str) -> None:
     seeded = seed_training_jobs(aws_env, n_jobs=2, epochs=4, instance_counts=(1, 2), logs=False)
-    jobs = cloudwatch.find_training_jobs(boto3.Session(region_name="us-east-1"))
+    jobs = training_jobs.find_training_jobs(boto3.Session(region_name="us-east-1"))
     pd.testing.assert_frame_equal(jobs, validate_jobs(jobs))
     row = jobs.set_index("job").loc[seeded[1].name]
     job = seeded[1]
@@ -81,20 +83,22 @@ def test_find_returns_newest_first_and_honours_filters_and_max_jobs(aws_env: str
         aws_env, n_jobs=6, epochs=2, statuses=("Completed", "Failed"), logs=False, instance_metrics=False
     )
     session = boto3.Session(region_name="us-east-1")
-    everything = cloudwatch.find_training_jobs(session)
+    everything = training_jobs.find_training_jobs(session)
     assert everything["job"].tolist() == [j.name for j in reversed(seeded)]
-    assert cloudwatch.find_training_jobs(session, status="Failed")["job"].tolist() == [
+    assert training_jobs.find_training_jobs(session, status="Failed")["job"].tolist() == [
         seeded[5].name,
         seeded[3].name,
         seeded[1].name,
     ]
-    assert cloudwatch.find_training_jobs(session, name_contains="RUN-004")["job"].tolist() == [seeded[4].name]
-    window = cloudwatch.find_training_jobs(
+    assert training_jobs.find_training_jobs(session, name_contains="RUN-004")["job"].tolist() == [
+        seeded[4].name
+    ]
+    window = training_jobs.find_training_jobs(
         session, created_after=seeded[2].created, created_before=seeded[4].created
     )
     assert window["job"].tolist() == [seeded[3].name, seeded[2].name]
     session2, calls = counted_session()
-    assert len(cloudwatch.find_training_jobs(session2, max_jobs=4)) == 4
+    assert len(training_jobs.find_training_jobs(session2, max_jobs=4)) == 4
     assert calls == {"Search": 1}
 
 
@@ -102,7 +106,7 @@ def test_load_exactly_the_chosen_jobs_and_report_missing_ones(aws_env: str) -> N
     seeded = seed_training_jobs(aws_env, n_jobs=5, epochs=2, logs=False, instance_metrics=False)
     chosen = [seeded[3].name, "no-such-job", seeded[0].name]
     session, calls = counted_session()
-    jobs, metrics = cloudwatch.load_training_jobs(session, job_names=chosen, metric_names=["train:accuracy"])
+    jobs, metrics = live.load_training_jobs(session, job_names=chosen, metric_names=["train:accuracy"])
     assert jobs["job"].tolist() == [seeded[3].name, seeded[0].name]
     assert sorted(metrics["job"].unique()) == sorted([seeded[3].name, seeded[0].name])
     assert set(metrics["metric"]) == {"train:accuracy"}
@@ -115,7 +119,7 @@ def test_load_exactly_the_chosen_jobs_and_report_missing_ones(aws_env: str) -> N
 
 def test_metric_frame_is_canonical_with_source_partial_and_host(aws_env: str) -> None:
     seed_training_jobs(aws_env, n_jobs=2, epochs=3, logs=False, instance_metrics=False)
-    _, metrics = cloudwatch.load_training_jobs(boto3.Session(region_name="us-east-1"))
+    _, metrics = live.load_training_jobs(boto3.Session(region_name="us-east-1"))
     pd.testing.assert_frame_equal(metrics, validate_metrics(metrics))
     assert str(metrics["timestamp"].dtype) == "datetime64[ns, UTC]"
     assert metrics["partial"].dtype == bool
@@ -129,7 +133,7 @@ def test_jobs_without_metric_definitions_use_list_metrics(aws_env: str) -> None:
         aws_env, n_jobs=2, epochs=2, metrics=("loss",), definitions=None, logs=False, instance_metrics=False
     )
     session, calls = counted_session()
-    _, metrics = cloudwatch.load_training_jobs(session)
+    _, metrics = live.load_training_jobs(session)
     assert calls == {"Search": 1, "ListMetrics": 2, "GetMetricData": 1}
     assert set(metrics["metric"]) == {"loss"}
     assert metrics.loc[metrics["job"] == seeded[0].name, "value"].tolist() == pytest.approx([0.0, 0.01])
@@ -138,7 +142,7 @@ def test_jobs_without_metric_definitions_use_list_metrics(aws_env: str) -> None:
 def test_progress_is_called_with_increasing_fractions_ending_at_one(aws_env: str) -> None:
     seed_training_jobs(aws_env, n_jobs=2, epochs=2, instance_metrics=False)
     seen: list[tuple[float, str]] = []
-    cloudwatch.load_training_jobs(
+    live.load_training_jobs(
         boto3.Session(region_name="us-east-1"),
         include_logs=True,
         progress=lambda f, t: seen.append((f, t)),
@@ -153,7 +157,7 @@ def test_progress_is_called_with_increasing_fractions_ending_at_one(aws_env: str
 def test_no_matching_jobs_gives_empty_frames_and_no_metric_calls(aws_env: str) -> None:
     seed_training_jobs(aws_env, n_jobs=2, epochs=2, logs=False, instance_metrics=False)
     session, calls = counted_session()
-    jobs, metrics = cloudwatch.load_training_jobs(session, name_contains="nothing-like-this")
+    jobs, metrics = live.load_training_jobs(session, name_contains="nothing-like-this")
     assert jobs.empty
     assert metrics.empty
     assert list(metrics.columns[:5]) == ["job", "metric", "timestamp", "value", "epoch"]
@@ -163,7 +167,7 @@ def test_no_matching_jobs_gives_empty_frames_and_no_metric_calls(aws_env: str) -
 def test_logs_are_parsed_per_epoch_with_the_jobs_metric_definitions(aws_env: str) -> None:
     seeded = seed_training_jobs(aws_env, n_jobs=2, epochs=4, instance_counts=(2, 1), instance_metrics=False)
     session, calls = counted_session()
-    _, metrics = cloudwatch.load_training_jobs(session, include_logs=True)
+    _, metrics = live.load_training_jobs(session, include_logs=True)
     assert calls == {"Search": 1, "GetMetricData": 1, "DescribeLogStreams": 2, "FilterLogEvents": 1}
     logs = metrics.loc[metrics["source"] == "logs"]
     job = seeded[0]  # two instances → two hosts, each logging every epoch
@@ -180,14 +184,14 @@ def test_logs_are_parsed_per_epoch_with_the_jobs_metric_definitions(aws_env: str
 def test_instance_metrics_per_host_and_combined(aws_env: str) -> None:
     seeded = seed_training_jobs(aws_env, n_jobs=2, epochs=3, instance_counts=(2, 1), logs=False)
     session, calls = counted_session()
-    inst = cloudwatch.load_instance_metrics(
+    inst = aws_metrics.load_instance_metrics(
         session, [seeded[0].name, seeded[1].name], metric_names=["CPUUtilization", "MemoryUtilization"]
     )
     assert calls == {"Search": 1, "GetMetricData": 1}
     cpu = inst.loc[(inst["job"] == seeded[0].name) & (inst["metric"] == "CPUUtilization")]
     assert sorted(cpu["host"].unique()) == ["algo-1", "algo-2"]
     assert cpu.loc[cpu["host"] == "algo-2", "value"].tolist() == [200.0, 201.0, 202.0]
-    combined = cloudwatch.combine_hosts(inst)
+    combined = aws_metrics.combine_hosts(inst)
     both = combined.loc[(combined["job"] == seeded[0].name) & (combined["metric"] == "CPUUtilization")]
     assert both["value"].tolist() == [150.0, 151.0, 152.0]  # mean of 100+e and 200+e
     assert set(both["host"]) == {"all"}
@@ -195,9 +199,9 @@ def test_instance_metrics_per_host_and_combined(aws_env: str) -> None:
 
 def test_instance_metrics_from_a_jobs_frame_need_no_sagemaker_call(aws_env: str) -> None:
     seed_training_jobs(aws_env, n_jobs=2, epochs=2, instance_counts=(1,), logs=False)
-    jobs = cloudwatch.find_training_jobs(boto3.Session(region_name="us-east-1"))
+    jobs = training_jobs.find_training_jobs(boto3.Session(region_name="us-east-1"))
     session, calls = counted_session()
-    inst = cloudwatch.load_instance_metrics(session, jobs, metric_names=["MemoryUtilization"])
+    inst = aws_metrics.load_instance_metrics(session, jobs, metric_names=["MemoryUtilization"])
     assert calls == {"GetMetricData": 1}
     assert inst["value"].tolist() == [41.0] * 4
 
@@ -248,7 +252,7 @@ def test_no_credentials_is_explained(aws_env: str, monkeypatch: pytest.MonkeyPat
         aws.whoami(session)
     assert "aws configure" in (info.value.hint or "")
     with pytest.raises(DataSourceError, match="No AWS credentials"):
-        cloudwatch.find_training_jobs(session)
+        training_jobs.find_training_jobs(session)
 
 
 def test_unreachable_endpoint_is_explained(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -259,20 +263,20 @@ def test_unreachable_endpoint_is_explained(aws_env: str, monkeypatch: pytest.Mon
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
     monkeypatch.setattr(aws, "RETRY_CONFIG", aws.Config(retries={"max_attempts": 1}, connect_timeout=2))
     with pytest.raises(DataSourceError, match="Could not reach") as info:
-        cloudwatch.find_training_jobs(boto3.Session(region_name="us-east-1"), endpoint_url=dead)
+        training_jobs.find_training_jobs(boto3.Session(region_name="us-east-1"), endpoint_url=dead)
     assert "us-east-1" in (info.value.hint or "")
 
 
 def test_invalid_filters_are_input_errors(aws_env: str) -> None:
     session = boto3.Session(region_name="us-east-1")
     with pytest.raises(InputError, match="Unknown job status"):
-        cloudwatch.find_training_jobs(session, status="Done")
+        training_jobs.find_training_jobs(session, status="Done")
     with pytest.raises(InputError, match="range is empty"):
-        cloudwatch.find_training_jobs(session, created_after="2024-05-02", created_before="2024-05-01")
+        training_jobs.find_training_jobs(session, created_after="2024-05-02", created_before="2024-05-01")
     with pytest.raises(InputError, match="max_jobs"):
-        cloudwatch.find_training_jobs(session, max_jobs=0)
+        training_jobs.find_training_jobs(session, max_jobs=0)
     with pytest.raises(InputError, match="created_after"):
-        cloudwatch.find_training_jobs(session, created_after="not a date")
+        training_jobs.find_training_jobs(session, created_after="not a date")
 
 
 def test_credentials_never_appear_in_results_errors_or_reprs(
@@ -283,11 +287,11 @@ def test_credentials_never_appear_in_results_errors_or_reprs(
     seed_training_jobs(aws_env, n_jobs=1, epochs=2, instance_metrics=False)
     session = aws.make_session(None, "us-east-1")
     texts = [repr(session), repr(aws.whoami(session))]
-    jobs, metrics = cloudwatch.load_training_jobs(session, include_logs=True)
+    jobs, metrics = live.load_training_jobs(session, include_logs=True)
     texts += [jobs.to_csv(), metrics.to_csv(), repr(jobs.attrs), repr(metrics.attrs)]
     monkeypatch.setattr(aws, "RETRY_CONFIG", aws.Config(retries={"max_attempts": 1}, connect_timeout=2))
     with pytest.raises(DataSourceError) as info:
-        cloudwatch.find_training_jobs(session, endpoint_url="http://127.0.0.1:9")
+        training_jobs.find_training_jobs(session, endpoint_url="http://127.0.0.1:9")
     texts += [str(info.value), repr(info.value), info.value.hint or ""]
     texts += [rec.getMessage() for rec in caplog.records]
     assert not [s for s in secrets for t in texts if s in t]

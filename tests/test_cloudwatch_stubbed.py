@@ -15,9 +15,11 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from lib import cloudwatch
 from lib.errors import DataSourceError
+from lib.sources.aws import load as live
+from lib.sources.aws import metrics as aws_metrics
 from lib.sources.aws import session as aws
+from lib.sources.aws import training_jobs
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 UTC = dt.UTC
@@ -123,7 +125,7 @@ def test_get_metric_data_pages_are_merged_and_final_status_decides_partial(stubs
         },
         {**expected, "NextToken": "page-2"},
     )
-    _, metrics = cloudwatch.load_training_jobs(_session(), now=NOW)
+    _, metrics = live.load_training_jobs(_session(), now=NOW)
     a = metrics.loc[metrics["job"] == "a"]
     b = metrics.loc[metrics["job"] == "b"]
     assert a["value"].tolist() == [0.1, 0.2, 0.3]
@@ -160,7 +162,7 @@ def test_get_metric_data_request_shape(stubs: dict[str, Stubber]) -> None:
             "ScanBy": "TimestampAscending",
         },
     )
-    _, metrics = cloudwatch.load_training_jobs(_session(), now=NOW)
+    _, metrics = live.load_training_jobs(_session(), now=NOW)
     assert metrics.empty
 
 
@@ -173,7 +175,7 @@ def test_more_than_500_series_are_split_into_calls_of_500(stubs: dict[str, Stubb
             "get_metric_data",
             {"MetricDataResults": [result(f"q{i}", [T0], [float(i)]) for i in range(n)]},
         )
-    _, metrics = cloudwatch.load_training_jobs(_session(), now=NOW)
+    _, metrics = live.load_training_jobs(_session(), now=NOW)
     assert len(metrics) == 600
     assert metrics["job"].nunique() == 100
 
@@ -189,13 +191,13 @@ def test_more_than_500_series_are_split_into_calls_of_500(stubs: dict[str, Stubb
     ],
 )
 def test_period_follows_cloudwatch_retention(age: dt.timedelta, period: int) -> None:
-    assert cloudwatch.allowed_period(NOW - age, NOW) == period
+    assert aws_metrics.allowed_period(NOW - age, NOW) == period
 
 
 def test_requested_period_is_rounded_up_to_a_multiple_the_retention_allows() -> None:
-    assert cloudwatch.allowed_period(NOW - dt.timedelta(hours=1), NOW, requested=90) == 120
-    assert cloudwatch.allowed_period(NOW - dt.timedelta(days=20), NOW, requested=120) == 300
-    assert cloudwatch.allowed_period(NOW - dt.timedelta(days=20), NOW, requested=400) == 600
+    assert aws_metrics.allowed_period(NOW - dt.timedelta(hours=1), NOW, requested=90) == 120
+    assert aws_metrics.allowed_period(NOW - dt.timedelta(days=20), NOW, requested=120) == 300
+    assert aws_metrics.allowed_period(NOW - dt.timedelta(days=20), NOW, requested=400) == 600
 
 
 def test_old_and_recent_jobs_go_to_separate_calls_with_their_periods(stubs: dict[str, Stubber]) -> None:
@@ -210,7 +212,7 @@ def test_old_and_recent_jobs_go_to_separate_calls_with_their_periods(stubs: dict
     client.meta.events.register("before-parameter-build.cloudwatch.GetMetricData", capture)
     for _ in range(2):
         stubs["cloudwatch"].add_response("get_metric_data", {"MetricDataResults": [result("q0", [], [])]})
-    cloudwatch.load_training_jobs(_session(), now=NOW)
+    live.load_training_jobs(_session(), now=NOW)
     assert periods == [60, 300]
 
 
@@ -227,7 +229,7 @@ def test_forbidden_and_internal_error_statuses_become_warnings(stubs: dict[str, 
             "Messages": [{"Code": "MaxQueryTimeRangeExceed", "Value": "narrow it"}],
         },
     )
-    _, metrics = cloudwatch.load_training_jobs(_session(), now=NOW)
+    _, metrics = live.load_training_jobs(_session(), now=NOW)
     assert metrics["metric"].tolist() == ["x"]
     text = " | ".join(w.message for w in metrics.attrs["warnings"])
     assert "Forbidden for 1 series: a y" in text
@@ -240,7 +242,7 @@ def test_one_failed_batch_keeps_the_other_and_records_the_failure(stubs: dict[st
     stubs["sagemaker"].add_response("search", search_page([recent, old]))
     stubs["cloudwatch"].add_response("get_metric_data", {"MetricDataResults": [result("q0", [T0], [0.7])]})
     stubs["cloudwatch"].add_client_error("get_metric_data", "Throttling", "Rate exceeded", 400)
-    jobs, metrics = cloudwatch.load_training_jobs(_session(), now=NOW)
+    jobs, metrics = live.load_training_jobs(_session(), now=NOW)
     assert metrics["job"].tolist() == ["recent"]
     (warning,) = metrics.attrs["warnings"]
     assert warning.stage == "metrics"
@@ -266,7 +268,7 @@ def test_when_every_metric_call_fails_the_load_raises_a_clear_error(
         "get_metric_data", code, "nope", 400 if code != "AccessDenied" else 403
     )
     with pytest.raises(DataSourceError, match=match) as info:
-        cloudwatch.load_training_jobs(_session(), now=NOW)
+        live.load_training_jobs(_session(), now=NOW)
     assert info.value.hint
 
 
@@ -296,7 +298,7 @@ def test_search_request_for_filters(stubs: dict[str, Stubber]) -> None:
             "MaxResults": 50,
         },
     )
-    jobs = cloudwatch.find_training_jobs(
+    jobs = training_jobs.find_training_jobs(
         _session(),
         name_contains="ic-",
         status="Failed",
@@ -315,7 +317,7 @@ def test_search_follows_next_token_until_max_jobs(stubs: dict[str, Stubber]) -> 
     stubs["sagemaker"].add_response(
         "search", search_page(second, "tok2"), {**base, "MaxResults": 25, "NextToken": "tok"}
     )
-    jobs = cloudwatch.find_training_jobs(_session(), max_jobs=125)
+    jobs = training_jobs.find_training_jobs(_session(), max_jobs=125)
     assert jobs["job"].tolist() == [f"j{i:03d}" for i in range(125)]  # newest first, no third call
 
 
@@ -332,7 +334,7 @@ def test_chosen_jobs_are_searched_with_in_filters_one_call_per_100(stubs: dict[s
     stubs["sagemaker"].client.meta.events.register("before-parameter-build.sagemaker.Search", capture)
     stubs["sagemaker"].add_response("search", search_page([job_record(n, T0) for n in names[:100]]))
     stubs["sagemaker"].add_response("search", search_page([job_record(n, T0) for n in names[100:]]))
-    records, warnings = cloudwatch.fetch_job_records(stubs["sagemaker"].client, job_names=names[::-1])
+    records, warnings = training_jobs.fetch_job_records(stubs["sagemaker"].client, job_names=names[::-1])
     assert [r["TrainingJobName"] for r in records] == names[::-1]
     assert warnings == []
     assert sorted(n for v in values for n in v.split(",")) == sorted(names)
@@ -343,7 +345,7 @@ def test_refused_in_filter_falls_back_to_describe_per_chosen_job(stubs: dict[str
     sm.add_client_error("search", "ValidationException", "Operator In is not supported", 400)
     sm.add_response("describe_training_job", job_record("b", T0), {"TrainingJobName": "b"})
     sm.add_client_error("describe_training_job", "ValidationException", "Could not find training job", 400)
-    records, warnings = cloudwatch.fetch_job_records(sm.client, job_names=["b", "gone"])
+    records, warnings = training_jobs.fetch_job_records(sm.client, job_names=["b", "gone"])
     assert [r["TrainingJobName"] for r in records] == ["b"]
     assert [w.jobs for w in warnings] == [(), ("gone",)]
 
@@ -375,7 +377,7 @@ def test_search_denied_falls_back_to_list_and_describe(stubs: dict[str, Stubber]
         "describe_training_job", job_record("xb", T0 + dt.timedelta(minutes=1)), {"TrainingJobName": "xb"}
     )
     sm.add_response("describe_training_job", job_record("xa", T0), {"TrainingJobName": "xa"})
-    jobs = cloudwatch.find_training_jobs(_session(), name_contains="x")
+    jobs = training_jobs.find_training_jobs(_session(), name_contains="x")
     assert jobs["job"].tolist() == ["xb", "xa"]
     (warning,) = jobs.attrs["warnings"]
     assert "sagemaker:Search is not allowed" in warning.message
@@ -385,13 +387,13 @@ def test_search_and_list_both_denied_names_the_permission(stubs: dict[str, Stubb
     stubs["sagemaker"].add_client_error("search", "AccessDeniedException", "denied", 400)
     stubs["sagemaker"].add_client_error("list_training_jobs", "AccessDeniedException", "denied", 400)
     with pytest.raises(DataSourceError, match="sagemaker:ListTrainingJobs"):
-        cloudwatch.find_training_jobs(_session())
+        training_jobs.find_training_jobs(_session())
 
 
 def test_search_errors_other_than_access_denied_are_raised(stubs: dict[str, Stubber]) -> None:
     stubs["sagemaker"].add_client_error("search", "ExpiredTokenException", "The security token expired", 400)
     with pytest.raises(DataSourceError, match="expired"):
-        cloudwatch.find_training_jobs(_session())
+        training_jobs.find_training_jobs(_session())
 
 
 # ---------------------------------------------------------------- logs failures
@@ -406,7 +408,7 @@ def test_log_failures_are_warnings_when_metrics_loaded(stubs: dict[str, Stubber]
         "User: arn:aws:iam::123456789012:user/ds is not authorized to perform: logs:DescribeLogStreams on x",
         400,
     )
-    _, metrics = cloudwatch.load_training_jobs(_session(), include_logs=True, now=NOW)
+    _, metrics = live.load_training_jobs(_session(), include_logs=True, now=NOW)
     assert metrics["value"].tolist() == [0.5]
     (warning,) = metrics.attrs["warnings"]
     assert warning.stage == "logs"
@@ -417,7 +419,7 @@ def test_missing_log_group_is_a_warning_not_an_error(stubs: dict[str, Stubber]) 
     stubs["sagemaker"].add_response("search", search_page([job_record("a", T0)]))
     stubs["cloudwatch"].add_response("get_metric_data", {"MetricDataResults": [result("q0", [], [])]})
     stubs["logs"].add_client_error("describe_log_streams", "ResourceNotFoundException", "no group", 400)
-    _, metrics = cloudwatch.load_training_jobs(_session(), include_logs=True, now=NOW)
+    _, metrics = live.load_training_jobs(_session(), include_logs=True, now=NOW)
     assert metrics.empty
     assert "does not exist" in metrics.attrs["warnings"][0].message
 

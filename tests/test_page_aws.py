@@ -18,9 +18,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import cloudwatch, ui
+from lib import ui
 from lib.errors import DataSourceError, InputError
+from lib.sources.aws import load as live
 from lib.sources.aws import session as aws
+from lib.sources.aws import training_jobs
 from tests import aws_server
 from tests.aws_server import ACCOUNT, FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN, seed_training_jobs
 
@@ -118,7 +120,7 @@ def test_connect_find_load_then_training_runs_shows_the_seeded_jobs(aws_env: str
     assert any(f"account **{ACCOUNT}**" in s for s in texts(at.success))  # identity shown
     at.button(key="aws_find_button").click().run()
     listed = at.dataframe[0].value
-    assert list(listed.columns) == list(cloudwatch.JOB_LIST_COLUMNS)
+    assert list(listed.columns) == list(live.JOB_LIST_COLUMNS)
     assert list(listed["job"]) == [j.name for j in reversed(seeded)]  # newest first
     assert listed["training_seconds"].tolist() == [300.0] * 3  # (4 epochs + 1 min) each
     assert at.multiselect(key="aws_jobs_chosen").value == list(listed["job"])  # all chosen
@@ -272,7 +274,7 @@ def test_a_failed_load_keeps_previous_data(aws_env: str, monkeypatch: pytest.Mon
     def refuse(*args: object, **kwargs: object) -> None:
         raise DataSourceError("AWS is throttling requests to cloudwatch.", hint="Wait a minute and retry.")
 
-    monkeypatch.setattr(cloudwatch, "load_jobs_for_charts", refuse)
+    monkeypatch.setattr(live, "load_jobs_for_charts", refuse)
     load(at)
     assert texts(at.error) == ["AWS is throttling requests to cloudwatch."]
     assert at.session_state["is_demo"] is True
@@ -292,7 +294,7 @@ def test_partial_results_are_kept_and_the_warnings_shown(aws_env: str) -> None:
 def test_warnings_name_the_jobs_they_concern() -> None:
     def script() -> None:
         from lib import ui
-        from lib.cloudwatch import LoadWarning
+        from lib.sources.aws.common import LoadWarning
 
         ui.aws_show_warnings(
             [LoadWarning("logs", "Access denied to logs:FilterLogEvents.", "Ask for it.", ("job_a", "b"))]
@@ -330,7 +332,7 @@ def test_prefer_log_series_drops_only_the_cloudwatch_twins() -> None:
             ("b", "acc", "cloudwatch", 0.3, None),  # other job: kept
         ]
     )
-    out = cloudwatch.prefer_log_series(metrics)
+    out = live.prefer_log_series(metrics)
     assert list(zip(out["job"], out["metric"], out["source"], strict=True)) == [
         ("a", "acc", "logs"),
         ("a", "loss", "cloudwatch"),
@@ -342,7 +344,7 @@ def test_prefer_log_series_drops_only_the_cloudwatch_twins() -> None:
 def test_without_live_rows_keeps_uploads_and_other_jobs() -> None:
     metrics = _frame([("a", "acc", "cloudwatch", 0.1, None), ("b", "acc", "logs", 0.2, 1)])
     metrics.loc[len(metrics)] = {**metrics.iloc[0].to_dict(), "source": None}  # from an upload
-    out = cloudwatch.without_live_rows(metrics, ["a"])
+    out = live.without_live_rows(metrics, ["a"])
     assert out["source"].fillna("upload").tolist() == ["logs", "upload"]
 
 
@@ -357,7 +359,7 @@ def test_defined_metric_names_in_order_without_duplicates() -> None:
             ],
         }
     )
-    assert cloudwatch.defined_metric_names(jobs) == ["train:acc", "val:acc", "loss"]
+    assert training_jobs.defined_metric_names(jobs) == ["train:acc", "val:acc", "loss"]
 
 
 @pytest.mark.parametrize(
@@ -397,7 +399,7 @@ def test_load_jobs_for_charts_reports_progress_up_to_one(aws_env: str) -> None:
     seed_training_jobs(aws_env, n_jobs=1, epochs=2, instance_counts=(2,))
     steps: list[float] = []
     session = aws.make_session(None, "us-east-1")
-    result = cloudwatch.load_jobs_for_charts(
+    result = live.load_jobs_for_charts(
         session,
         ["ic-run-000"],
         include_logs=True,

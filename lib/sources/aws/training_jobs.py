@@ -1,0 +1,413 @@
+"""Training jobs from SageMaker: find, search, describe -> the jobs frame."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+import boto3
+import botocore.exceptions as bexc
+import pandas as pd
+
+from lib.errors import DataSourceError, InputError
+from lib.schema import validate_jobs
+from lib.sources.aws import session as aws
+from lib.sources.aws.common import (
+    LoadWarning,
+    aws_error_code,
+    chunks_by_length,
+    is_access_denied,
+    optional_utc,
+    search_time,
+    utc_datetime,
+    utc_or_none,
+)
+
+JOB_STATUSES: Final = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
+
+
+SEARCH_PAGE_SIZE: Final = 100  # Search / ListTrainingJobs MaxResults maximum
+
+
+_IN_VALUE_MAX: Final = 1024  # Search Filter.Value maximum length (for the "In" operator)
+
+
+def find_training_jobs(
+    session: boto3.Session,
+    *,
+    name_contains: str | None = None,
+    status: str | None = None,
+    created_after: dt.datetime | pd.Timestamp | str | None = None,
+    created_before: dt.datetime | pd.Timestamp | str | None = None,
+    max_jobs: int = 100,
+    endpoint_url: str | None = None,
+) -> pd.DataFrame:
+    """List training jobs (newest first) as a jobs frame for the "choose jobs" table.
+
+    One ``sagemaker:Search`` call per 100 jobs. Filters are applied by AWS and checked again locally.
+
+    Parameters
+    ----------
+    session
+        From :func:`lib.aws.make_session`; its region is used.
+    name_contains, status, created_after, created_before
+        Optional filters; times are taken as UTC when naive. ``status`` is one of ``JOB_STATUSES``.
+    max_jobs
+        Stop after this many jobs (1-10,000).
+    endpoint_url
+        Override the SageMaker endpoint (else boto3's resolution, incl. ``AWS_ENDPOINT_URL``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Jobs frame (``lib.schema.validate_jobs``); ``attrs["warnings"]`` lists :class:`LoadWarning`.
+
+    Raises
+    ------
+    InputError
+        For an unknown status, reversed time range or a bad ``max_jobs``.
+    DataSourceError
+        If the jobs cannot be listed (credentials, permission, network, throttling).
+    """
+    check_filters(status, created_after, created_before, max_jobs)  # before building any client
+    sagemaker = aws.make_client(session, "sagemaker", endpoint_url)
+    records, warnings = fetch_job_records(
+        sagemaker,
+        name_contains=name_contains,
+        status=status,
+        created_after=created_after,
+        created_before=created_before,
+        max_jobs=max_jobs,
+        region=session.region_name,
+    )
+    jobs = jobs_frame(records)
+    jobs.attrs["warnings"] = warnings
+    return jobs
+
+
+def defined_metric_names(jobs: pd.DataFrame) -> list[str]:
+    """Metric names from the jobs' ``MetricDefinitions`` (``metric_definitions`` JSON column), in order."""
+    names: dict[str, None] = {}
+    if "metric_definitions" not in jobs.columns:
+        return []
+    for text in jobs["metric_definitions"].dropna():
+        try:
+            defs = json.loads(text)
+        except (TypeError, ValueError):
+            continue
+        names.update({str(d["Name"]): None for d in defs if isinstance(d, dict) and d.get("Name")})
+    return list(names)
+
+
+def fetch_job_records(
+    sagemaker: Any,
+    *,
+    name_contains: str | None = None,
+    status: str | None = None,
+    created_after: dt.datetime | pd.Timestamp | str | None = None,
+    created_before: dt.datetime | pd.Timestamp | str | None = None,
+    job_names: Sequence[str] | None = None,
+    max_jobs: int = 100,
+    region: str | None = None,
+) -> tuple[list[dict[str, Any]], list[LoadWarning]]:
+    """Full TrainingJob records (Search shape = DescribeTrainingJob shape), newest first.
+
+    Uses Search (one call per 100 jobs); if Search is denied, ListTrainingJobs + DescribeTrainingJob.
+    With ``job_names`` the records come back in that order and missing names become warnings.
+
+    Raises
+    ------
+    InputError, DataSourceError
+        As in :func:`find_training_jobs`.
+    """
+    after, before = check_filters(status, created_after, created_before, max_jobs)
+    warnings: list[LoadWarning] = []
+    names = list(dict.fromkeys(job_names)) if job_names is not None else None
+    try:
+        with aws.aws_errors("sagemaker", region=region, what="searching training jobs"):
+            if names is not None:
+                records = _search_by_names(sagemaker, names)
+            else:
+                records = _search(sagemaker, name_contains, status, after, before, max_jobs)
+    except DataSourceError as err:
+        if names is not None and aws_error_code(err) == "ValidationException":
+            # Should the "In" operator be refused, one DescribeTrainingJob per chosen job still works.
+            warnings.append(
+                LoadWarning("jobs", "Search by job names was refused; used DescribeTrainingJob per job.")
+            )
+            with aws.aws_errors("sagemaker", region=region, what="describing training jobs"):
+                records = _describe_jobs(sagemaker, names)
+            return _select(records, names, name_contains, status, after, before, max_jobs, warnings)
+        if not is_access_denied(err):
+            raise
+        warnings.append(
+            LoadWarning(
+                "jobs",
+                "sagemaker:Search is not allowed; used ListTrainingJobs + DescribeTrainingJob "
+                "(one call per job) instead.",
+                hint="Allow sagemaker:Search for faster loading.",
+            )
+        )
+        with aws.aws_errors("sagemaker", region=region, what="listing training jobs"):
+            wanted = names
+            if wanted is None:
+                wanted = _list_job_names(sagemaker, name_contains, status, after, before, max_jobs)
+            records = _describe_jobs(sagemaker, wanted)
+    return _select(records, names, name_contains, status, after, before, max_jobs, warnings)
+
+
+def _select(
+    records: list[dict[str, Any]],
+    names: list[str] | None,
+    name_contains: str | None,
+    status: str | None,
+    after: dt.datetime | None,
+    before: dt.datetime | None,
+    max_jobs: int,
+    warnings: list[LoadWarning],
+) -> tuple[list[dict[str, Any]], list[LoadWarning]]:
+    """Re-check the filters locally; order by the chosen names, or newest first capped at max_jobs."""
+    records = [r for r in records if _matches(r, name_contains, status, after, before)]
+    if names is not None:
+        by_name = {r["TrainingJobName"]: r for r in records}
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            warnings.append(
+                LoadWarning(
+                    "jobs",
+                    f"{len(missing)} training job(s) not found in this account/region"
+                    + (" (or outside the filters)" if (name_contains or status or after or before) else "")
+                    + f": {', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}.",
+                    hint="Check the region and the job names.",
+                    jobs=tuple(missing),
+                )
+            )
+        records = [by_name[n] for n in names if n in by_name]
+    else:
+        records.sort(key=lambda r: (utc_datetime(r["CreationTime"]), r["TrainingJobName"]), reverse=True)
+        records = records[:max_jobs]
+    return records, warnings
+
+
+def _search(
+    sagemaker: Any,
+    name_contains: str | None,
+    status: str | None,
+    after: dt.datetime | None,
+    before: dt.datetime | None,
+    max_jobs: int,
+) -> list[dict[str, Any]]:
+    filters: list[dict[str, str]] = []
+    if name_contains:
+        filters.append({"Name": "TrainingJobName", "Operator": "Contains", "Value": name_contains})
+    if status:
+        filters.append({"Name": "TrainingJobStatus", "Operator": "Equals", "Value": status})
+    if after is not None:
+        filters.append(
+            {"Name": "CreationTime", "Operator": "GreaterThanOrEqualTo", "Value": search_time(after)}
+        )
+    if before is not None:
+        filters.append({"Name": "CreationTime", "Operator": "LessThan", "Value": search_time(before)})
+    kwargs: dict[str, Any] = {"Resource": "TrainingJob", "SortBy": "CreationTime", "SortOrder": "Descending"}
+    if filters:
+        kwargs["SearchExpression"] = {"Filters": filters}
+    return _search_training_jobs(sagemaker, kwargs, limit=max_jobs)
+
+
+def _search_training_jobs(
+    sagemaker: Any, request: dict[str, Any], *, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Every ``TrainingJob`` record of a Search request, page by page (at most ``limit``).
+
+    Pages ask for no more than what is still wanted, so the last call does not over-fetch.
+    """
+    records: list[dict[str, Any]] = []
+    token: str | None = None
+    while limit is None or len(records) < limit:
+        wanted = SEARCH_PAGE_SIZE if limit is None else min(SEARCH_PAGE_SIZE, limit - len(records))
+        page = {**request, "MaxResults": wanted}
+        if token:
+            page["NextToken"] = token
+        resp = sagemaker.search(**page)
+        records.extend(r["TrainingJob"] for r in resp.get("Results", []) if "TrainingJob" in r)
+        token = resp.get("NextToken")
+        if not token:
+            break
+    return records
+
+
+def _search_by_names(sagemaker: Any, names: Sequence[str]) -> list[dict[str, Any]]:
+    # "In" takes a comma-separated list ≤1024 chars; ORing several In filters keeps ≤100 names (one
+    # page) per call. Job names are [a-zA-Z0-9-] only, so commas cannot clash.
+    records: list[dict[str, Any]] = []
+    for start in range(0, len(names), SEARCH_PAGE_SIZE):
+        group = names[start : start + SEARCH_PAGE_SIZE]
+        filters = [
+            {"Name": "TrainingJobName", "Operator": "In", "Value": ",".join(chunk)}
+            for chunk in chunks_by_length(group, _IN_VALUE_MAX)
+        ]
+        expression: dict[str, Any] = {"Filters": filters}
+        if len(filters) > 1:
+            expression["Operator"] = "Or"
+        records.extend(
+            _search_training_jobs(sagemaker, {"Resource": "TrainingJob", "SearchExpression": expression})
+        )
+    return records
+
+
+def _list_job_names(
+    sagemaker: Any,
+    name_contains: str | None,
+    status: str | None,
+    after: dt.datetime | None,
+    before: dt.datetime | None,
+    max_jobs: int,
+) -> list[str]:
+    kwargs: dict[str, Any] = {"SortBy": "CreationTime", "SortOrder": "Descending"}
+    if name_contains:
+        kwargs["NameContains"] = name_contains
+    if status:
+        kwargs["StatusEquals"] = status
+    if after is not None:
+        kwargs["CreationTimeAfter"] = after
+    if before is not None:
+        kwargs["CreationTimeBefore"] = before
+    names: list[str] = []
+    # With StatusEquals AWS fetches MaxResults jobs and *then* filters, so pages can be short: keep
+    # following the token until we have enough.
+    for page in sagemaker.get_paginator("list_training_jobs").paginate(
+        **kwargs, PaginationConfig={"PageSize": SEARCH_PAGE_SIZE}
+    ):
+        names.extend(s["TrainingJobName"] for s in page.get("TrainingJobSummaries", []))
+        if len(names) >= max_jobs:
+            break
+    return names[:max_jobs]
+
+
+def _describe_jobs(sagemaker: Any, names: Sequence[str]) -> list[dict[str, Any]]:
+    records = []
+    for name in names:
+        try:
+            records.append(sagemaker.describe_training_job(TrainingJobName=name))
+        except bexc.ClientError as err:
+            if aws.error_code(err) != "ValidationException":  # = "Could not find training job"
+                raise
+    return records
+
+
+def jobs_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Flatten TrainingJob records into the jobs frame (``hp.*``, ``final.*``, ``phase.*_s`` columns).
+
+    ``training_seconds`` is ``TrainingTimeInSeconds`` when AWS reports it, else end − start.
+    ``phase.<Status>_s`` sums the ``SecondaryStatusTransitions`` durations per status (NaN while a
+    phase is still running). Extra columns: ``secondary_status``, ``last_modified``,
+    ``failure_reason``, ``algorithm``, ``metric_definitions`` (JSON list of ``{"Name","Regex"}``).
+    """
+    rows = [_job_row(r) for r in records]
+    frame = validate_jobs(pd.DataFrame(rows) if rows else pd.DataFrame({"job": pd.Series([], dtype="str")}))
+    if "last_modified" in frame.columns:
+        frame["last_modified"] = pd.to_datetime(frame["last_modified"], utc=True)
+    hp = sorted(c for c in frame.columns if c.startswith("hp."))
+    for col in hp:
+        frame[col] = frame[col].astype("str").where(frame[col].notna(), None)
+    for col in (c for c in frame.columns if c.startswith(("final.", "phase."))):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    fixed = [c for c in frame.columns if not c.startswith(("hp.", "final.", "phase."))]
+    grouped = [
+        *sorted(c for c in frame.columns if c.startswith("phase.")),
+        *hp,
+        *sorted(c for c in frame.columns if c.startswith("final.")),
+    ]
+    return frame[[*fixed, *grouped]]
+
+
+def _job_row(rec: Mapping[str, Any]) -> dict[str, Any]:
+    start, end = rec.get("TrainingStartTime"), rec.get("TrainingEndTime")
+    seconds = rec.get("TrainingTimeInSeconds")
+    if seconds is None and start is not None and end is not None:
+        seconds = (utc_datetime(end) - utc_datetime(start)).total_seconds()
+    algo = rec.get("AlgorithmSpecification", {}) or {}
+    row: dict[str, Any] = {
+        "job": rec["TrainingJobName"],
+        "status": rec.get("TrainingJobStatus"),
+        "created": utc_or_none(rec.get("CreationTime")),
+        "start": utc_or_none(start),
+        "end": utc_or_none(end),
+        "training_seconds": seconds,
+        "billable_seconds": rec.get("BillableTimeInSeconds"),
+        "instance_type": _instance_type(rec),
+        "instance_count": instance_count(rec),
+        "spot": bool(rec.get("EnableManagedSpotTraining", False)),
+        "secondary_status": rec.get("SecondaryStatus"),
+        "last_modified": utc_or_none(rec.get("LastModifiedTime")),
+        "failure_reason": rec.get("FailureReason"),
+        "algorithm": algo.get("AlgorithmName") or algo.get("TrainingImage"),
+        "metric_definitions": json.dumps(
+            [{"Name": d["Name"], "Regex": d["Regex"]} for d in algo.get("MetricDefinitions", []) or []]
+        ),
+    }
+    phases: dict[str, float] = {}
+    for tr in rec.get("SecondaryStatusTransitions", []) or []:
+        key = f"phase.{tr['Status']}_s"
+        if tr.get("StartTime") is None or tr.get("EndTime") is None:
+            phases[key] = math.nan
+            continue
+        span = (utc_datetime(tr["EndTime"]) - utc_datetime(tr["StartTime"])).total_seconds()
+        phases[key] = phases.get(key, 0.0) + span
+    row.update(phases)
+    for name, value in sorted((rec.get("HyperParameters") or {}).items()):
+        row[f"hp.{name}"] = str(value)
+    for item in rec.get("FinalMetricDataList", []) or []:
+        row[f"final.{item['MetricName']}"] = float(item["Value"])
+    return row
+
+
+def _instance_type(rec: Mapping[str, Any]) -> str | None:
+    cfg = rec.get("ResourceConfig", {}) or {}
+    if cfg.get("InstanceType"):
+        return str(cfg["InstanceType"])
+    groups = cfg.get("InstanceGroups") or []
+    return ",".join(sorted({str(g["InstanceType"]) for g in groups})) or None
+
+
+def instance_count(rec: Mapping[str, Any]) -> int:
+    cfg = rec.get("ResourceConfig", {}) or {}
+    if cfg.get("InstanceCount"):
+        return int(cfg["InstanceCount"])
+    return sum(int(g.get("InstanceCount", 0)) for g in cfg.get("InstanceGroups") or []) or 1
+
+
+def check_filters(
+    status: str | None, created_after: Any, created_before: Any, max_jobs: int
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """Validate the job filters; return the creation-time bounds as UTC datetimes."""
+    after, before = (
+        optional_utc(created_after, "created_after"),
+        optional_utc(created_before, "created_before"),
+    )
+    if status is not None and status not in JOB_STATUSES:
+        raise InputError(f"Unknown job status {status!r}.", hint=f"Use one of: {', '.join(JOB_STATUSES)}.")
+    if after is not None and before is not None and after >= before:
+        raise InputError("The creation-time range is empty (start is not before end).")
+    if not 1 <= int(max_jobs) <= 10_000:
+        raise InputError(f"max_jobs must be between 1 and 10000, not {max_jobs}.")
+    return after, before
+
+
+def _matches(
+    rec: Mapping[str, Any],
+    name_contains: str | None,
+    status: str | None,
+    after: dt.datetime | None,
+    before: dt.datetime | None,
+) -> bool:
+    created = utc_datetime(rec["CreationTime"])
+    return (
+        (not name_contains or name_contains.lower() in str(rec["TrainingJobName"]).lower())
+        and (not status or rec.get("TrainingJobStatus") == status)
+        and (after is None or created >= after)
+        and (before is None or created < before)
+    )
