@@ -15,8 +15,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from lib.analysis.series import change_points
 from lib.sources.capture import read_capture_report
-from lib.timing import change_points
 
 
 def false_alarm_rates(rng: np.random.Generator) -> None:

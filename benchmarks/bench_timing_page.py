@@ -16,7 +16,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lib import charts, monitor, timing
+from lib import charts, monitor
+from lib.analysis import latency, series, timing
+from lib.demo import latency as demo_latency_data
 from lib.schema import validate_jobs
 
 
@@ -49,7 +51,7 @@ def many_jobs(n: int, rng: np.random.Generator) -> pd.DataFrame:
     )
 
 
-def spec_of(drift: timing.SeriesDrift) -> dict[str, object]:
+def spec_of(drift: series.SeriesDrift) -> dict[str, object]:
     return charts.series_drift(drift.series, drift.change_points, title="t", y_title="s").to_dict()
 
 
@@ -69,11 +71,11 @@ def main() -> None:
         )
     print("Endpoint latency (1-minute periods, 4 statistics, 2 metrics)")
     for days in (3, 14, 63):
-        lat = timing.demo_latency(days=days, period_min=1)
+        lat = demo_latency_data.demo_latency(days=days, period_min=1)
         for freq in ("5min", "1h"):
-            t_pct = best_of(partial(timing.latency_percentiles, lat, freq=freq), repeat=2)
-            pcts = timing.latency_percentiles(lat, freq=freq)
-            t_drift = best_of(partial(timing.latency_drift, pcts), repeat=2)
+            t_pct = best_of(partial(latency.latency_percentiles, lat, freq=freq), repeat=2)
+            pcts = latency.latency_percentiles(lat, freq=freq)
+            t_drift = best_of(partial(latency.latency_drift, pcts), repeat=2)
             print(
                 f"  {days:3d} days ({len(lat):7,} rows), bucket {freq:>4}: pct {t_pct * 1e3:7.1f} ms   "
                 f"drift ({len(pcts) // 6:5,} buckets) {t_drift * 1e3:7.1f} ms"

@@ -20,11 +20,13 @@ import streamlit as st
 
 from lib import demo, export
 from lib.analysis import pricing
+from lib.demo import latency as demo_latency_data
 from lib.errors import AppError
 from lib.sources import capture
+from lib.sources import latency as latency_files
+from lib.sources.aws import endpoint_latency, training_jobs
 from lib.sources.aws import load as live
 from lib.sources.aws import session as aws
-from lib.sources.aws import training_jobs
 
 ICON: Final = Path(__file__).resolve().parents[1] / "assets" / "driftwatch.png"
 
@@ -720,11 +722,10 @@ def aws_jobs_columns() -> dict[str, Any]:
 
 def timing_state() -> None:
     """Defaults of the timing page's own keys (demo latency until something is loaded)."""
-    from lib import timing
 
     state = st.session_state
     if "timing_latency" not in state:
-        state.timing_latency = timing.demo_latency()
+        state.timing_latency = demo_latency_data.demo_latency()
         state.timing_latency_label = "demo latency (synthetic)"
     state.setdefault("timing_prices", None)
     state.setdefault("timing_prices_generation", 0)
@@ -825,7 +826,6 @@ def timing_runs_columns() -> dict[str, Any]:
 
 def timing_latency_upload(upload: Any) -> None:
     """Read a newly uploaded latency export once; a bad file shows its error and keeps the data."""
-    from lib import timing
 
     state = st.session_state
     if upload is None:
@@ -836,7 +836,7 @@ def timing_latency_upload(upload: Any) -> None:
     if upload.file_id in state.timing_latency_loaded:
         return
     try:
-        frame = timing.read_latency_export(upload, upload.name)
+        frame = latency_files.read_latency_export(upload, upload.name)
         if frame.empty:
             raise AppError(
                 f"{upload.name}: no latency values found.", "Expected ModelLatency/OverheadLatency."
@@ -867,10 +867,9 @@ def timing_load_latency(
     until: str,
 ) -> pd.DataFrame:
     """Endpoint latency of the last ``hours`` before ``until`` from CloudWatch (cached 10 minutes)."""
-    from lib import timing
 
     end = pd.Timestamp(until)
-    return timing.load_endpoint_latency(
+    return endpoint_latency.load_endpoint_latency(
         aws_session(profile, region), endpoint, variant, end - pd.Timedelta(hours=hours), end,
         endpoint_url=endpoint_url,
     )  # fmt: skip

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from lib import charts, timing, ui
-from lib.analysis import pricing
+from lib import charts, ui
+from lib.analysis import latency as latency_stats
+from lib.analysis import pricing, timing
 
 ui.setup_page("Timing & cost")
 ui.timing_state()
@@ -189,17 +190,21 @@ with tab_latency:
         help="ModelLatency: time in your model",
     )
     percentile = right.selectbox(
-        "Percentile tested", list(timing.PERCENTILES), index=1, key="timing_lat_pct", help="Used for drift"
+        "Percentile tested",
+        list(latency_stats.PERCENTILES),
+        index=1,
+        key="timing_lat_pct",
+        help="Used for drift",
     )
     freq = far.selectbox(
         "Bucket", ["5min", "15min", "1h", "6h", "1D"], index=2, key="timing_lat_freq", help="Time bucket"
     )
-    pcts = timing.latency_percentiles(
+    pcts = latency_stats.latency_percentiles(
         latency.loc[(latency["endpoint"] == picked[0]) & (latency["variant"] == picked[1])], freq=freq
     )
     lat_drift = None
     with ui.friendly_errors(stop=False):
-        lat_drift = timing.latency_drift(
+        lat_drift = latency_stats.latency_drift(
             pcts, metric=metric, percentile=percentile, endpoint=picked[0], variant=picked[1], what="buckets"
         )
     change_times = (

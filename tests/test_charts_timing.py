@@ -7,9 +7,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from lib import charts, monitor, timing
-from lib.analysis import pricing
+from lib import charts, monitor
+from lib.analysis import latency, pricing, series, timing
+from lib.demo import latency as demo_latency_data
 from lib.schema import validate_jobs
+from lib.sources import latency as latency_files
 from tests.test_charts import _views
 
 DATA_DIR = "tests/data/model_monitor"
@@ -46,7 +48,7 @@ def jobs() -> pd.DataFrame:
 def test_series_drift_marks_change_points_windows_and_regime_medians() -> None:
     values = [10.0, 10.2, 9.9, 10.1, 10.0, 9.8, 20.1, 19.9, 20.2, 20.0, 19.8, 20.1]
     times = pd.date_range("2026-11-01", periods=12, freq="D", tz="UTC")
-    drift = timing.series_drift(values, labels=[f"r{i}" for i in range(12)], times=times, recent=3)
+    drift = series.series_drift(values, labels=[f"r{i}" for i in range(12)], times=times, recent=3)
     spec = charts.series_drift(
         drift.series, drift.change_points, title="T", y_title="Training time (s)"
     ).to_dict()
@@ -66,7 +68,7 @@ def test_series_drift_marks_change_points_windows_and_regime_medians() -> None:
 
 
 def test_series_drift_without_times_uses_positions_and_no_rule_without_change_points() -> None:
-    drift = timing.series_drift([1.0, 1.1, 0.9, 1.0, 1.05, 0.95])
+    drift = series.series_drift([1.0, 1.1, 0.9, 1.0, 1.05, 0.95])
     spec = charts.series_drift(
         drift.series, drift.change_points, title="T", y_title="v", log_y=True
     ).to_dict()
@@ -104,14 +106,14 @@ def test_cost_bars_stack_paid_and_spot_saving(jobs: pd.DataFrame) -> None:
 
 
 def test_latency_percentiles_dash_per_percentile_and_change_rule() -> None:
-    pcts = timing.latency_percentiles(timing.demo_latency(days=2), freq="1h")
-    spec = charts.latency_percentiles(pcts, change_times=[timing.DEMO_LATENCY_CHANGE]).to_dict()
+    pcts = latency.latency_percentiles(demo_latency_data.demo_latency(days=2), freq="1h")
+    spec = charts.latency_percentiles(pcts, change_times=[demo_latency_data.DEMO_LATENCY_CHANGE]).to_dict()
     lines, rule = _views(spec)
     assert lines["encoding"]["y"]["field"] == "value_ms"
     assert lines["encoding"]["strokeDash"]["scale"]["domain"] == ["p50", "p90", "p99"]
     assert {r["percentile"] for r in _data_of(spec, lines)} == {"p50", "p90", "p99"}
     assert {r["series"] for r in _data_of(spec, lines)} == {"demo-endpoint/AllTraffic"}
-    assert pd.Timestamp(_data_of(spec, rule)[0]["timestamp"]) == timing.DEMO_LATENCY_CHANGE
+    assert pd.Timestamp(_data_of(spec, rule)[0]["timestamp"]) == demo_latency_data.DEMO_LATENCY_CHANGE
     overhead = charts.latency_percentiles(pcts, metric="OverheadLatency").to_dict()
     assert len(_views(overhead)) == 1
     assert overhead["title"]["text"] == "OverheadLatency percentiles"
@@ -135,8 +137,8 @@ def test_timing_builders_accept_empty_frames(jobs: pd.DataFrame) -> None:
     built = [
         charts.phase_bars(timing.phase_durations(timing.run_timings(none))),
         charts.cost_bars(pricing.cost_table(none)),
-        charts.latency_percentiles(timing.latency_percentiles(timing.empty_latency())),
-        charts.series_drift(timing.series_drift([]).series, (), title="T", y_title="v"),
+        charts.latency_percentiles(latency.latency_percentiles(latency_files.empty_latency())),
+        charts.series_drift(series.series_drift([]).series, (), title="T", y_title="v"),
     ]
     for chart in built:
         spec = chart.to_dict()
@@ -144,7 +146,7 @@ def test_timing_builders_accept_empty_frames(jobs: pd.DataFrame) -> None:
 
 
 def test_latency_percentiles_thins_long_series_but_keeps_each_lines_peak() -> None:
-    pcts = timing.latency_percentiles(timing.demo_latency(days=14), freq="5min")
+    pcts = latency.latency_percentiles(demo_latency_data.demo_latency(days=14), freq="5min")
     shown = pcts.loc[pcts["metric"] == "ModelLatency"]
     assert len(shown) > 2000  # long enough to need thinning at this budget
     spec = charts.latency_percentiles(pcts, max_points=2000).to_dict()

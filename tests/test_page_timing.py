@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, timing, ui
+from lib import demo, ui
 from lib.analysis import pricing
 from lib.errors import DataSourceError
+from lib.sources import latency as latency_files
+from lib.sources.aws import endpoint_latency
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -152,9 +154,9 @@ def test_live_latency_uses_the_aws_connection(monkeypatch: pytest.MonkeyPatch) -
 
     def fake(session: Any, endpoint: str, variant: str, start: Any, end: Any, **kw: Any) -> pd.DataFrame:
         calls.append((endpoint, variant, (end - start).total_seconds() / 3600, kw.get("endpoint_url")))
-        return timing.read_latency_export(LATENCY_SAMPLE)
+        return latency_files.read_latency_export(LATENCY_SAMPLE)
 
-    monkeypatch.setattr(timing, "load_endpoint_latency", fake)
+    monkeypatch.setattr(endpoint_latency, "load_endpoint_latency", fake)
     monkeypatch.setattr(ui, "aws_session", lambda profile, region: object())
     connection = {
         "profile": None,
@@ -176,7 +178,7 @@ def test_live_latency_error_is_shown_and_data_kept(monkeypatch: pytest.MonkeyPat
     def refuse(*args: Any, **kw: Any) -> pd.DataFrame:
         raise DataSourceError("Access denied: cloudwatch:GetMetricData.", hint="Ask your admin.")
 
-    monkeypatch.setattr(timing, "load_endpoint_latency", refuse)
+    monkeypatch.setattr(endpoint_latency, "load_endpoint_latency", refuse)
     monkeypatch.setattr(ui, "aws_session", lambda profile, region: object())
     connection = {"profile": None, "region": "us-east-1", "endpoint": None, "account": "1", "arn": "a"}
     at = open_page(aws_connection=connection)

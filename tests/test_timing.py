@@ -15,30 +15,29 @@ import pytest
 from botocore.stub import ANY, Stubber
 from scipy import stats
 
-from lib.errors import DataSourceError, InputError
-from lib.schema import validate_jobs, validate_metrics
-from lib.sources.aws import session as aws
-from lib.timing import (
-    DEMO_LATENCY_CHANGE,
-    LATENCY_COLUMNS,
+from lib.analysis.latency import latency_drift, latency_percentiles
+from lib.analysis.series import (
     change_points,
     compare_windows,
     default_penalty,
-    demo_latency,
-    duration_drift,
     explain_change_points,
-    latency_drift,
-    latency_percentiles,
-    load_endpoint_latency,
+    robust_scale,
+    series_drift,
+)
+from lib.analysis.timing import (
+    duration_drift,
     phase_columns,
     phase_durations,
-    read_latency_export,
-    robust_scale,
     run_timings,
     runs_cost_table,
-    series_drift,
     timing_measures,
 )
+from lib.demo.latency import DEMO_LATENCY_CHANGE, demo_latency
+from lib.errors import DataSourceError, InputError
+from lib.schema import validate_jobs, validate_metrics
+from lib.sources.aws import session as aws
+from lib.sources.aws.endpoint_latency import load_endpoint_latency
+from lib.sources.latency import LATENCY_COLUMNS, read_latency_export
 from tests import aws_server
 
 # fixtures from the shared moto helper (a session-scoped server; a fresh, isolated env per test)
