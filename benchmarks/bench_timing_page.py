@@ -16,9 +16,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lib import charts, monitor
+from lib import charts
 from lib.analysis import latency, series, timing
 from lib.demo import latency as demo_latency_data
+from lib.demo import monitor as demo_monitor
 from lib.schema import validate_jobs
 
 
@@ -81,8 +82,8 @@ def main() -> None:
                 f"drift ({len(pcts) // 6:5,} buckets) {t_drift * 1e3:7.1f} ms"
             )
     print("Model Monitor demo artifacts (read + check)")
-    t_demo = best_of(monitor.demo_artifacts)
-    art = monitor.demo_artifacts()
+    t_demo = best_of(demo_monitor.demo_artifacts)
+    art = demo_monitor.demo_artifacts()
     t_check = best_of(art.check)
     print(f"  demo_artifacts {t_demo * 1e3:.1f} ms   check {t_check * 1e3:.1f} ms")
 

@@ -19,8 +19,9 @@ import pandas as pd
 import streamlit as st
 
 from lib import demo, export
-from lib.analysis import pricing
+from lib.analysis import monitor_checks, pricing
 from lib.demo import latency as demo_latency_data
+from lib.demo import monitor as demo_monitor
 from lib.errors import AppError
 from lib.sources import capture
 from lib.sources import latency as latency_files
@@ -953,11 +954,9 @@ def monitor_artifacts(files: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ..
     """Parsed artifacts of ``(slot, ((name, bytes), …))`` pairs; the demo when nothing was uploaded."""
     import io
 
-    from lib import monitor
-
     by_slot = dict(files)
     if not any(by_slot.values()):
-        return monitor.demo_artifacts()
+        return demo_monitor.demo_artifacts()
 
     def named(name: str, data: bytes) -> io.BytesIO:
         buf = io.BytesIO(data)
@@ -967,7 +966,7 @@ def monitor_artifacts(files: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ..
     capture = [named(n, d) for n, d in by_slot.get("capture", ())]
     stats = by_slot.get("statistics", ())
     cons = by_slot.get("constraints", ())
-    return monitor.load_artifacts(
+    return monitor_checks.load_artifacts(
         capture,
         named(*stats[0]) if stats else None,
         named(*cons[0]) if cons else None,
@@ -984,9 +983,8 @@ def monitor_use_capture_for_drift(frame: pd.DataFrame, label: str) -> None:
 
 def monitor_use_baseline_for_drift(baseline: Any) -> None:
     """Button callback: a sample drawn from the baseline statistics becomes the drift reference."""
-    from lib import monitor
 
-    st.session_state.drift_reference = monitor.baseline_reference(baseline)
+    st.session_state.drift_reference = monitor_checks.baseline_reference(baseline)
     st.session_state.drift_reference_label = f"Model Monitor baseline: {baseline.source} (synthetic sample)"
 
 

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from lib import charts, monitor, ui
+from lib import charts, ui
+from lib.analysis import monitor_checks
 from lib.sources import capture
 
 ui.setup_page("Model Monitor")
@@ -137,7 +138,7 @@ with tab_checks:
             ui.csv_download(violations.table, file_name="constraint-checks.csv", key="monitor_checks_csv")
         st.caption(
             "Rules: completeness, data type, categorical domain and baseline distance (KLL buckets, "
-            "L∞ for categories) as in the prebuilt Model Monitor container; see `lib/monitor.py`."
+            "L∞ for categories) as in the prebuilt Model Monitor container; see `lib/analysis/monitor_checks.py`."
         )
 
 with tab_baseline:
@@ -148,7 +149,7 @@ with tab_baseline:
         st.dataframe(baseline.table, width="stretch", hide_index=True)
         ui.csv_download(baseline.table, file_name="baseline-statistics.csv", key="monitor_baseline_csv")
         current = art.capture.frame if art.capture is not None else None
-        dists = monitor.baseline_distributions(baseline, current)
+        dists = monitor_checks.baseline_distributions(baseline, current)
         features = list(dict.fromkeys(dists["feature"]))
         if features:
             feature = st.selectbox("Feature", features, key="monitor_feature")

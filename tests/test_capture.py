@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 from lib.errors import InputError
-from lib.monitor import read_statistics
 from lib.sources.capture import (
     capture_summary,
     drift_frame,
@@ -22,6 +21,7 @@ from lib.sources.capture import (
     read_capture,
     read_capture_report,
 )
+from lib.sources.monitor_files import read_statistics
 
 DATA = Path(__file__).resolve().parent / "data" / "model_monitor"
 SAMPLE = DATA / "data_capture_sample.jsonl"

@@ -7,11 +7,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from lib import charts, monitor
-from lib.analysis import latency, pricing, series, timing
+from lib import charts
+from lib.analysis import latency, monitor_checks, pricing, series, timing
 from lib.demo import latency as demo_latency_data
 from lib.schema import validate_jobs
 from lib.sources import latency as latency_files
+from lib.sources import monitor_files
 from tests.test_charts import _views
 
 DATA_DIR = "tests/data/model_monitor"
@@ -120,9 +121,9 @@ def test_latency_percentiles_dash_per_percentile_and_change_rule() -> None:
 
 
 def test_baseline_vs_current_puts_both_shares_side_by_side() -> None:
-    baseline = monitor.read_statistics(f"{DATA_DIR}/statistics.json")
+    baseline = monitor_files.read_statistics(f"{DATA_DIR}/statistics.json")
     current = pd.DataFrame({"plan": ["basic", "basic", "pro", "gold"]})
-    dists = monitor.baseline_distributions(baseline, current)
+    dists = monitor_checks.baseline_distributions(baseline, current)
     spec = charts.baseline_vs_current(dists, "plan").to_dict()
     rows = _datasets(spec)[0]
     cur = {r["bucket"]: r["share"] for r in rows if r["side"] == "current"}

@@ -11,20 +11,18 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from lib.errors import InputError
-from lib.monitor import (
-    DEMO_DIR,
+from lib.analysis.monitor_checks import (
     baseline_distributions,
     baseline_reference,
     categorical_distance,
     check_constraints,
-    demo_artifacts,
     load_artifacts,
     numeric_distance,
-    read_constraints,
-    read_statistics,
 )
+from lib.demo.monitor import DEMO_DIR, demo_artifacts
+from lib.errors import InputError
 from lib.sources.capture import read_capture
+from lib.sources.monitor_files import read_constraints, read_statistics
 
 DATA = Path(__file__).resolve().parent / "data" / "model_monitor"
 STATS = DATA / "statistics.json"
@@ -152,7 +150,7 @@ def test_numeric_distance_is_the_max_cdf_gap_at_bucket_edges(baseline: Any) -> N
 
 
 def test_numeric_distance_matches_ks_on_a_fine_grid() -> None:
-    from lib.monitor import FeatureStatistics
+    from lib.sources.monitor_files import FeatureStatistics
 
     rng = np.random.default_rng(0)
     ref = rng.normal(size=100_000)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from lib import monitor
+from lib.analysis import monitor_checks
+from lib.sources import monitor_files
 
 ROOT = Path(__file__).resolve().parents[1]
 MM = Path(__file__).resolve().parent / "data" / "model_monitor"
@@ -60,10 +61,10 @@ def test_uploading_the_shared_samples_replaces_the_demo() -> None:
     captured = at.dataframe[0].value
     assert list(captured.columns[2:6]) == NAMES  # named by the uploaded statistics.json
     checks = next(df.value for df in at.dataframe if "constraint_check_type" in df.value.columns)
-    expected = monitor.check_constraints(
+    expected = monitor_checks.check_constraints(
         captured,
-        monitor.read_constraints(MM / "constraints.json"),
-        monitor.read_statistics(MM / "statistics.json"),
+        monitor_files.read_constraints(MM / "constraints.json"),
+        monitor_files.read_statistics(MM / "statistics.json"),
     )
     pd.testing.assert_frame_equal(checks.reset_index(drop=True), expected.table)
 
@@ -111,7 +112,7 @@ def test_buttons_hand_capture_and_baseline_to_the_drift_pages() -> None:
     assert not at.exception
     reference = at.session_state["drift_reference"]
     pd.testing.assert_frame_equal(
-        reference, monitor.baseline_reference(monitor.read_statistics(MM / "statistics.json"))
+        reference, monitor_checks.baseline_reference(monitor_files.read_statistics(MM / "statistics.json"))
     )
     assert "statistics.json" in at.session_state["drift_reference_label"]
 
