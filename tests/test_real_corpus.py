@@ -18,11 +18,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from lib.capture import feature_columns, read_capture_report
-from lib.drift.data import read_table
 from lib.errors import InputError
-from lib.monitor import read_constraints, read_statistics
 from lib.sources import MetricDefinition, load_export
+from lib.sources.capture import feature_columns, read_capture_report
+from lib.sources.monitor_files import read_constraints, read_statistics
+from lib.sources.tables import read_table
 
 REAL = Path(__file__).resolve().parent / "data" / "real"
 _DOC = json.loads((REAL / "expected.json").read_text(encoding="utf-8"))
