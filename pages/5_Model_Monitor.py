@@ -138,7 +138,8 @@ with tab_checks:
             ui.csv_download(violations.table, file_name="constraint-checks.csv", key="monitor_checks_csv")
         st.caption(
             "Rules: completeness, data type, categorical domain and baseline distance (KLL buckets, "
-            "L∞ for categories) as in the prebuilt Model Monitor container; see `lib/analysis/monitor_checks.py`."
+            "L∞ for categories) as in the prebuilt Model Monitor container; "
+            "see `lib/analysis/monitor_checks.py`."
         )
 
 with tab_baseline:

@@ -10,7 +10,9 @@ import pytest
 from scipy import stats
 
 from lib.drift import DEFAULTS, UnknownDriftTest, binned_overlay, compare
-from lib.drift.report import TABLE_COLUMNS, table_to_csv, verdict
+from lib.drift.engine import TABLE_COLUMNS
+from lib.drift.render import table_to_csv
+from lib.drift.rule import verdict
 from lib.errors import InputError
 
 

@@ -27,15 +27,8 @@ from lib.drift.registry import (
     register,
     tests_for_kind,
 )
-from lib.drift.report import (
-    DEFAULTS,
-    Defaults,
-    DriftReport,
-    compare,
-    min_detectable_effect,
-    rule_text,
-    verdict,
-)
+from lib.drift.report import DriftReport, compare
+from lib.drift.rule import DEFAULTS, Defaults, min_detectable_effect, rule_text, verdict
 from lib.drift.types import KINDS, ColumnKind, guess_label, guess_prediction, guess_timestamp, infer_kinds
 from lib.drift.windows import WindowReport, compare_windows, split_windows
 from lib.sources.tables import check_pair, check_table, read_table

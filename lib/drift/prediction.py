@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from lib.drift.overlay import binned_overlay
-from lib.drift.report import DEFAULTS, DriftReport, compare
+from lib.drift.report import DriftReport, compare
+from lib.drift.rule import DEFAULTS
 from lib.drift.types import infer_kind, to_numbers
 from lib.drift.windows import split_windows
 from lib.errors import InputError

@@ -11,16 +11,8 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
-from lib.drift.report import (
-    DEFAULTS,
-    SIGNAL_COLUMNS,
-    _build_column,
-    _plans,
-    _prepare,
-    _settings,
-    finalise,
-    rule_text,
-)
+from lib.drift.engine import SIGNAL_COLUMNS, build_column, finalise, plan_tests, prepare_side, rule_settings
+from lib.drift.rule import DEFAULTS, rule_text
 from lib.errors import InputError
 
 Frequency = Literal["h", "D", "W"]
@@ -207,8 +199,8 @@ def compare_windows(
         As :func:`lib.drift.compare`, plus bad window settings or timestamps.
     """
     names = (reference_name, current_name)
-    settings = _settings(alpha, thresholds, names)
-    plans, _ = _plans(
+    settings = rule_settings(alpha, thresholds, names)
+    plans, _ = plan_tests(
         reference,
         current,
         columns=columns,
@@ -220,11 +212,11 @@ def compare_windows(
     # Tiny windows are expected: report them as "not tested" instead of raising.
     plans = [dataclasses.replace(p, explicit=False) for p in plans]
     windows = split_windows(current, timestamp=timestamp, freq=freq, size=size, name=current_name)
-    ref_sides = {p.column: _prepare(reference[p.column], p.kind) for p in plans}
+    ref_sides = {p.column: prepare_side(reference[p.column], p.kind) for p in plans}
 
     def job(item: tuple[Window, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         window, plan = item
-        column = _build_column(
+        column = build_column(
             plan, reference[plan.column], window.rows[plan.column], settings, ref_side=ref_sides[plan.column]
         )
         extra = {"window": window.label, "window_start": window.start, "window_rows": len(window.rows)}
