@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lib import demo, ui
+from lib.ui import data_page
 
 ui.setup_page("Data")
 
@@ -19,8 +20,8 @@ if st.session_state.is_demo:
 uploads = st.file_uploader(
     "Drop export files (several at once are merged)",
     accept_multiple_files=True,
-    key=ui.uploader_key(),
-    help="The format is detected from each file's content. " + ui.formats_help(),
+    key=data_page.uploader_key(),
+    help="The format is detected from each file's content. " + data_page.formats_help(),
 )
 
 with st.expander("Custom metric definitions for your own training logs"):
@@ -30,7 +31,7 @@ with st.expander("Custom metric definitions for your own training logs"):
         "built-in line shapes (image classification, XGBoost, Linear Learner)."
     )
     definitions = st.data_editor(
-        ui.metric_definitions_frame(),
+        data_page.metric_definitions_frame(),
         num_rows="dynamic",
         key="metric_definitions_editor",
         width="stretch",
@@ -41,8 +42,8 @@ with st.expander("Custom metric definitions for your own training logs"):
     )
 
 with ui.friendly_errors():
-    parsed_definitions = ui.parse_metric_definitions(definitions)
+    parsed_definitions = data_page.parse_metric_definitions(definitions)
 
-ui.ingest_uploads(uploads or [], parsed_definitions)
-ui.upload_report(uploads or [])
-ui.loaded_sources_summary()
+data_page.ingest_uploads(uploads or [], parsed_definitions)
+data_page.upload_report(uploads or [])
+data_page.loaded_sources_summary()

@@ -6,6 +6,7 @@ import streamlit as st
 
 from lib import charts, ui
 from lib.analysis import runs
+from lib.ui import runs_page
 
 ui.setup_page("Training runs")
 st.title("Training runs")
@@ -110,7 +111,9 @@ with tab_epoch:
     ui.chart_downloads(epoch_chart, base_name=f"runs-overlay-{metric}", key="epoch_chart")
 
 with tab_table:
-    st.dataframe(view.table, width="stretch", hide_index=True, column_config=ui.runs_table_columns(metric))
+    st.dataframe(
+        view.table, width="stretch", hide_index=True, column_config=runs_page.runs_table_columns(metric)
+    )
     ui.csv_download(view.table, file_name=f"runs-{metric}.csv", label="Download runs table", key="table_csv")
 
 st.subheader("Flags")

@@ -4,6 +4,7 @@ and window by window."""
 import streamlit as st
 
 from lib import charts, drift, ui
+from lib.ui import drift_page
 
 ui.setup_page("Input drift")
 
@@ -13,14 +14,14 @@ st.caption(
     "size and one verdict rule. Ids, timestamps, the prediction and the label are left out."
 )
 
-data = ui.drift_data_ui()
-kinds = ui.drift_kinds(data.reference, tuple(data.shared))
-roles = ui.drift_roles_ui(data, kinds)
+data = drift_page.drift_data_ui()
+kinds = drift_page.drift_kinds(data.reference, tuple(data.shared))
+roles = drift_page.drift_roles_ui(data, kinds)
 
 with st.expander("Verdict rule, column types and tests", icon=":material/tune:"):
-    rule = ui.drift_rule_ui("drift_input")
+    rule = drift_page.drift_rule_ui("drift_input")
     st.divider()
-    kind_overrides, test_overrides = ui.drift_columns_ui(data, kinds, roles)
+    kind_overrides, test_overrides = drift_page.drift_columns_ui(data, kinds, roles)
 
 options = {
     "rule": (rule["alpha"], rule["numeric"], rule["categorical"]),
@@ -30,7 +31,7 @@ options = {
     "names": (data.reference_label, data.current_label),
 }
 with ui.friendly_errors(), st.spinner("Testing every column…"):
-    report = ui.drift_compare(data.reference, data.current, **options)
+    report = drift_page.drift_compare(data.reference, data.current, **options)
 
 drifted, columns = len(report.drifted_columns), report.table["column"].nunique()
 unsure = report.table.loc[report.table["status"] == "could not tell", "column"].nunique()
@@ -49,8 +50,8 @@ columns_tab, signals_tab, multi_tab, time_tab, export_tab = st.tabs(
 
 with columns_tab:
     st.dataframe(
-        ui.drift_summary_frame(report.table),
-        column_config=ui.drift_table_columns(),
+        drift_page.drift_summary_frame(report.table),
+        column_config=drift_page.drift_table_columns(),
         hide_index=True,
         width="stretch",
     )
@@ -117,7 +118,7 @@ with multi_tab:
     if st.checkbox("Run the domain classifier", value=True, key="drift_input_multivariate"):
         tested_kinds = tuple((c, report.kinds[c]) for c in tested)
         with ui.friendly_errors(stop=False), st.spinner("Training the domain classifier…"):
-            mv = ui.drift_multivariate(
+            mv = drift_page.drift_multivariate(
                 data.reference, data.current, columns=tuple(tested), kinds=tested_kinds, alpha=report.alpha
             )
             a, b, c = st.columns(3)
@@ -138,12 +139,12 @@ with multi_tab:
 
 with time_tab:
     timestamp = roles[2]
-    freq, size = ui.drift_split_ui("drift_input_windows", timestamp, len(data.current))
+    freq, size = drift_page.drift_split_ui("drift_input_windows", timestamp, len(data.current))
     if freq is None and size is None:
         st.info("Pick how to cut the current data into windows.", icon=":material/calendar_view_week:")
     else:
         with ui.friendly_errors(stop=False), st.spinner("Testing every window × column…"):
-            windows = ui.drift_windows(data.reference, data.current, split=(freq, size), **options)
+            windows = drift_page.drift_windows(data.reference, data.current, split=(freq, size), **options)
             st.caption(
                 f"{len(windows.windows)} windows × {windows.table['column'].nunique()} columns; "
                 "p-values adjusted across the whole grid."
@@ -155,4 +156,4 @@ with time_tab:
 
 with export_tab:
     st.caption("The report as a small self-contained HTML page, as JSON, or the per-column table as CSV.")
-    ui.drift_exports(report, key="drift_input_export")
+    drift_page.drift_exports(report, key="drift_input_export")

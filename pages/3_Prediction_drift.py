@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lib import charts, drift, ui
+from lib.ui import drift_page
 
 ui.setup_page("Prediction drift")
 
@@ -12,9 +13,9 @@ st.caption(
     "same verdict rule as the inputs; with labels, realised accuracy (or error) per window."
 )
 
-data = ui.drift_data_ui()
-kinds = ui.drift_kinds(data.reference, tuple(data.shared))
-prediction, label, timestamp = ui.drift_roles_ui(data, kinds, require_prediction=True)
+data = drift_page.drift_data_ui()
+kinds = drift_page.drift_kinds(data.reference, tuple(data.shared))
+prediction, label, timestamp = drift_page.drift_roles_ui(data, kinds, require_prediction=True)
 if prediction is None:
     st.info(
         "No column both tables share can be a prediction. Upload tables with the model's output "
@@ -24,7 +25,7 @@ if prediction is None:
     st.stop()
 
 with st.expander("Verdict rule, test and windows", icon=":material/tune:"):
-    rule = ui.drift_rule_ui("drift_pred")
+    rule = drift_page.drift_rule_ui("drift_pred")
     a, b = st.columns(2)
     with a:
         kind = st.selectbox(
@@ -38,9 +39,9 @@ with st.expander("Verdict rule, test and windows", icon=":material/tune:"):
         )
         test = st.selectbox(
             "Test",
-            [ui.DRIFT_AUTO, *drift.tests_for_kind(kind)],
+            [drift_page.DRIFT_AUTO, *drift.tests_for_kind(kind)],
             key=f"drift_pred_test_{kind}",
-            format_func=lambda n: n if n == ui.DRIFT_AUTO else f"{drift.TESTS[n].label} ({n})",
+            format_func=lambda n: n if n == drift_page.DRIFT_AUTO else f"{drift.TESTS[n].label} ({n})",
             help="Auto: KS for scores, chi-square (or Fisher's exact) for classes.",
         )
     with b:
@@ -53,10 +54,10 @@ with st.expander("Verdict rule, test and windows", icon=":material/tune:"):
             key="drift_pred_score_threshold",
             help="Scores in [0, 1] with binary labels count as a positive prediction at or above this.",
         )
-    split = ui.drift_split_ui("drift_pred_windows", timestamp, len(data.current))
+    split = drift_page.drift_split_ui("drift_pred_windows", timestamp, len(data.current))
 
 with ui.friendly_errors(), st.spinner("Comparing the predictions…"):
-    result = ui.drift_prediction(
+    result = drift_page.drift_prediction(
         data.reference,
         data.current,
         prediction=prediction,
@@ -65,14 +66,14 @@ with ui.friendly_errors(), st.spinner("Comparing the predictions…"):
         split=split,
         rule=(rule["alpha"], rule["numeric"], rule["categorical"]),
         kind=kind,
-        test=None if test == ui.DRIFT_AUTO else test,
+        test=None if test == drift_page.DRIFT_AUTO else test,
         score_threshold=score_threshold,
         names=(data.reference_label, data.current_label),
     )
 
 row = result.drift.table.iloc[0]
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Verdict", ui.DRIFT_STATUS_BADGES.get(row["status"], row["status"]))
+m1.metric("Verdict", drift_page.DRIFT_STATUS_BADGES.get(row["status"], row["status"]))
 m2.metric("Effect", f"{row['effect_size']:.3f}", help=f"Threshold {row['effect_threshold']:.3f}")
 m3.metric("Smallest detectable", f"{row['min_detectable_effect']:.3f}", help="At these sample sizes")
 m4.metric("Adjusted p", "—" if row["p_adjusted"] != row["p_adjusted"] else f"{row['p_adjusted']:.2g}")
@@ -133,4 +134,4 @@ with perf_tab:
 
 with export_tab:
     st.caption("The prediction-drift report as a small self-contained HTML page, JSON or CSV.")
-    ui.drift_exports(result.drift, key="drift_pred_export", base_name="prediction-drift-report")
+    drift_page.drift_exports(result.drift, key="drift_pred_export", base_name="prediction-drift-report")

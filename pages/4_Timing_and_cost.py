@@ -5,9 +5,10 @@ import streamlit as st
 from lib import charts, ui
 from lib.analysis import latency as latency_stats
 from lib.analysis import pricing, timing
+from lib.ui import timing_page
 
 ui.setup_page("Timing & cost")
-ui.timing_state()
+timing_page.timing_state()
 st.title("Timing & cost")
 
 jobs = st.session_state.jobs
@@ -29,20 +30,22 @@ with tab_runs:
     with st.expander("Price table (USD per instance-hour) — edit to match your region and contract"):
         st.caption(pricing.PRICES_SOURCE)
         st.data_editor(
-            ui.timing_price_base(jobs),
-            key=ui.timing_prices_key(),
-            on_change=ui.timing_commit_prices,
+            timing_page.timing_price_base(jobs),
+            key=timing_page.timing_prices_key(),
+            on_change=timing_page.timing_commit_prices,
             num_rows="dynamic",
             width="stretch",
             hide_index=True,
-            column_config=ui.timing_price_columns(),
+            column_config=timing_page.timing_price_columns(),
         )
         st.button(
-            "Reset to the built-in prices", on_click=ui.timing_reset_prices, icon=":material/restart_alt:"
+            "Reset to the built-in prices",
+            on_click=timing_page.timing_reset_prices,
+            icon=":material/restart_alt:",
         )
     table = None
     with ui.friendly_errors(stop=False):
-        table = timing.runs_cost_table(jobs, st.session_state.metrics, ui.timing_price_base(jobs))
+        table = timing.runs_cost_table(jobs, st.session_state.metrics, timing_page.timing_price_base(jobs))
     if table is None:
         st.caption("Costs below use the built-in prices until the price table is fixed.")
         table = timing.runs_cost_table(jobs, st.session_state.metrics)
@@ -84,7 +87,7 @@ with tab_runs:
         ui.chart_downloads(phase_chart, base_name="phases-per-run", key="timing_phase_chart")
 
     st.subheader("Per run")
-    st.dataframe(table, width="stretch", hide_index=True, column_config=ui.timing_runs_columns())
+    st.dataframe(table, width="stretch", hide_index=True, column_config=timing_page.timing_runs_columns())
     ui.csv_download(
         table, file_name="timing-and-cost.csv", label="Download runs table", key="timing_runs_csv"
     )
@@ -147,8 +150,8 @@ with tab_latency:
             key="timing_latency_upload",
             help="CSV columns: timestamp, metric, value (µs) [, endpoint, variant, stat].",
         )
-        ui.timing_latency_upload(upload)
-        conn = ui.timing_aws_connection()
+        timing_page.timing_latency_upload(upload)
+        conn = timing_page.timing_aws_connection()
         if conn is None:
             st.caption("To load live from CloudWatch, connect on the Load from AWS page first.")
             aws_page = ui.page_link_for("Load from AWS")
@@ -165,7 +168,7 @@ with tab_latency:
                 submitted = st.form_submit_button("Load from CloudWatch", icon=":material/cloud_download:")
             if submitted:
                 with ui.friendly_errors(stop=False):
-                    ui.timing_load_latency_into_session(endpoint, variant, int(hours))
+                    timing_page.timing_load_latency_into_session(endpoint, variant, int(hours))
         if not st.session_state.timing_latency_label.startswith("demo") and st.button(
             "Back to the demo latency", icon=":material/restart_alt:"
         ):

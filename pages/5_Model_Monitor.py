@@ -5,9 +5,10 @@ import streamlit as st
 from lib import charts, ui
 from lib.analysis import monitor_checks
 from lib.sources import capture
+from lib.ui import monitor_page
 
 ui.setup_page("Model Monitor")
-ui.monitor_state()
+monitor_page.monitor_state()
 st.title("Model Monitor artifacts")
 
 state = st.session_state
@@ -17,31 +18,31 @@ with left:
         "Data capture files (.jsonl, .jsonl.gz, or one .zip of the hourly folders)",
         type=["jsonl", "json", "gz", "zip"],
         accept_multiple_files=True,
-        key=ui.monitor_uploader_key("capture"),
+        key=monitor_page.monitor_uploader_key("capture"),
         help="From s3://<destination>/<endpoint>/<variant>/yyyy/mm/dd/hh/. Several files are combined.",
     )
-    ui.monitor_ingest("capture", capture_files)
+    monitor_page.monitor_ingest("capture", capture_files)
 with mid:
     stats_file = st.file_uploader(
         "Baseline statistics.json (optional)",
         type=["json"],
-        key=ui.monitor_uploader_key("statistics"),
+        key=monitor_page.monitor_uploader_key("statistics"),
         help="From the baselining job's output; names the captured CSV columns and gives the drift baseline.",
     )
-    ui.monitor_ingest("statistics", stats_file)
+    monitor_page.monitor_ingest("statistics", stats_file)
 with right:
     cons_file = st.file_uploader(
         "Baseline constraints.json (optional)",
         type=["json"],
-        key=ui.monitor_uploader_key("constraints"),
+        key=monitor_page.monitor_uploader_key("constraints"),
         help="From the baselining job's output; needed for the constraint checks.",
     )
-    ui.monitor_ingest("constraints", cons_file)
+    monitor_page.monitor_ingest("constraints", cons_file)
 for slot, err in state.monitor_errors.items():
     ui.show_error(err)
     st.caption(f"The {slot} file was not used; what was loaded before is still shown.")
 
-art = ui.monitor_artifacts(tuple(sorted(state.monitor_files.items())))
+art = monitor_page.monitor_artifacts(tuple(sorted(state.monitor_files.items())))
 if art.is_demo:
     st.info(
         "**You are looking at demo artifacts** (synthetic data capture of a churn model, with three broken "
@@ -49,7 +50,7 @@ if art.is_demo:
         icon=":material/science:",
     )
 elif st.button("Forget the uploads and show the demo again", icon=":material/restart_alt:"):
-    ui.monitor_reset()
+    monitor_page.monitor_reset()
     st.rerun()
 
 tab_capture, tab_checks, tab_baseline = st.tabs(
@@ -80,7 +81,7 @@ with tab_capture:
         ui.csv_download(summary, file_name="capture-summary.csv", key="monitor_summary_csv")
         st.button(
             "Use as current data for drift",
-            on_click=ui.monitor_use_capture_for_drift,
+            on_click=monitor_page.monitor_use_capture_for_drift,
             args=(frame, art.capture_label),
             icon=":material/input:",
             key="monitor_use_capture",
@@ -162,7 +163,7 @@ with tab_baseline:
             ui.csv_download(dists, file_name="baseline-distributions.csv", key="monitor_dists_csv")
         st.button(
             "Use baseline as drift reference",
-            on_click=ui.monitor_use_baseline_for_drift,
+            on_click=monitor_page.monitor_use_baseline_for_drift,
             args=(baseline,),
             icon=":material/anchor:",
             key="monitor_use_baseline",

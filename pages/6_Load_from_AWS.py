@@ -5,6 +5,7 @@ import streamlit as st
 from lib import ui
 from lib.sources.aws import load as live
 from lib.sources.aws import training_jobs
+from lib.ui import aws_page
 
 ui.setup_page("Load from AWS")
 st.title("Load from AWS")
@@ -16,28 +17,28 @@ st.caption(
 
 # ---- 1 · Connect
 st.subheader("1 · Connect")
-profiles, profile_error = ui.aws_profiles()
+profiles, profile_error = aws_page.aws_profiles()
 if profile_error is not None:
     ui.show_error(profile_error)
-ui.aws_form_restore(profiles)
+aws_page.aws_form_restore(profiles)
 left, mid, right = st.columns([2, 2, 3])
 with left:
     profile = st.selectbox(
         "AWS profile",
         profiles,
         key="aws_profile",
-        on_change=ui.aws_on_profile_change,
+        on_change=aws_page.aws_on_profile_change,
         help="Profiles from your AWS config and credentials files. The default chain uses the "
         "AWS_* environment variables, the default profile or the instance/container role.",
     )
 with mid:
     region = st.selectbox(
         "Region",
-        ui.aws_region_options(st.session_state.aws_region),
+        aws_page.aws_region_options(st.session_state.aws_region),
         index=None,
         placeholder="Choose a region",
         key="aws_region",
-        on_change=ui.aws_remember,
+        on_change=aws_page.aws_remember,
         args=("aws_region",),
         help="Where your training jobs run. Preset from AWS_REGION / AWS_DEFAULT_REGION or the profile.",
     )
@@ -45,7 +46,7 @@ with right:
     endpoint = st.text_input(
         "Endpoint URL (optional)",
         key="aws_endpoint",
-        on_change=ui.aws_remember,
+        on_change=aws_page.aws_remember,
         args=("aws_endpoint",),
         placeholder="empty = AWS itself",
         help="Only for LocalStack or a local test server, e.g. http://localhost:4566. "
@@ -53,7 +54,7 @@ with right:
     )
 if st.button("Connect", icon=":material/link:", type="primary", key="aws_connect_button"):
     with ui.friendly_errors(stop=False):
-        ui.aws_connect(profile, region, endpoint)
+        aws_page.aws_connect(profile, region, endpoint)
 
 conn = st.session_state.get("aws_connection")
 if conn is None:
@@ -68,7 +69,7 @@ st.success(
     f"({conn['region']}{', endpoint ' + ui.md_escape(conn['endpoint']) if conn['endpoint'] else ''}).",
     icon=":material/verified_user:",
 )
-if ui.aws_connection_differs(profile, region, endpoint):
+if aws_page.aws_connection_differs(profile, region, endpoint):
     st.warning("The settings above changed: press **Connect** to use them.", icon=":material/sync:")
 
 # ---- 2 · Find jobs
@@ -78,7 +79,7 @@ with c1:
     name_contains = st.text_input(
         "Name contains",
         key="aws_name_contains",
-        on_change=ui.aws_remember,
+        on_change=aws_page.aws_remember,
         args=("aws_name_contains",),
         help="Case-insensitive part of the job name.",
     )
@@ -89,7 +90,7 @@ with c2:
         index=None,
         placeholder="Any status",
         key="aws_status",
-        on_change=ui.aws_remember,
+        on_change=aws_page.aws_remember,
         args=("aws_status",),
         help="Only jobs in this state.",
     )
@@ -98,7 +99,7 @@ with c3:
         "Created on or after",
         value=None,
         key="aws_created_after",
-        on_change=ui.aws_remember,
+        on_change=aws_page.aws_remember,
         args=("aws_created_after",),
         help="UTC day; empty = no limit.",
     )
@@ -107,7 +108,7 @@ with c4:
         "Created on or before",
         value=None,
         key="aws_created_before",
-        on_change=ui.aws_remember,
+        on_change=aws_page.aws_remember,
         args=("aws_created_before",),
         help="UTC day; empty = no limit.",
     )
@@ -118,25 +119,25 @@ with c5:
         max_value=10_000,
         step=10,
         key="aws_max_jobs",
-        on_change=ui.aws_remember,
+        on_change=aws_page.aws_remember,
         args=("aws_max_jobs",),
         help="Newest jobs first.",
     )
 if st.button("Find jobs", icon=":material/search:", key="aws_find_button"):
     with ui.friendly_errors(stop=False):
-        ui.aws_find(name_contains, status, created_after, created_before, int(max_jobs))
+        aws_page.aws_find(name_contains, status, created_after, created_before, int(max_jobs))
 
 found = st.session_state.get("aws_found")
 if found is None:
     st.info("Set the filters (or leave them empty) and press **Find jobs**.", icon=":material/info:")
     st.stop()
-ui.aws_show_warnings(st.session_state.get("aws_found_warnings", []))
+aws_page.aws_show_warnings(st.session_state.get("aws_found_warnings", []))
 if found.empty:
     st.info("No training jobs match these filters in this region. Widen them and search again.")
     st.stop()
 table = found[list(live.JOB_LIST_COLUMNS)]
 st.caption(f"{len(found)} training job{'s' if len(found) != 1 else ''}, newest first.")
-st.dataframe(table, width="stretch", hide_index=True, column_config=ui.aws_jobs_columns())
+st.dataframe(table, width="stretch", hide_index=True, column_config=aws_page.aws_jobs_columns())
 ui.csv_download(table, file_name="sagemaker-training-jobs.csv", label="Download job list", key="aws_jobs_csv")
 
 # ---- 3 · Load
@@ -145,7 +146,7 @@ chosen = st.multiselect(
     "Jobs to load",
     list(found["job"]),
     key="aws_jobs_chosen",
-    on_change=ui.aws_remember,
+    on_change=aws_page.aws_remember,
     args=("aws_jobs_chosen",),
     placeholder="Choose jobs",
     help="All listed jobs are chosen at first.",
@@ -154,7 +155,7 @@ metric_names = st.multiselect(
     "Metrics",
     training_jobs.defined_metric_names(found),
     key="aws_metric_names",
-    on_change=ui.aws_remember,
+    on_change=aws_page.aws_remember,
     args=("aws_metric_names",),
     accept_new_options=True,
     placeholder="Each job's own metric definitions",
@@ -166,7 +167,7 @@ with o1:
     include_logs = st.checkbox(
         "Include training logs (per-epoch curves)",
         key="aws_include_logs",
-        on_change=ui.aws_remember,
+        on_change=aws_page.aws_remember,
         args=("aws_include_logs",),
         help="Also read the jobs' CloudWatch log streams. Where the logs have a metric, their per-epoch "
         "values are shown instead of CloudWatch's per-minute averages (one curve each, with epochs).",
@@ -175,7 +176,7 @@ with o2:
     instance_metrics = st.checkbox(
         "Include instance metrics (CPU, GPU, memory, disk)",
         key="aws_instance_metrics",
-        on_change=ui.aws_remember,
+        on_change=aws_page.aws_remember,
         args=("aws_instance_metrics",),
         help="Utilisation of the training instances, averaged across each job's hosts.",
     )
@@ -183,6 +184,6 @@ if st.button(
     "Load", icon=":material/cloud_download:", type="primary", disabled=not chosen, key="aws_load_button"
 ):
     with ui.friendly_errors(stop=False):
-        ui.aws_load_into_session(chosen, metric_names, include_logs, instance_metrics)
+        aws_page.aws_load_into_session(chosen, metric_names, include_logs, instance_metrics)
 st.caption("Results are kept for 10 minutes: loading the same jobs again makes no new AWS calls.")
-ui.aws_load_report()
+aws_page.aws_load_report()

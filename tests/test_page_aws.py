@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import ui
 from lib.errors import DataSourceError, InputError
 from lib.sources.aws import load as live
 from lib.sources.aws import session as aws
 from lib.sources.aws import training_jobs
+from lib.ui import aws_page
 from tests import aws_server
 from tests.aws_server import ACCOUNT, FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN, seed_training_jobs
 
@@ -87,7 +87,7 @@ def api_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 def test_page_asks_to_connect_with_defaults_from_the_environment(aws_env: str) -> None:
     at = page()
     assert not at.exception
-    assert at.selectbox(key="aws_profile").value == ui.AWS_DEFAULT_CHAIN  # the env keys
+    assert at.selectbox(key="aws_profile").value == aws_page.AWS_DEFAULT_CHAIN  # the env keys
     assert at.selectbox(key="aws_region").value == "us-east-1"  # AWS_DEFAULT_REGION
     assert at.text_input(key="aws_endpoint").value == aws_env  # AWS_ENDPOINT_URL
     assert any("Connect" in i for i in texts(at.info))
@@ -105,7 +105,7 @@ def test_choosing_a_profile_presets_its_region_and_connects_with_its_keys(
         "[eu]\naws_access_key_id = AKIAPROFILEKEY000001\naws_secret_access_key = profileSecret\n"
     )
     at = page()
-    assert at.selectbox(key="aws_profile").options == [ui.AWS_DEFAULT_CHAIN, "default", "eu"]
+    assert at.selectbox(key="aws_profile").options == [aws_page.AWS_DEFAULT_CHAIN, "default", "eu"]
     at.selectbox(key="aws_profile").select("eu").run()
     assert at.selectbox(key="aws_region").value == "eu-west-1"
     connect(at)
@@ -293,10 +293,10 @@ def test_partial_results_are_kept_and_the_warnings_shown(aws_env: str) -> None:
 
 def test_warnings_name_the_jobs_they_concern() -> None:
     def script() -> None:
-        from lib import ui
         from lib.sources.aws.common import LoadWarning
+        from lib.ui import aws_page
 
-        ui.aws_show_warnings(
+        aws_page.aws_show_warnings(
             [LoadWarning("logs", "Access denied to logs:FilterLogEvents.", "Ask for it.", ("job_a", "b"))]
         )
 

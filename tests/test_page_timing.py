@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import demo, ui
+from lib import demo
 from lib.analysis import pricing
 from lib.errors import DataSourceError
 from lib.sources import latency as latency_files
 from lib.sources.aws import endpoint_latency
+from lib.ui import aws_page, timing_page
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -111,7 +112,7 @@ def test_apply_editor_changes_edits_adds_and_deletes_rows() -> None:
         ],
         "deleted_rows": [1],
     }
-    out = ui.apply_editor_changes(base, changes)
+    out = timing_page.apply_editor_changes(base, changes)
     assert list(out["instance_type"]) == [
         base["instance_type"][0],
         base["instance_type"][2],
@@ -157,7 +158,7 @@ def test_live_latency_uses_the_aws_connection(monkeypatch: pytest.MonkeyPatch) -
         return latency_files.read_latency_export(LATENCY_SAMPLE)
 
     monkeypatch.setattr(endpoint_latency, "load_endpoint_latency", fake)
-    monkeypatch.setattr(ui, "aws_session", lambda profile, region: object())
+    monkeypatch.setattr(aws_page, "aws_session", lambda profile, region: object())
     connection = {
         "profile": None,
         "region": "us-east-1",
@@ -179,7 +180,7 @@ def test_live_latency_error_is_shown_and_data_kept(monkeypatch: pytest.MonkeyPat
         raise DataSourceError("Access denied: cloudwatch:GetMetricData.", hint="Ask your admin.")
 
     monkeypatch.setattr(endpoint_latency, "load_endpoint_latency", refuse)
-    monkeypatch.setattr(ui, "aws_session", lambda profile, region: object())
+    monkeypatch.setattr(aws_page, "aws_session", lambda profile, region: object())
     connection = {"profile": None, "region": "us-east-1", "endpoint": None, "account": "1", "arn": "a"}
     at = open_page(aws_connection=connection)
     before = at.session_state["timing_latency"].copy()

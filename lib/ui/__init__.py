@@ -1,0 +1,46 @@
+"""The only Streamlit code: the page frame (``lib.ui.frame``), download buttons, one controller per page.
+
+``from lib import ui`` gives the frame every page uses (``ui.setup_page``, ``ui.friendly_errors``,
+``ui.csv_download`` …); page controllers are imported by name, e.g. ``from lib.ui import drift_page``.
+"""
+
+from lib.ui.downloads import Download, chart_downloads, csv_download, download_row
+from lib.ui.frame import (
+    ICON,
+    PAGES,
+    STATE_DEFAULTS,
+    PageLink,
+    demo_data,
+    friendly_errors,
+    init_state,
+    kept_widget,
+    md_escape,
+    merge_into_session,
+    page_link_for,
+    setup_page,
+    show_error,
+    sidebar,
+    source_entry,
+)
+
+__all__ = [
+    "ICON",
+    "PAGES",
+    "STATE_DEFAULTS",
+    "Download",
+    "PageLink",
+    "chart_downloads",
+    "csv_download",
+    "demo_data",
+    "download_row",
+    "friendly_errors",
+    "init_state",
+    "kept_widget",
+    "md_escape",
+    "merge_into_session",
+    "page_link_for",
+    "setup_page",
+    "show_error",
+    "sidebar",
+    "source_entry",
+]

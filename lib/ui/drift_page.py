@@ -1,0 +1,531 @@
+"""The Input drift and Prediction drift pages: data, roles, rule, columns, cached computations."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pandas as pd
+import streamlit as st
+
+from lib.errors import AppError
+from lib.ui.downloads import Download, download_row
+from lib.ui.frame import kept_widget, md_escape, show_error
+
+DRIFT_SIDES: Final = ("reference", "current")
+
+
+DRIFT_DEMO_LABELS: Final = {
+    "reference": "demo reference (synthetic churn model, April 2024)",
+    "current": "demo current (synthetic churn model, May 2024)",
+}
+
+
+# Text only: the table is drawn on a canvas, where emoji need a font the machine may not have.
+DRIFT_STATUS_BADGES: Final = {
+    "drift": "DRIFT",
+    "negligible": "negligible",
+    "no drift": "no drift",
+    "could not tell": "could not tell",
+    "not tested": "not tested",
+}
+
+
+DRIFT_AUTO: Final = "auto"
+
+
+DRIFT_NONE: Final = "(none)"
+
+
+@dataclass(frozen=True)
+class DriftData:
+    """The two tables the drift pages compare, with where they came from."""
+
+    reference: pd.DataFrame
+    current: pd.DataFrame
+    reference_label: str
+    current_label: str
+    reference_demo: bool
+    current_demo: bool
+
+    @property
+    def is_demo(self) -> bool:
+        """Both sides are the built-in demo."""
+        return self.reference_demo and self.current_demo
+
+    @property
+    def shared(self) -> list[str]:
+        """Columns present on both sides, in reference order."""
+        return [c for c in self.reference.columns if c in set(self.current.columns)]
+
+    @property
+    def signature(self) -> str:
+        """Short digest of the labels and shared columns: widget keys that depend on the columns
+        carry it, so new data gets fresh widgets instead of stale choices."""
+        text = "\x1f".join([self.reference_label, self.current_label, *map(str, self.shared)])
+        return hashlib.sha1(text.encode()).hexdigest()[:8]
+
+
+@st.cache_data(show_spinner=False)
+def drift_demo() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The drift demo (reference, current); built once per server process."""
+    from lib import drift
+
+    return drift.demo_reference(), drift.demo_current()
+
+
+def drift_data() -> DriftData:
+    """The data in use: what a user (or the Model Monitor page) put in the session, else the demo."""
+    state = st.session_state
+    demo_ref, demo_cur = drift_demo()
+    frames = {}
+    for side, demo_frame in zip(DRIFT_SIDES, (demo_ref, demo_cur), strict=True):
+        frame = state.get(f"drift_{side}")
+        is_demo = not isinstance(frame, pd.DataFrame)
+        label = str(state.get(f"drift_{side}_label") or f"your {side}")
+        label = DRIFT_DEMO_LABELS[side] if is_demo else label
+        frames[side] = (demo_frame if is_demo else frame, label, is_demo)
+    (ref, ref_label, ref_demo), (cur, cur_label, cur_demo) = frames["reference"], frames["current"]
+    return DriftData(ref, cur, ref_label, cur_label, ref_demo, cur_demo)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def drift_read(name: str, content: bytes) -> pd.DataFrame:
+    """An uploaded table, read and checked on its own (cached by content)."""
+    from lib import drift
+
+    return drift.check_table(drift.read_table(content, name=name), name=name)
+
+
+def drift_uploader_key(side: str) -> str:
+    """Key of a side's uploader; a new one after "back to demo" so old files are not read again."""
+    return f"drift_{side}_upload_{st.session_state.get('drift_generation', 0)}"
+
+
+def drift_ingest(side: str, upload: Any) -> None:
+    """Read a newly uploaded file once; a good one replaces that side, a bad one keeps the data."""
+    state = st.session_state
+    seen = state.setdefault("drift_upload_seen", {})
+    errors = state.setdefault("drift_upload_errors", {})
+    if upload is None or seen.get(side) == upload.file_id:
+        return
+    seen[side] = upload.file_id
+    try:
+        with st.spinner(f"Reading {upload.name}…"):
+            frame = drift_read(upload.name, upload.getvalue())
+    except AppError as err:
+        errors[side] = err
+        return
+    errors.pop(side, None)
+    state[f"drift_{side}"] = frame
+    state[f"drift_{side}_label"] = upload.name
+
+
+def drift_back_to_demo() -> None:
+    """Button callback: forget uploaded (or Model Monitor) data on both sides."""
+    state = st.session_state
+    for side in DRIFT_SIDES:
+        state.pop(f"drift_{side}", None)
+        state.pop(f"drift_{side}_label", None)
+    state.pop("drift_upload_seen", None)
+    state.pop("drift_upload_errors", None)
+    state.drift_generation = state.get("drift_generation", 0) + 1
+
+
+def drift_data_ui() -> DriftData:
+    """Which data is compared (demo, file name or label), the two uploaders and "back to demo"."""
+    from lib.sources.tables import SUFFIXES
+
+    status = st.container()
+    left, right = st.columns(2)
+    types = sorted({s.lstrip(".") for s in SUFFIXES})
+    for column, side in zip((left, right), DRIFT_SIDES, strict=True):
+        with column:
+            upload = st.file_uploader(
+                f"{side.capitalize()} data",
+                type=types,
+                key=drift_uploader_key(side),
+                help=(
+                    "CSV, Parquet or JSON lines, one row per prediction or training example. "
+                    + (
+                        "The baseline: typically the training or validation set."
+                        if side == "reference"
+                        else "The data to check: typically recent production inputs and predictions."
+                    )
+                ),
+            )
+            drift_ingest(side, upload)
+            err = st.session_state.get("drift_upload_errors", {}).get(side)
+            if err is not None:
+                show_error(err)
+                st.caption(f"Still using the {side} shown above.")
+    data = drift_data()
+    with status:
+        lines = [
+            f"**Reference:** {md_escape(data.reference_label)} · {len(data.reference):,} rows × "
+            f"{data.reference.shape[1]} columns",
+            f"**Current:** {md_escape(data.current_label)} · {len(data.current):,} rows × "
+            f"{data.current.shape[1]} columns",
+        ]
+        if data.is_demo:
+            st.info(
+                "**You are looking at demo data**: a churn model whose inputs drift in May. "
+                "Drop your own reference and current tables below.\n\n" + "  \n".join(lines),
+                icon=":material/science:",
+            )
+        else:
+            box, button = st.columns([5, 1], vertical_alignment="center")
+            with box:
+                st.success("  \n".join(lines), icon=":material/database:")
+            with button:
+                st.button(
+                    "Back to demo",
+                    on_click=drift_back_to_demo,
+                    icon=":material/undo:",
+                    key="drift_back_to_demo",
+                    help="Forget the uploaded (or Model Monitor) data and compare the demo tables again.",
+                    width="stretch",
+                )
+    return data
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def drift_kinds(reference: pd.DataFrame, shared: tuple[str, ...]) -> dict[str, str]:
+    """Inferred kind of each shared column (cached by the data)."""
+    from lib import drift
+
+    return {k: str(v) for k, v in drift.infer_kinds(reference[list(shared)]).items()}
+
+
+def drift_roles_ui(
+    data: DriftData, kinds: dict[str, str], *, require_prediction: bool = False
+) -> tuple[str | None, str | None, str | None]:
+    """Prediction, label and timestamp columns; the library's guesses (or the demo's roles) first."""
+    from lib import drift
+
+    shared = data.shared
+    if data.is_demo:
+        guesses: dict[str, str | None] = dict(drift.DEMO_ROLES)
+    else:
+        ref = data.reference[shared]
+        guesses = {
+            "prediction": drift.guess_prediction(ref, kinds),
+            "label": drift.guess_label(ref, kinds),
+            "timestamp": drift.guess_timestamp(ref, kinds),
+        }
+    testable = [c for c in shared if kinds.get(c) in ("numeric", "categorical", "boolean")]
+    times = [c for c in shared if kinds.get(c) == "datetime"]
+    # A label may exist only in the current data (labels arrive later); allow those columns too.
+    label_options = testable + [c for c in data.current.columns if c not in shared and c not in testable]
+
+    def pick(
+        column: Any, name: str, options: list[str], guess: str | None, optional: bool, text: str
+    ) -> str | None:
+        choices = ([DRIFT_NONE] if optional else []) + options
+        index = choices.index(guess) if guess in choices else 0
+        key = f"drift_{name.lower()}_{data.signature}"
+        with column:
+            value = st.selectbox(name, choices, index=index, key=key, help=text)
+        return None if value in (None, DRIFT_NONE) else str(value)
+
+    a, b, c = st.columns(3)
+    prediction = pick(
+        a, "Prediction", testable, guesses["prediction"], not require_prediction,
+        "The model's output (class or score). Excluded from the input-drift table; see Prediction drift.",
+    )  # fmt: skip
+    label = pick(
+        b, "Label", [x for x in label_options if x != prediction], guesses["label"], True,
+        "Ground truth, where it exists: excluded from input drift; used for realised accuracy.",
+    )  # fmt: skip
+    timestamp = pick(
+        c, "Timestamp", times + [x for x in shared if x not in times], guesses["timestamp"], True,
+        "When each row happened: excluded from the tests; splits the current data into windows.",
+    )  # fmt: skip
+    return prediction, label, timestamp
+
+
+def drift_rule_ui(key: str) -> dict[str, float]:
+    """Alpha and the two practical thresholds of the verdict rule (defaults from ``lib.drift.DEFAULTS``)."""
+    from lib import drift
+
+    d = drift.DEFAULTS
+    a, b, c = st.columns(3)
+    with a:
+        alpha = st.select_slider(
+            "False-discovery rate α",
+            options=[0.001, 0.005, 0.01, 0.05, 0.1, 0.2],
+            **kept_widget(f"{key}_alpha", d.alpha),
+            help="Benjamini-Hochberg-adjusted p-values must be below α. Lower: fewer false alarms.",
+        )
+    with b:
+        numeric = st.number_input(
+            "Threshold for numbers (sd)",
+            min_value=0.0,
+            max_value=5.0,
+            step=0.05,
+            **kept_widget(f"{key}_numeric", d.numeric_threshold),
+            help="Smallest shift that matters: Wasserstein distance in reference standard deviations.",
+        )
+    with c:
+        categorical = st.number_input(
+            "Threshold for categories (share of rows)",
+            min_value=0.0,
+            max_value=1.0,
+            step=0.01,
+            **kept_widget(f"{key}_categorical", d.categorical_threshold),
+            help="Smallest mix change that matters: total-variation distance (share of rows that moved).",
+        )
+    return {"alpha": float(alpha), "numeric": float(numeric), "categorical": float(categorical)}
+
+
+def drift_columns_ui(
+    data: DriftData, kinds: dict[str, str], roles: tuple[str | None, ...]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Per-column kind and test overrides; test menus come from ``lib.drift.TESTS`` by kind.
+
+    Returns ``(kind overrides, test overrides)``, only the columns the user changed.
+    """
+    import functools
+
+    from lib import drift
+
+    kind_overrides: dict[str, str] = {}
+    test_overrides: dict[str, str] = {}
+    columns = [c for c in data.shared if c not in roles]
+    head = st.columns([2, 2, 3])
+    head[0].caption("Column")
+    head[1].caption("Kind (inferred first)")
+    head[2].caption("Test (auto: KS for numbers, chi-square or Fisher for categories)")
+    for column in columns:
+        name, kind_col, test_col = st.columns([2, 2, 3], vertical_alignment="center")
+        name.markdown(f"`{md_escape(column)}`" if "`" not in column else md_escape(column))
+        inferred = kinds.get(column, "categorical")
+        options = [inferred, *[k for k in drift.KINDS if k != inferred]]
+        kind = str(
+            kind_col.selectbox(
+                f"Kind of {column}",
+                options,
+                key=f"drift_kind_{data.signature}_{column}",
+                label_visibility="collapsed",
+                format_func=functools.partial(_drift_kind_label, inferred=inferred),
+            )
+        )
+        if kind != inferred:
+            kind_overrides[column] = kind
+        if kind in ("id", "datetime"):
+            test_col.caption("not tested")
+            continue
+        test = test_col.selectbox(
+            f"Test for {column}",
+            [DRIFT_AUTO, *drift.tests_for_kind(kind)],
+            key=f"drift_test_{data.signature}_{column}_{kind}",
+            label_visibility="collapsed",
+            format_func=lambda n: n if n == DRIFT_AUTO else f"{drift.TESTS[n].label} ({n})",
+        )
+        if test != DRIFT_AUTO:
+            test_overrides[column] = str(test)
+    return kind_overrides, test_overrides
+
+
+def _drift_kind_label(kind: str, *, inferred: str) -> str:
+    return f"{kind} (inferred)" if kind == inferred else kind
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def drift_compare(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    rule: tuple[float, float, float],
+    kinds: tuple[tuple[str, str], ...],
+    tests: tuple[tuple[str, str], ...],
+    roles: tuple[str | None, str | None, str | None],
+    names: tuple[str, str],
+) -> Any:
+    """:func:`lib.drift.compare`, cached on the data and every option (widget reruns are instant)."""
+    from lib import drift
+
+    return drift.compare(reference, current, **_drift_options(rule, kinds, tests, roles, names))
+
+
+def _drift_options(
+    rule: tuple[float, float, float],
+    kinds: tuple[tuple[str, str], ...],
+    tests: tuple[tuple[str, str], ...],
+    roles: tuple[str | None, str | None, str | None],
+    names: tuple[str, str],
+) -> dict[str, Any]:
+    """The hashable widget choices, as the keyword arguments ``compare``/``compare_windows`` take."""
+    alpha, numeric, categorical = rule
+    prediction, label, timestamp = roles
+    return {
+        "alpha": alpha,
+        "thresholds": {"numeric": numeric, "categorical": categorical},
+        "kinds": dict(kinds),
+        "tests": dict(tests) or None,
+        "prediction": prediction,
+        "label": label,
+        "timestamp": timestamp,
+        "reference_name": names[0],
+        "current_name": names[1],
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def drift_multivariate(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    columns: tuple[str, ...],
+    kinds: tuple[tuple[str, str], ...],
+    alpha: float,
+) -> Any:
+    """:func:`lib.drift.domain_classifier` on the tested columns, cached."""
+    from lib import drift
+
+    return drift.domain_classifier(reference, current, columns=list(columns), kinds=dict(kinds), alpha=alpha)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def drift_windows(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    split: tuple[str | None, int | None],
+    rule: tuple[float, float, float],
+    kinds: tuple[tuple[str, str], ...],
+    tests: tuple[tuple[str, str], ...],
+    roles: tuple[str | None, str | None, str | None],
+    names: tuple[str, str],
+) -> Any:
+    """:func:`lib.drift.compare_windows`, cached (``split`` is ``(freq, size)``)."""
+    from lib import drift
+
+    freq, size = split
+    options = _drift_options(rule, kinds, tests, roles, names)
+    return drift.compare_windows(reference, current, freq=freq, size=size, **options)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def drift_prediction(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    *,
+    prediction: str,
+    label: str | None,
+    timestamp: str | None,
+    split: tuple[str | None, int | None],
+    rule: tuple[float, float, float],
+    kind: str | None,
+    test: str | None,
+    score_threshold: float,
+    names: tuple[str, str],
+) -> Any:
+    """:func:`lib.drift.prediction_drift`, cached."""
+    from lib import drift
+
+    alpha, numeric, categorical = rule
+    freq, size = split
+    return drift.prediction_drift(
+        reference,
+        current,
+        prediction=prediction,
+        label=label,
+        timestamp=timestamp if (freq or size) else None,
+        freq=freq,
+        size=size,
+        kind=kind,
+        tests=test,
+        alpha=alpha,
+        thresholds={"numeric": numeric, "categorical": categorical},
+        score_threshold=score_threshold,
+        reference_name=names[0],
+        current_name=names[1],
+    )
+
+
+DRIFT_PERIODS: Final = {"day": "D", "hour": "h", "week": "W", "rows": None}
+
+
+def drift_split_ui(key: str, timestamp: str | None, n_current: int) -> tuple[str | None, int | None]:
+    """How to cut the current data into windows: a calendar period of the timestamp, or a row count.
+
+    Returns ``(freq, size)``; ``(None, None)`` when the user asked for no windows.
+    """
+    options = (["day", "hour", "week"] if timestamp else []) + ["rows"]
+    a, b = st.columns([2, 1])
+    with a:
+        choice = st.segmented_control(
+            "Windows of the current data",
+            options,
+            default=options[0],
+            key=f"{key}_period_{bool(timestamp)}",
+            format_func=lambda o: "by row count" if o == "rows" else f"per {o}",
+            help="Calendar periods (UTC) of the timestamp column, or consecutive blocks of rows.",
+        )
+    if choice is None:
+        return None, None
+    if choice != "rows":
+        return DRIFT_PERIODS[str(choice)], None
+    with b:
+        size = st.number_input(
+            "Rows per window",
+            min_value=20,
+            max_value=max(20, n_current),
+            value=min(max(20, n_current // 10), max(20, n_current)),
+            step=50,
+            key=f"{key}_size",
+            help="The last window may be smaller.",
+        )
+    return None, int(size)
+
+
+def drift_table_columns() -> dict[str, Any]:
+    """Column labels, formats and tooltips of the drift summary table."""
+    col = st.column_config
+    return {
+        "column": col.TextColumn("Column", pinned=True),
+        "status": col.TextColumn("Verdict", help="By the rule shown above"),
+        "kind": col.TextColumn("Kind"),
+        "test_label": col.TextColumn("Test"),
+        "effect_size": col.NumberColumn(
+            "Effect",
+            format="%.3f",
+            help="Numbers: Wasserstein distance in reference sds; categories: total-variation distance",
+        ),
+        "effect_threshold": col.NumberColumn("Threshold", format="%.3f"),
+        "min_detectable_effect": col.NumberColumn(
+            "Smallest detectable", format="%.3f", help="Smallest effect these sample sizes could reveal"
+        ),
+        "p_adjusted": col.NumberColumn("Adjusted p", format="%.2e", help="Benjamini-Hochberg"),
+        "statistic": col.NumberColumn("Statistic", format="%.4g"),
+        "n_reference": col.NumberColumn("Reference n", format="%d"),
+        "n_current": col.NumberColumn("Current n", format="%d"),
+        "reason": col.TextColumn("Why", width="large"),
+    }
+
+
+def drift_summary_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The summary table as shown: a badge per verdict, the columns of :func:`drift_table_columns`."""
+    shown = table.assign(status=table["status"].map(DRIFT_STATUS_BADGES).fillna(table["status"]))
+    return shown[[c for c in drift_table_columns() if c in shown.columns]]
+
+
+def drift_exports(report: Any, *, key: str, base_name: str = "drift-report") -> None:
+    """HTML, JSON and CSV download buttons for a :class:`lib.drift.DriftReport`, built when clicked."""
+    items = [
+        Download(
+            "HTML report", lambda: report.to_html().encode("utf-8"), "html", "text/html",
+            ":material/description:", "A small self-contained page (no scripts): verdicts, reasons, signals.",
+        ),
+        Download(
+            "JSON", lambda: report.to_json().encode("utf-8"), "json", "application/json",
+            ":material/data_object:", "Everything in the report, machine-readable.",
+        ),
+        Download(
+            "CSV", report.to_csv, "csv", "text/csv", ":material/download:",
+            "The per-column table; spreadsheet formulas are neutralised.",
+        ),
+    ]  # fmt: skip
+    download_row(items, base_name=base_name, key=key)

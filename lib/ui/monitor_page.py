@@ -1,0 +1,103 @@
+"""The Model Monitor page: artifact slots read once, demo, hand-over to the drift pages."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import pandas as pd
+import streamlit as st
+
+from lib.analysis import monitor_checks
+from lib.demo import monitor as demo_monitor
+from lib.errors import AppError
+from lib.sources import capture
+
+MONITOR_SLOTS: Final = ("capture", "statistics", "constraints")
+
+
+def monitor_state() -> None:
+    """Defaults of the Model Monitor page's own keys."""
+    state = st.session_state
+    state.setdefault("monitor_files", {})  # slot -> tuple of (name, bytes) of the last good upload
+    state.setdefault("monitor_seen", {})  # slot -> file ids already handled
+    state.setdefault("monitor_errors", {})  # slot -> AppError of the current (rejected) upload
+
+
+def monitor_ingest(slot: str, uploads: Any) -> None:
+    """Check a slot's newly uploaded files on their own; keep them only if they read cleanly.
+
+    A bad file leaves the slot's previous files (and so everything shown) unchanged and records an
+    error shown until the upload changes. Removing files from the uploader keeps what was loaded.
+    """
+    state = st.session_state
+    files = [f for f in (uploads if isinstance(uploads, list) else [uploads]) if f is not None]
+    ids = tuple(f.file_id for f in files)
+    if not files:  # removed from the uploader: keep the data, drop a stale error
+        state.monitor_errors.pop(slot, None)
+        state.monitor_seen.pop(slot, None)
+        return
+    if state.monitor_seen.get(slot) == ids:
+        return
+    state.monitor_seen[slot] = ids
+    named = tuple((f.name, f.getvalue()) for f in files)
+    current = dict(state.monitor_files)
+    current[slot] = named
+    try:
+        with st.spinner("Reading Model Monitor files…"):
+            monitor_artifacts(tuple(sorted(current.items())))
+    except AppError as err:
+        state.monitor_errors[slot] = err
+        return
+    state.monitor_errors.pop(slot, None)
+    state.monitor_files = current
+
+
+def monitor_reset() -> None:
+    """Forget the uploaded artifacts: back to the demo."""
+    for key in ("monitor_files", "monitor_seen", "monitor_errors"):
+        st.session_state.pop(key, None)
+    st.session_state.monitor_generation = st.session_state.get("monitor_generation", 0) + 1
+
+
+def monitor_uploader_key(slot: str) -> str:
+    """Key of a slot's uploader; a new one after "back to the demo" so old files are not read again."""
+    return f"monitor_{slot}_upload_{st.session_state.get('monitor_generation', 0)}"
+
+
+@st.cache_data(show_spinner=False, max_entries=20)
+def monitor_artifacts(files: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...]) -> Any:
+    """Parsed artifacts of ``(slot, ((name, bytes), …))`` pairs; the demo when nothing was uploaded."""
+    import io
+
+    by_slot = dict(files)
+    if not any(by_slot.values()):
+        return demo_monitor.demo_artifacts()
+
+    def named(name: str, data: bytes) -> io.BytesIO:
+        buf = io.BytesIO(data)
+        buf.name = name
+        return buf
+
+    capture = [named(n, d) for n, d in by_slot.get("capture", ())]
+    stats = by_slot.get("statistics", ())
+    cons = by_slot.get("constraints", ())
+    return monitor_checks.load_artifacts(
+        capture,
+        named(*stats[0]) if stats else None,
+        named(*cons[0]) if cons else None,
+        capture_label=", ".join(n for n, _ in by_slot.get("capture", ())),
+    )
+
+
+def monitor_use_capture_for_drift(frame: pd.DataFrame, label: str) -> None:
+    """Button callback: the captured data becomes the drift pages' current data."""
+
+    st.session_state.drift_current = capture.drift_frame(frame)
+    st.session_state.drift_current_label = f"Model Monitor capture: {label}"
+
+
+def monitor_use_baseline_for_drift(baseline: Any) -> None:
+    """Button callback: a sample drawn from the baseline statistics becomes the drift reference."""
+
+    st.session_state.drift_reference = monitor_checks.baseline_reference(baseline)
+    st.session_state.drift_reference_label = f"Model Monitor baseline: {baseline.source} (synthetic sample)"
