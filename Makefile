@@ -6,19 +6,32 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint unit e2e install install-dev browser bench clean
+.PHONY: run test lint unit e2e install install-dev lock browser bench clean
+
+# requirements.txt (runtime) and requirements-dev.txt (runtime + tools) are locks: every package pinned,
+# with hashes, made by `make lock` from requirements.in and requirements-dev.in.
+PIP_INSTALL := $(PY) -m pip install -q --disable-pip-version-check --require-hashes
 
 $(VENV)/.req-stamp: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
 $(VENV)/.dev-stamp: $(VENV)/.req-stamp requirements-dev.txt
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.req-stamp
 install-dev: $(VENV)/.dev-stamp
+
+# Regenerate both locks (runtime first: the dev lock is constrained by it). pip-compile keeps the
+# current pins it can; `make lock LOCK_ARGS=--upgrade` takes the newest of everything the .in files
+# allow, `make lock LOCK_ARGS="--upgrade-package NAME"` just one package.
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(PY) -m piptools compile -q --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+lock: install-dev
+	$(PIP_COMPILE) -o requirements.txt requirements.in
+	$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
 
 # Debian's Chromium for the browser tests (never `playwright install`: it cannot download here).
 browser:
@@ -49,4 +62,4 @@ bench: install-dev
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-results
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-results build driftwatch.egg-info
