@@ -74,6 +74,24 @@ def to_utc(values: pd.Series | Iterable[object]) -> pd.Series:
     return out.astype("datetime64[ns, UTC]")
 
 
+def utc_timestamp(value: object) -> pd.Timestamp:
+    """One time stamp as tz-aware UTC: a datetime, ISO text or epoch seconds (naive = UTC; NaT if unreadable).
+
+    The scalar twin of :func:`to_utc`; every source that reads one time at a time uses it.
+    """
+    if value is None or isinstance(value, bool):
+        return pd.NaT
+    try:
+        if isinstance(value, int | float):
+            return pd.Timestamp(float(value), unit="s", tz="UTC")
+        stamp = pd.Timestamp(value)  # datetime, ISO text, np.datetime64
+    except (ValueError, OverflowError, TypeError):
+        return pd.NaT
+    if pd.isna(stamp):
+        return pd.NaT
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
 def validate_metrics(frame: pd.DataFrame, *, source: str = "data") -> pd.DataFrame:
     """Return ``frame`` coerced to the canonical metrics shape, sorted by job, metric and time.
 

@@ -186,6 +186,17 @@ def test_describe_training_job_gives_one_job_row() -> None:
     assert job["start"] == pd.Timestamp("2024-05-01 10:03:12", tz="UTC")
 
 
+def test_uploaded_describe_json_keeps_its_phases_like_a_live_load() -> None:
+    """One mapping for uploads and live loads: SecondaryStatusTransitions become phase.*_s columns."""
+    job = load_export(DATA / "describe_training_job.json").jobs.iloc[0]
+    assert job["phase.Starting_s"] == 192.0  # 10:00:00 -> 10:03:12
+    assert job["phase.Downloading_s"] == 120.0
+    assert job["phase.Training_s"] == 1160.0  # 10:05:12 -> 10:24:32
+    assert job["phase.Uploading_s"] == 14.0
+    assert job["phase.Completed_s"] == 0.0
+    assert job["secondary_status"] == "Completed"
+
+
 def test_job_list_is_a_summary_with_no_metrics() -> None:
     loaded = load_export(DATA / "list_training_jobs.json")
     assert loaded.metrics.empty

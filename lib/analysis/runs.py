@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lib.errors import InputError
+from lib.schema import utc_timestamp
 
 #: Fewest runs for which "unusual compared with the others" means something.
 MIN_RUNS_FOR_FLAGS: Final = 4
@@ -653,11 +654,6 @@ class RunsView:
     untimed_jobs: list[str]
 
 
-def _as_utc(value: datetime | pd.Timestamp) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
 def select_view(
     metrics: pd.DataFrame,
     job_info: pd.DataFrame | None = None,
@@ -695,7 +691,7 @@ def select_view(
     if jobs:
         selected = selected.loc[selected["job"].isin(list(jobs))]
     if time_range is not None:
-        lo, hi = _as_utc(time_range[0]), _as_utc(time_range[1])
+        lo, hi = utc_timestamp(time_range[0]), utc_timestamp(time_range[1])
         inside = selected["timestamp"].between(lo, hi)
         timed = set(selected.loc[selected["timestamp"].notna(), "job"])
         # Runs without clock times (relative-time exports) cannot be placed in a window: keep them.

@@ -177,8 +177,9 @@ def demo_jobs() -> pd.DataFrame:
                 "instance_type": run.instance_type,
                 "instance_count": run.instance_count,
                 "spot": run.spot,
-                # Secondary-status phases (as lib.cloudwatch.jobs_frame derives them): Starting runs from
-                # creation to the training start; Downloading + Training + Uploading make the training time.
+                # Secondary-status phases (as lib.sources.sagemaker_json.jobs_frame derives them): Starting
+                # runs from creation to the training start; Downloading + Training + Uploading make the
+                # training time.
                 "phase.Starting_s": round((run.start - run.created).total_seconds(), 3),
                 "phase.Downloading_s": round(run.setup_s, 3),
                 "phase.Training_s": round(float(run.epoch_end_s[-1]) - run.setup_s, 3),

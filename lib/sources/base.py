@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lib.errors import InputError
-from lib.schema import empty_jobs, validate_jobs, validate_metrics
+from lib.schema import empty_jobs, to_utc, validate_jobs, validate_metrics
 
 if TYPE_CHECKING:
     from lib.sources.logs import MetricDefinition
@@ -168,7 +168,7 @@ def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series | None]:
     as the second item; otherwise the second item is ``None``. Unreadable cells become NaT.
     """
     if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(values.dtype):
-        return _utc(values), None
+        return to_utc(values), None
     if pd.api.types.is_bool_dtype(values.dtype):
         return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]"), None
     if pd.api.types.is_numeric_dtype(values.dtype):
@@ -194,16 +194,8 @@ def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series | None]:
         missing = parsed.isna()
         if missing.any() and int(missing.sum()) <= MIXED_PARSE_MAX:
             parsed.loc[missing] = pd.to_datetime(rest[missing], utc=True, errors="coerce", format="mixed")
-    out.loc[rest.index] = _utc(parsed)
+    out.loc[rest.index] = to_utc(parsed)
     return out, None
-
-
-def _utc(values: pd.Series) -> pd.Series:
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        return values.dt.tz_localize("UTC").astype("datetime64[ns, UTC]")
-    return pd.to_datetime(values, utc=True, errors="coerce").astype("datetime64[ns, UTC]")
 
 
 def finish(frame: pd.DataFrame, ctx: Context, notes: list[str], *, require_time: bool = True) -> pd.DataFrame:

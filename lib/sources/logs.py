@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from lib.errors import InputError
-from lib.schema import validate_metrics
+from lib.schema import to_utc, validate_metrics
 from lib.sources.base import Context, Parsed, fail, finish, plural
 
 #: Longer lines are not searched for metrics (real metric lines are well under 1 KiB).
@@ -383,17 +383,11 @@ def parse_log_lines(
         stamps = list(timestamps)
         if len(stamps) != n_lines:
             raise InputError(f"parse_log_lines: {len(stamps)} timestamps for {n_lines} lines.")
-        given = _to_utc_list(stamps)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            given = to_utc(stamps)
     frame = hits_to_metrics(hits, job=job, host=host, timestamps=given)
     return validate_metrics(frame, source=job)
-
-
-def _to_utc_list(stamps: list[object]) -> pd.Series:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return pd.to_datetime(pd.Series(stamps, dtype="object"), utc=True, errors="coerce").astype(
-            "datetime64[ns, UTC]"
-        )
 
 
 def parse_training_log(text: str, ctx: Context) -> Parsed:

@@ -11,7 +11,7 @@ import botocore.exceptions as bexc
 import pandas as pd
 
 from lib.errors import DataSourceError, InputError
-from lib.schema import empty_metrics, validate_metrics
+from lib.schema import empty_metrics, utc_timestamp, validate_metrics
 from lib.sources.aws import session as aws
 
 #: ``progress(fraction, text)``; fraction in [0, 1], non-decreasing within one load.
@@ -82,9 +82,11 @@ def chunks_by_length(names: Sequence[str], limit: int) -> list[list[str]]:
 
 
 def utc_datetime(value: Any) -> dt.datetime:
-    ts = pd.Timestamp(value)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.to_pydatetime()
+    """A boto3/CLI time as an aware UTC ``datetime`` (via ``lib.schema.utc_timestamp``); ValueError if not."""
+    stamp = utc_timestamp(value)
+    if pd.isna(stamp):
+        raise ValueError(f"not a date/time: {value!r}")
+    return stamp.to_pydatetime()
 
 
 def utc_or_none(value: Any) -> dt.datetime | None:

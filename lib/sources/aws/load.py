@@ -22,7 +22,8 @@ from lib.sources.aws.metrics import (
     load_instance_metrics,
     metric_names_by_job,
 )
-from lib.sources.aws.training_jobs import check_filters, fetch_job_records, jobs_frame
+from lib.sources.aws.training_jobs import check_filters, fetch_job_records
+from lib.sources.sagemaker_json import jobs_frame
 
 
 def load_training_jobs(

@@ -15,7 +15,8 @@ from lib.errors import DataSourceError
 from lib.schema import validate_metrics
 from lib.sources.aws import session as aws
 from lib.sources.aws.common import LoadWarning, Progress, finish_metrics, progress_reporter, utc_datetime
-from lib.sources.aws.training_jobs import fetch_job_records, instance_count
+from lib.sources.aws.training_jobs import fetch_job_records
+from lib.sources.sagemaker_json import instance_count
 
 NAMESPACE: Final = "/aws/sagemaker/TrainingJobs"
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import boto3
@@ -13,7 +12,6 @@ import botocore.exceptions as bexc
 import pandas as pd
 
 from lib.errors import DataSourceError, InputError
-from lib.schema import validate_jobs
 from lib.sources.aws import session as aws
 from lib.sources.aws.common import (
     LoadWarning,
@@ -23,8 +21,8 @@ from lib.sources.aws.common import (
     optional_utc,
     search_time,
     utc_datetime,
-    utc_or_none,
 )
+from lib.sources.sagemaker_json import jobs_frame
 
 JOB_STATUSES: Final = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
 
@@ -296,88 +294,6 @@ def _describe_jobs(sagemaker: Any, names: Sequence[str]) -> list[dict[str, Any]]
             if aws.error_code(err) != "ValidationException":  # = "Could not find training job"
                 raise
     return records
-
-
-def jobs_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """Flatten TrainingJob records into the jobs frame (``hp.*``, ``final.*``, ``phase.*_s`` columns).
-
-    ``training_seconds`` is ``TrainingTimeInSeconds`` when AWS reports it, else end − start.
-    ``phase.<Status>_s`` sums the ``SecondaryStatusTransitions`` durations per status (NaN while a
-    phase is still running). Extra columns: ``secondary_status``, ``last_modified``,
-    ``failure_reason``, ``algorithm``, ``metric_definitions`` (JSON list of ``{"Name","Regex"}``).
-    """
-    rows = [_job_row(r) for r in records]
-    frame = validate_jobs(pd.DataFrame(rows) if rows else pd.DataFrame({"job": pd.Series([], dtype="str")}))
-    if "last_modified" in frame.columns:
-        frame["last_modified"] = pd.to_datetime(frame["last_modified"], utc=True)
-    hp = sorted(c for c in frame.columns if c.startswith("hp."))
-    for col in hp:
-        frame[col] = frame[col].astype("str").where(frame[col].notna(), None)
-    for col in (c for c in frame.columns if c.startswith(("final.", "phase."))):
-        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-    fixed = [c for c in frame.columns if not c.startswith(("hp.", "final.", "phase."))]
-    grouped = [
-        *sorted(c for c in frame.columns if c.startswith("phase.")),
-        *hp,
-        *sorted(c for c in frame.columns if c.startswith("final.")),
-    ]
-    return frame[[*fixed, *grouped]]
-
-
-def _job_row(rec: Mapping[str, Any]) -> dict[str, Any]:
-    start, end = rec.get("TrainingStartTime"), rec.get("TrainingEndTime")
-    seconds = rec.get("TrainingTimeInSeconds")
-    if seconds is None and start is not None and end is not None:
-        seconds = (utc_datetime(end) - utc_datetime(start)).total_seconds()
-    algo = rec.get("AlgorithmSpecification", {}) or {}
-    row: dict[str, Any] = {
-        "job": rec["TrainingJobName"],
-        "status": rec.get("TrainingJobStatus"),
-        "created": utc_or_none(rec.get("CreationTime")),
-        "start": utc_or_none(start),
-        "end": utc_or_none(end),
-        "training_seconds": seconds,
-        "billable_seconds": rec.get("BillableTimeInSeconds"),
-        "instance_type": _instance_type(rec),
-        "instance_count": instance_count(rec),
-        "spot": bool(rec.get("EnableManagedSpotTraining", False)),
-        "secondary_status": rec.get("SecondaryStatus"),
-        "last_modified": utc_or_none(rec.get("LastModifiedTime")),
-        "failure_reason": rec.get("FailureReason"),
-        "algorithm": algo.get("AlgorithmName") or algo.get("TrainingImage"),
-        "metric_definitions": json.dumps(
-            [{"Name": d["Name"], "Regex": d["Regex"]} for d in algo.get("MetricDefinitions", []) or []]
-        ),
-    }
-    phases: dict[str, float] = {}
-    for tr in rec.get("SecondaryStatusTransitions", []) or []:
-        key = f"phase.{tr['Status']}_s"
-        if tr.get("StartTime") is None or tr.get("EndTime") is None:
-            phases[key] = math.nan
-            continue
-        span = (utc_datetime(tr["EndTime"]) - utc_datetime(tr["StartTime"])).total_seconds()
-        phases[key] = phases.get(key, 0.0) + span
-    row.update(phases)
-    for name, value in sorted((rec.get("HyperParameters") or {}).items()):
-        row[f"hp.{name}"] = str(value)
-    for item in rec.get("FinalMetricDataList", []) or []:
-        row[f"final.{item['MetricName']}"] = float(item["Value"])
-    return row
-
-
-def _instance_type(rec: Mapping[str, Any]) -> str | None:
-    cfg = rec.get("ResourceConfig", {}) or {}
-    if cfg.get("InstanceType"):
-        return str(cfg["InstanceType"])
-    groups = cfg.get("InstanceGroups") or []
-    return ",".join(sorted({str(g["InstanceType"]) for g in groups})) or None
-
-
-def instance_count(rec: Mapping[str, Any]) -> int:
-    cfg = rec.get("ResourceConfig", {}) or {}
-    if cfg.get("InstanceCount"):
-        return int(cfg["InstanceCount"])
-    return sum(int(g.get("InstanceCount", 0)) for g in cfg.get("InstanceGroups") or []) or 1
 
 
 def check_filters(
