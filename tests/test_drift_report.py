@@ -11,9 +11,9 @@ from scipy import stats
 
 from lib.drift import DEFAULTS, UnknownDriftTest, binned_overlay, compare
 from lib.drift.engine import TABLE_COLUMNS
-from lib.drift.render import table_to_csv
 from lib.drift.rule import verdict
 from lib.errors import InputError
+from lib.export import to_csv_bytes
 
 
 def _frames(n: int = 500, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -191,7 +191,7 @@ def test_json_export_is_strict_and_complete() -> None:
 
 def test_csv_export_neutralises_formulas() -> None:
     table = pd.DataFrame({"column": ["=cmd|' /C calc'!A0", "+1", "-x", "@sum", "\tx", "\rx", "ok"], "v": 1.5})
-    text = table_to_csv(table).decode()
+    text = to_csv_bytes(table).decode()
     lines = text.splitlines()
     assert lines[1].startswith("'=cmd")
     for prefix in ("'+1", "'-x", "'@sum"):

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from lib.errors import InputError
 from lib.schema import METRIC_COLUMNS
-from lib.sources import load_export, read_export
+from lib.sources import capture, files, latency, load_export, monitor_files, read_export
 
 DATA = Path(__file__).resolve().parent / "data"
 LONG = (
@@ -354,3 +354,23 @@ def test_json_of_known_keys_gives_frame_or_input_error(doc: object) -> None:
     except InputError:
         return
     assert list(frame.columns[:5]) == list(METRIC_COLUMNS)
+
+
+@pytest.mark.parametrize("reader", ["read_export", "read_capture", "read_statistics", "read_latency_export"])
+def test_every_reader_shares_one_size_cap(
+    reader: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One ``source_bytes`` (lib.sources.files) with one cap serves every reader, paths and uploads alike."""
+    readers = {
+        "read_export": read_export,
+        "read_capture": capture.read_capture,
+        "read_statistics": monitor_files.read_statistics,
+        "read_latency_export": latency.read_latency_export,
+    }
+    monkeypatch.setattr(files, "MAX_BYTES", 100)
+    path = tmp_path / "big.json"
+    path.write_bytes(b"{" + b" " * 200 + b"}")
+    with pytest.raises(InputError, match="limit"):
+        readers[reader](path)
+    with pytest.raises(InputError, match="limit"):
+        readers[reader](io.BytesIO(path.read_bytes()))

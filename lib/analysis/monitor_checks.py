@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lib.sources.capture import CaptureResult, Source, read_capture_report
+from lib.sources.capture import CaptureResult, read_capture_report
+from lib.sources.files import Source
 from lib.sources.monitor_files import (
     Baseline,
     Constraints,

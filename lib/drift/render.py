@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import math
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 import pandas as pd
-
-
-def table_to_csv(table: pd.DataFrame) -> bytes:
-    """CSV bytes with every text cell that starts with ``= + - @ tab CR`` prefixed by ``'``."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([_neutral(str(c)) for c in table.columns])
-    for row in table.itertuples(index=False):
-        writer.writerow([_csv_cell(v) for v in row])
-    return buffer.getvalue().encode("utf-8")
-
-
-_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _neutral(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def _csv_cell(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, str):
-        return _neutral(value)
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return repr(float(value)) if isinstance(value, (float, np.floating)) else int(value)
-    return _neutral(str(value))
 
 
 def escape(value: Any) -> str:

@@ -20,9 +20,10 @@ from lib.drift.engine import (
     rule_settings,
     sort_by_effect,
 )
-from lib.drift.render import escape, html_page, html_table, json_clean, table_to_csv
+from lib.drift.render import escape, html_page, html_table, json_clean
 from lib.drift.rule import DEFAULTS, rule_text
 from lib.errors import InputError
+from lib.export import to_csv_bytes
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class DriftReport:
 
     def to_csv(self) -> bytes:
         """The table as UTF-8 CSV, with spreadsheet formulas neutralised (``'`` prefix)."""
-        return table_to_csv(self.table)
+        return to_csv_bytes(self.table)
 
     def to_html(self) -> str:
         """A small self-contained HTML page (inline CSS, no scripts or external assets)."""

@@ -20,7 +20,8 @@ import pandas as pd
 
 from lib.errors import InputError
 from lib.sources.base import FORMATS, Context, fail, jobs_or_empty
-from lib.sources.detect import parse_bytes, source_bytes
+from lib.sources.detect import parse_bytes
+from lib.sources.files import source_bytes
 from lib.sources.logs import MetricDefinition, parse_log_lines
 
 __all__ = [

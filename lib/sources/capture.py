@@ -25,17 +25,16 @@ import json
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any, Final, TypeAlias, cast
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from lib.errors import InputError
 from lib.schema import to_utc
+from lib.sources.files import Source, source_bytes, source_list
 
 #: What the readers accept: a path, raw bytes, or a binary file-like (e.g. a Streamlit upload).
-Source: TypeAlias = str | Path | bytes | bytearray | IO[bytes]
 
 META_COLUMNS: Final = ("inference_time", "event_id")
 PREDICTION: Final = "prediction"
@@ -49,45 +48,6 @@ _PREDICTION_KEYS: Final = (
     "label",
 )
 _INSTANCE_KEYS: Final = ("instances", "inputs", "data")
-
-
-def source_bytes(source: Source, name: str | None = None) -> tuple[bytes, str]:
-    """Return ``(content, display name)`` of a path, bytes or binary file-like.
-
-    Raises
-    ------
-    InputError
-        If the path does not exist or the object is not something we can read.
-    """
-    if isinstance(source, bytes | bytearray):
-        return bytes(source), name or "uploaded data"
-    if isinstance(source, str | Path):
-        path = Path(source)
-        try:
-            return path.read_bytes(), name or path.name
-        except OSError as err:
-            raise InputError(f"{path}: cannot be read ({err.strerror or err}).") from err
-    if hasattr(source, "getvalue"):
-        data = source.getvalue()
-    elif hasattr(source, "read"):
-        if hasattr(source, "seek"):
-            source.seek(0)
-        data = source.read()
-    else:
-        raise InputError(
-            f"Cannot read a {type(source).__name__}.", hint="Pass a file path, bytes or an uploaded file."
-        )
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    label = name or str(getattr(source, "name", "") or "uploaded file")
-    return bytes(data), Path(label).name if label else "uploaded file"
-
-
-def source_list(source: Source | Sequence[Source]) -> list[Source]:
-    """One source or a list/tuple of them → a list."""
-    if isinstance(source, list | tuple):
-        return list(source)
-    return [cast(Source, source)]
 
 
 @dataclass(frozen=True)

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import codecs
 import json
-import os
 import zlib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Final
 
 from lib.sources import cloudwatch_json, csv_formats, loggly, logs, sagemaker_json
 from lib.sources.base import Context, Parsed, fail, plural
+from lib.sources.files import MAX_BYTES
 
 #: Biggest (decompressed) upload we try to read.
-MAX_BYTES: Final = 1 << 30
 _BINARY_MAGIC: Final = (
     (b"PK\x03\x04", "a ZIP archive"),
     (b"PK\x05\x06", "an empty ZIP archive"),
@@ -35,43 +33,6 @@ _BINARY_MAGIC: Final = (
     (b"7z\xbc\xaf", "a 7-Zip archive"),
     (b"SQLite format 3", "an SQLite database"),
 )
-
-
-def source_bytes(source: object, name: str | None) -> tuple[bytes, str]:
-    """The upload's bytes and the name to report (``name=``, else path / ``.name``, else "upload")."""
-    from lib.errors import InputError
-
-    if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source), name or "upload"
-    if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        shown = name or path.name
-        try:
-            size = path.stat().st_size
-            if size > MAX_BYTES:
-                raise InputError(
-                    f"{shown}: the file is {size / 2**20:,.0f} MiB; the limit is {MAX_BYTES >> 20} MiB."
-                )
-            return path.read_bytes(), shown
-        except IsADirectoryError as err:
-            raise InputError(f"{shown}: this is a folder, not a file.") from err
-        except FileNotFoundError as err:
-            raise InputError(f"{shown}: no such file ({path}).") from err
-        except PermissionError as err:
-            raise InputError(f"{shown}: the file cannot be read (permission denied).") from err
-    upload: Any = source
-    shown = name or Path(str(getattr(upload, "name", "") or "upload")).name or "upload"
-    if hasattr(upload, "getvalue"):
-        data = upload.getvalue()
-    elif hasattr(upload, "read"):
-        data = upload.read()
-    else:
-        raise TypeError(
-            f"read_export needs a path, bytes or a binary file object, not {type(source).__name__}"
-        )
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return bytes(data), shown
 
 
 def _gunzip(data: bytes, ctx: Context) -> bytes:

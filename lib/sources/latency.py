@@ -13,7 +13,7 @@ import pandas as pd
 
 from lib.errors import InputError
 from lib.schema import to_utc
-from lib.sources.capture import Source, source_bytes, source_list
+from lib.sources.files import Source, source_bytes, source_list
 
 LATENCY_NAMESPACE: Final = "AWS/SageMaker"
 

@@ -11,7 +11,7 @@ from typing import Any, Final, Literal
 import pandas as pd
 
 from lib.errors import InputError
-from lib.sources.capture import Source, source_bytes
+from lib.sources.files import Source, source_bytes
 
 CheckType = Literal[
     "data_type_check",

@@ -14,6 +14,7 @@ from typing import IO, Final, Literal
 import pandas as pd
 
 from lib.errors import InputError
+from lib.sources.csv_formats import sniff_separator
 
 FileFormat = Literal["csv", "parquet", "jsonl"]
 SUFFIXES: Final[dict[str, FileFormat]] = {
@@ -117,13 +118,10 @@ def _parse(raw: bytes, fmt: FileFormat, suffix: str) -> pd.DataFrame:
 
 
 def _delimiter(raw: bytes, suffix: str) -> str:
-    """The header line's most frequent of ``, ; tab |`` (the C parser needs it given)."""
+    """The separator of a table file (the C parser needs it given): tab for ``.tsv``, else sniffed."""
     if suffix == ".tsv":
         return "\t"
-    header = raw[:65536].split(b"\n", 1)[0]
-    counts = {sep: header.count(sep.encode()) for sep in (",", ";", "\t", "|")}
-    best = max(counts, key=lambda sep: counts[sep])
-    return best if counts[best] else ","
+    return sniff_separator(raw[:65536].split(b"\n", 1)[0].decode("utf-8", errors="replace"))
 
 
 def check_pair(
