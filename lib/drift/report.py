@@ -20,6 +20,7 @@ from lib.drift.engine import (
     rule_settings,
     sort_by_effect,
 )
+from lib.drift.multivariate import domain_classifier
 from lib.drift.render import escape, html_page, html_table, json_clean
 from lib.drift.rule import DEFAULTS, rule_text
 from lib.errors import InputError
@@ -236,8 +237,6 @@ def compare(
         )
     mv = None
     if multivariate:
-        from lib.drift.multivariate import domain_classifier  # local: keeps import light
-
         tested = list(dict.fromkeys(table.loc[table["status"] != "not tested", "column"]))
         mv = domain_classifier(
             reference, current, columns=tested, kinds={c: inferred[c] for c in tested}, alpha=alpha

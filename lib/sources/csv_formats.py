@@ -8,14 +8,12 @@ skips (and counts) broken rows.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Sequence
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
+from lib.sources import summaries
 from lib.sources.base import (
     Context,
     Parsed,
@@ -28,98 +26,32 @@ from lib.sources.base import (
     plural,
     stream_job_host,
 )
+from lib.sources.csv_table import (
+    MAX_COLUMNS,
+    first_line,
+    read_header,
+    read_table,
+    sniff_separator,
+    unique_names,
+)
 from lib.sources.logs import hits_to_metrics, join_lines, scan_text
 
 JOB_ALIASES: Final = ("job", "trainingjobname", "jobname", "trainingjob", "run", "runname")
+
+
 METRIC_ALIASES: Final = ("metric", "metricname", "metrics")
+
+
 TIME_ALIASES: Final = ("timestamp", "time", "datetime", "date", "ts", "eventtime")
+
+
 VALUE_ALIASES: Final = ("value", "average", "avg", "mean", "val")
+
+
 EPOCH_ALIASES: Final = ("epoch", "iteration", "iter", "step")
+
+
 HOST_ALIASES: Final = ("host", "hostname", "instance")
-#: Refuse tables wider than this before pandas tries to build them.
-MAX_COLUMNS: Final = 20_000
-_SEPARATORS: Final = (",", ";", "\t", "|")
-
-
-def first_line(text: str) -> str:
-    """The first non-blank line (the header of a CSV)."""
-    for line in io.StringIO(text[:2_000_000]):
-        if line.strip():
-            return line.rstrip("\r\n")
-    return ""
-
-
-def sniff_separator(header: str) -> str:
-    """The most frequent of ``, ; <tab> |`` in the header line (``,`` when none occurs)."""
-    counts = {sep: header.count(sep) for sep in _SEPARATORS}
-    best = max(counts, key=lambda sep: counts[sep])
-    return best if counts[best] else ","
-
-
-def read_header(header: str, sep: str) -> list[str] | None:
-    """Column names of the header line, or ``None`` if it is not one CSV record."""
-    if header.count(sep) + 1 > MAX_COLUMNS:
-        return None
-    try:
-        rows = list(csv.reader([header], delimiter=sep))
-    except csv.Error:
-        return None
-    return [c.strip() for c in rows[0]] if rows else None
-
-
-def unique_names(names: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Make duplicate column names unique (``value``, ``value.1``) and list the duplicated ones."""
-    seen: dict[str, int] = {}
-    out, dupes = [], []
-    for name in names:
-        base = name or "unnamed"
-        if base in seen:
-            seen[base] += 1
-            out.append(f"{base}.{seen[base]}")
-            if base not in dupes:
-                dupes.append(base)
-        else:
-            seen[base] = 0
-            out.append(base)
-    return out, dupes
-
-
-def read_table(
-    raw: bytes, sep: str, names: list[str], notes: list[str], *, as_text: bool = False
-) -> pd.DataFrame:
-    """Read the whole CSV; fast pyarrow path first, forgiving Python engine if that fails."""
-    if not as_text:
-        try:
-            return pd.read_csv(io.BytesIO(raw), sep=sep, engine="pyarrow", names=names, header=0).reset_index(
-                drop=True
-            )
-        except (pd.errors.ParserError, ValueError, pd.errors.EmptyDataError):
-            pass
-    bad: list[int] = []
-
-    def skip(line: list[str]) -> None:
-        bad.append(len(line))
-        return None
-
-    try:
-        frame = pd.read_csv(
-            io.BytesIO(raw),
-            sep=sep,
-            engine="python",
-            names=names,
-            header=0,
-            index_col=False,
-            dtype="str",
-            on_bad_lines=skip,
-            skip_blank_lines=True,
-            encoding="utf-8",
-            encoding_errors="replace",
-        )
-    except pd.errors.EmptyDataError:
-        frame = pd.DataFrame({name: pd.Series([], dtype="str") for name in names})
-    if bad:
-        notes.append(f"{plural(len(bad), 'line')} with the wrong number of fields were skipped.")
-    return frame.reset_index(drop=True)
 
 
 def parse_csv(text: str, raw: bytes, ctx: Context) -> Parsed | None:
@@ -138,8 +70,6 @@ def parse_csv(text: str, raw: bytes, ctx: Context) -> Parsed | None:
     notes: list[str] = []
     if dupes:
         notes.append(f"Column(s) {', '.join(dupes)} appear more than once; the first of each was used.")
-
-    from lib.sources import summaries
 
     if "trainingjobname" in norm and "finalobjectivevalue" in norm:
         return summaries.parse_tuning(raw, sep, names, ctx, notes)

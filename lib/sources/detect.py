@@ -14,7 +14,8 @@ import zlib
 from collections.abc import Mapping
 from typing import Any, Final
 
-from lib.sources import cloudwatch_json, csv_formats, loggly, logs, sagemaker_json
+from lib.errors import InputError
+from lib.sources import cloudwatch_json, csv_formats, csv_table, loggly, logs, sagemaker_json
 from lib.sources.base import Context, Parsed, fail, plural
 from lib.sources.files import MAX_BYTES
 
@@ -36,7 +37,6 @@ _BINARY_MAGIC: Final = (
 
 
 def _gunzip(data: bytes, ctx: Context) -> bytes:
-    from lib.errors import InputError
 
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     try:
@@ -232,7 +232,7 @@ def parse_text(text: str, raw: bytes, ctx: Context) -> Parsed:
     from_wide = csv_formats.parse_wide(text, raw, ctx)
     if from_wide is not None:
         return from_wide
-    header = csv_formats.first_line(text)
+    header = csv_table.first_line(text)
     lines = text.count("\n") + 1
     if lines <= 2 and "," in header:
         found = f"only a header line ({_text_excerpt(header, 60)}) and no known columns or data."

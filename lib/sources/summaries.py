@@ -12,7 +12,7 @@ from typing import Final
 import pandas as pd
 
 from lib.sources.base import Context, Parsed, fail, finish, normalise_header, parse_values
-from lib.sources.csv_formats import read_table
+from lib.sources.csv_table import read_table
 
 _TUNING_KNOWN: Final = {
     "trainingjobname",

@@ -14,7 +14,7 @@ from typing import IO, Final, Literal
 import pandas as pd
 
 from lib.errors import InputError
-from lib.sources.csv_formats import sniff_separator
+from lib.sources.csv_table import sniff_separator
 
 FileFormat = Literal["csv", "parquet", "jsonl"]
 SUFFIXES: Final[dict[str, FileFormat]] = {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import os
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -39,7 +41,6 @@ def aws_form_restore(profiles: list[str]) -> None:
     (:func:`aws_remember`) and it is written back to the widget keys before they are drawn, the
     recipe that survives visits to other pages (TESTING.md pitfall 2).
     """
-    import os
 
     state = st.session_state
     saved: dict[str, Any] = state.setdefault("aws_form", {})
@@ -138,7 +139,6 @@ def aws_find(
     name_contains: str, status: str | None, created_after: Any, created_before: Any, max_jobs: int
 ) -> None:
     """List the jobs matching the filters; preselect all of them and their defined metrics."""
-    import datetime as dt
 
     state = st.session_state
     conn = state.aws_connection

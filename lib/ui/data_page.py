@@ -9,13 +9,14 @@ import pandas as pd
 import streamlit as st
 
 from lib.errors import AppError
+from lib.sources import FORMATS, load_export
+from lib.sources.logs import MetricDefinition
 from lib.ui.downloads import csv_download
 from lib.ui.frame import md_escape, merge_into_session, show_error, source_entry
 
 
 def formats_help() -> str:
     """One line listing the supported export formats (from the loaders' own registry)."""
-    from lib.sources import FORMATS
 
     return "Supported: " + "; ".join(FORMATS.values()) + "."
 
@@ -27,7 +28,6 @@ def metric_definitions_frame() -> pd.DataFrame:
 
 def parse_metric_definitions(frame: pd.DataFrame) -> tuple[Any, ...]:
     """Editor rows → validated ``MetricDefinition`` objects; blank rows are ignored."""
-    from lib.sources.logs import MetricDefinition
 
     out = []
     for row in frame.itertuples(index=False):
@@ -43,7 +43,6 @@ def ingest_uploads(files: list[Any], definitions: tuple[Any, ...]) -> None:
     Files already merged (or already rejected) are skipped, so reruns do no work twice. A file that
     fails leaves everything loaded so far untouched; the first good file replaces the demo data.
     """
-    from lib.sources import load_export
 
     state = st.session_state
     new = [f for f in files if f.file_id not in state.loaded_ids and f.file_id not in state.upload_errors]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Any, Final
@@ -9,7 +10,9 @@ from typing import Any, Final
 import pandas as pd
 import streamlit as st
 
+from lib import drift
 from lib.errors import AppError
+from lib.sources.tables import SUFFIXES
 from lib.ui.downloads import Download, download_row
 from lib.ui.frame import kept_widget, md_escape, show_error
 
@@ -70,7 +73,6 @@ class DriftData:
 @st.cache_data(show_spinner=False)
 def drift_demo() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The drift demo (reference, current); built once per server process."""
-    from lib import drift
 
     return drift.demo_reference(), drift.demo_current()
 
@@ -93,7 +95,6 @@ def drift_data() -> DriftData:
 @st.cache_data(show_spinner=False, max_entries=8)
 def drift_read(name: str, content: bytes) -> pd.DataFrame:
     """An uploaded table, read and checked on its own (cached by content)."""
-    from lib import drift
 
     return drift.check_table(drift.read_table(content, name=name), name=name)
 
@@ -135,7 +136,6 @@ def drift_back_to_demo() -> None:
 
 def drift_data_ui() -> DriftData:
     """Which data is compared (demo, file name or label), the two uploaders and "back to demo"."""
-    from lib.sources.tables import SUFFIXES
 
     status = st.container()
     left, right = st.columns(2)
@@ -193,7 +193,6 @@ def drift_data_ui() -> DriftData:
 @st.cache_data(show_spinner=False, max_entries=8)
 def drift_kinds(reference: pd.DataFrame, shared: tuple[str, ...]) -> dict[str, str]:
     """Inferred kind of each shared column (cached by the data)."""
-    from lib import drift
 
     return {k: str(v) for k, v in drift.infer_kinds(reference[list(shared)]).items()}
 
@@ -202,7 +201,6 @@ def drift_roles_ui(
     data: DriftData, kinds: dict[str, str], *, require_prediction: bool = False
 ) -> tuple[str | None, str | None, str | None]:
     """Prediction, label and timestamp columns; the library's guesses (or the demo's roles) first."""
-    from lib import drift
 
     shared = data.shared
     if data.is_demo:
@@ -247,7 +245,6 @@ def drift_roles_ui(
 
 def drift_rule_ui(key: str) -> dict[str, float]:
     """Alpha and the two practical thresholds of the verdict rule (defaults from ``lib.drift.DEFAULTS``)."""
-    from lib import drift
 
     d = drift.DEFAULTS
     a, b, c = st.columns(3)
@@ -286,9 +283,6 @@ def drift_columns_ui(
 
     Returns ``(kind overrides, test overrides)``, only the columns the user changed.
     """
-    import functools
-
-    from lib import drift
 
     kind_overrides: dict[str, str] = {}
     test_overrides: dict[str, str] = {}
@@ -344,7 +338,6 @@ def drift_compare(
     names: tuple[str, str],
 ) -> Any:
     """:func:`lib.drift.compare`, cached on the data and every option (widget reruns are instant)."""
-    from lib import drift
 
     return drift.compare(reference, current, **_drift_options(rule, kinds, tests, roles, names))
 
@@ -382,7 +375,6 @@ def drift_multivariate(
     alpha: float,
 ) -> Any:
     """:func:`lib.drift.domain_classifier` on the tested columns, cached."""
-    from lib import drift
 
     return drift.domain_classifier(reference, current, columns=list(columns), kinds=dict(kinds), alpha=alpha)
 
@@ -400,7 +392,6 @@ def drift_windows(
     names: tuple[str, str],
 ) -> Any:
     """:func:`lib.drift.compare_windows`, cached (``split`` is ``(freq, size)``)."""
-    from lib import drift
 
     freq, size = split
     options = _drift_options(rule, kinds, tests, roles, names)
@@ -423,7 +414,6 @@ def drift_prediction(
     names: tuple[str, str],
 ) -> Any:
     """:func:`lib.drift.prediction_drift`, cached."""
-    from lib import drift
 
     alpha, numeric, categorical = rule
     freq, size = split

@@ -14,6 +14,7 @@ import streamlit as st
 
 from lib import demo
 from lib.errors import AppError
+from lib.schema import merge_jobs, merge_metrics
 
 ICON: Final = Path(__file__).resolve().parents[2] / "assets" / "driftwatch.png"
 
@@ -159,7 +160,6 @@ def merge_into_session(metrics: list[pd.DataFrame], jobs: list[pd.DataFrame]) ->
     The first real data replaces the demo; after that, new frames are added to what is loaded.
     Callers record their own ``sources`` entry.
     """
-    from lib.schema import merge_jobs, merge_metrics
 
     state = st.session_state
     base_metrics = [] if state.is_demo else [state.metrics]

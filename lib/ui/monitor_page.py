@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any, Final
 
 import pandas as pd
@@ -67,7 +68,6 @@ def monitor_uploader_key(slot: str) -> str:
 @st.cache_data(show_spinner=False, max_entries=20)
 def monitor_artifacts(files: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...]) -> Any:
     """Parsed artifacts of ``(slot, ((name, bytes), …))`` pairs; the demo when nothing was uploaded."""
-    import io
 
     by_slot = dict(files)
     if not any(by_slot.values()):

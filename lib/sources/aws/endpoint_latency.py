@@ -8,8 +8,9 @@ from typing import Any
 import pandas as pd
 
 from lib.analysis.latency import PERCENTILES
-from lib.errors import InputError
+from lib.errors import DataSourceError, InputError
 from lib.sources.aws import session as aws
+from lib.sources.aws.metrics import allowed_period
 from lib.sources.latency import (
     LATENCY_METRICS,
     LATENCY_NAMESPACE,
@@ -69,8 +70,6 @@ def load_endpoint_latency(
     DataSourceError
         When AWS refuses or cannot be reached (``lib.aws.aws_errors``), or returns no datapoint at all.
     """
-    from lib.errors import DataSourceError
-    from lib.sources.aws.metrics import allowed_period
 
     endpoint, variant = endpoint.strip(), (variant or "AllTraffic").strip()
     if not endpoint:

@@ -12,6 +12,7 @@ import pandas as pd
 from lib.errors import AppError, DataSourceError
 from lib.sources.aws import session as aws
 from lib.sources.aws.common import LoadWarning, Progress, progress_reporter
+from lib.sources.logs import MetricDefinition, parse_log_lines
 
 LOG_GROUP: Final = "/aws/sagemaker/TrainingJobs"
 
@@ -32,7 +33,6 @@ def fetch_log_metrics(
     ``logStreamNamePrefix`` on FilterLogEvents, AWS allows only one prefix: explicit names work on
     both). Returns ``(rows, warnings, errors, any_job_succeeded)`` like :func:`fetch_metric_data`.
     """
-    from lib.sources.logs import MetricDefinition, parse_log_lines  # written alongside; lazy on purpose
 
     report = progress_reporter(progress)
     warnings: list[LoadWarning] = []
