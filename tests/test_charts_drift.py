@@ -7,12 +7,13 @@ import pandas as pd
 import pytest
 
 from lib import charts, drift
+from lib.demo import drift as demo_drift
 from lib.errors import InputError
 
 
 @pytest.fixture(scope="module")
 def frames() -> tuple[pd.DataFrame, pd.DataFrame]:
-    return drift.demo_reference(600), drift.demo_current(600)
+    return demo_drift.demo_reference(600), demo_drift.demo_current(600)
 
 
 def _data(chart: object) -> pd.DataFrame:

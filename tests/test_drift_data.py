@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lib.demo.drift import demo_current, demo_reference
 from lib.drift import (
-    demo_current,
-    demo_reference,
     guess_label,
     guess_prediction,
     guess_timestamp,

@@ -7,12 +7,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from lib.demo.drift import DEMO_ROLES, demo_current, demo_reference
 from lib.drift import (
-    DEMO_ROLES,
     compare,
     compare_windows,
-    demo_current,
-    demo_reference,
     domain_classifier,
     prediction_drift,
     split_windows,

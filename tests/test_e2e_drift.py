@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from lib import drift
+from lib.demo import drift as demo_drift
 from tests.conftest import AppServer
 from tests.test_e2e_browser import TIMEOUT, no_exception, open_page, wait_idle
 
@@ -38,7 +38,7 @@ def test_input_drift_demo_renders_overlay_and_heat_map(page: Page, app_server: A
 def test_uploading_current_data_is_used_and_back_to_demo_restores(
     page: Page, app_server: AppServer, tmp_path: Path
 ) -> None:
-    current = drift.demo_current(400).assign(income=lambda f: f["income"] * 3)
+    current = demo_drift.demo_current(400).assign(income=lambda f: f["income"] * 3)
     target = tmp_path / "may-production.csv"
     current.to_csv(target, index=False)
     open_page(page, app_server, "Input_drift")

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib import drift
+from lib.demo import drift as demo_drift
 
 ROOT = Path(__file__).resolve().parents[1]
 INPUT = "pages/2_Input_drift.py"
@@ -53,7 +54,9 @@ def test_input_page_on_demo_shows_verdicts_sorted_by_effect_and_charts() -> None
     assert any("demo data" in i.value for i in at.info)
     assert metrics(at)["Columns drifted"] == "4 of 8"
     table = at.dataframe[0].value
-    expected = drift.compare(drift.demo_reference(), drift.demo_current(), **drift.DEMO_ROLES).table
+    expected = drift.compare(
+        demo_drift.demo_reference(), demo_drift.demo_current(), **demo_drift.DEMO_ROLES
+    ).table
     assert list(table["column"]) == list(expected["column"])
     assert set(table["column"][:4]) == {"income", "basket_value", "plan", "is_mobile"}
     assert "churn_score" not in set(table["column"])  # the prediction is not an input
@@ -161,7 +164,7 @@ def test_prediction_page_on_demo_shows_score_drift_and_accuracy_per_day() -> Non
     assert perf["window"].iloc[0] == "reference"
     assert len(perf) == 1 + 14  # two weeks, one window per day
     expected = drift.prediction_drift(
-        drift.demo_reference(), drift.demo_current(), prediction="churn_score", label="churned",
+        demo_drift.demo_reference(), demo_drift.demo_current(), prediction="churn_score", label="churned",
         timestamp="event_time", freq="D",
     ).performance  # fmt: skip
     assert perf["value"].tolist() == pytest.approx(expected["value"].tolist())

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 import numpy as np
 import pandas as pd
 
 from lib.analysis.series import SeriesDrift, series_drift
 from lib.errors import InputError
 from lib.schema import to_utc
-
-PERCENTILES: Final = ("p50", "p90", "p99")
+from lib.sources.latency import PERCENTILES
 
 
 def latency_percentiles(frame: pd.DataFrame, *, freq: str = "1h") -> pd.DataFrame:

@@ -8,12 +8,11 @@ Public API (pages call one function per view):
 * :func:`binned_overlay`: tidy binned shares for the per-column charts
 * :func:`compare_windows`, :func:`prediction_drift`, :func:`domain_classifier`
 * :func:`read_table`, :func:`infer_kinds`, :func:`guess_prediction`, :func:`guess_label`,
-  :func:`guess_timestamp`, :func:`demo_reference`, :func:`demo_current`
+  :func:`guess_timestamp` (the demo tables live in ``lib.demo.drift``)
 """
 
 from __future__ import annotations
 
-from lib.demo.drift import DEMO_ROLES, demo_current, demo_reference
 from lib.drift.multivariate import MultivariateResult, domain_classifier
 from lib.drift.overlay import binned_overlay
 from lib.drift.prediction import PredictionReport, prediction_drift
@@ -35,7 +34,6 @@ from lib.sources.tables import check_pair, check_table, read_table
 
 __all__ = [
     "DEFAULTS",
-    "DEMO_ROLES",
     "KINDS",
     "TESTS",
     "ColumnKind",
@@ -53,8 +51,6 @@ __all__ = [
     "check_table",
     "compare",
     "compare_windows",
-    "demo_current",
-    "demo_reference",
     "domain_classifier",
     "get_test",
     "guess_label",

@@ -24,6 +24,7 @@ LATENCY_DIMENSIONS: Final = ("EndpointName", "VariantName")
 LATENCY_METRICS: Final = ("ModelLatency", "OverheadLatency")
 
 
+PERCENTILES: Final = ("p50", "p90", "p99")
 LATENCY_COLUMNS: Final = ("timestamp", "endpoint", "variant", "metric", "stat", "value_us")
 
 

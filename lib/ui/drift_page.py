@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import drift
+from lib.demo import drift as demo_drift
 from lib.errors import AppError
 from lib.sources.tables import SUFFIXES
 from lib.ui.downloads import Download, download_row
@@ -74,7 +75,7 @@ class DriftData:
 def drift_demo() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The drift demo (reference, current); built once per server process."""
 
-    return drift.demo_reference(), drift.demo_current()
+    return demo_drift.demo_reference(), demo_drift.demo_current()
 
 
 def drift_data() -> DriftData:
@@ -204,7 +205,7 @@ def drift_roles_ui(
 
     shared = data.shared
     if data.is_demo:
-        guesses: dict[str, str | None] = dict(drift.DEMO_ROLES)
+        guesses: dict[str, str | None] = dict(demo_drift.DEMO_ROLES)
     else:
         ref = data.reference[shared]
         guesses = {

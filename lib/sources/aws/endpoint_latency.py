@@ -7,13 +7,13 @@ from typing import Any
 
 import pandas as pd
 
-from lib.analysis.latency import PERCENTILES
 from lib.errors import DataSourceError, InputError
 from lib.sources.aws import session as aws
 from lib.sources.aws.metrics import allowed_period
 from lib.sources.latency import (
     LATENCY_METRICS,
     LATENCY_NAMESPACE,
+    PERCENTILES,
     latency_frame,
     normalise_stat,
 )
