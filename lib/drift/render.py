@@ -1,21 +1,35 @@
-"""A drift report as CSV and as a self-contained HTML page."""
+"""A drift report rendered: the self-contained HTML page (jinja2 template) and JSON-safe values."""
 
 from __future__ import annotations
 
-import html
 import math
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
+import jinja2
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:
+    from lib.drift.report import DriftReport
 
-def escape(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+
+#: Columns of the per-column table in the HTML report, in order.
+HTML_COLUMNS: Final = (
+    "column",
+    "kind",
+    "test_label",
+    "statistic",
+    "p_adjusted",
+    "effect_size",
+    "effect_threshold",
+    "min_detectable_effect",
+    "status",
+    "reason",
+)
 
 
-def _fmt_cell(value: Any) -> str:
+def format_cell(value: Any) -> str:
+    """A table cell as text: blank for missing, 4 significant digits for floats."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, (float, np.floating)):
@@ -23,27 +37,22 @@ def _fmt_cell(value: Any) -> str:
     return str(value)
 
 
-def html_table(frame: pd.DataFrame, columns: Sequence[str], highlight: str | None = None) -> str:
-    cols = [c for c in columns if c in frame.columns]
-    head = "".join(f"<th>{escape(c)}</th>" for c in cols)
-    body = []
-    for record in frame.to_dict("records"):
-        cls = " class='drift'" if highlight and record.get(highlight) else ""
-        cells = "".join(f"<td>{escape(_fmt_cell(record[c]))}</td>" for c in cols)
-        body.append(f"<tr{cls}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+_ENV: Final = jinja2.Environment(
+    loader=jinja2.PackageLoader("lib.drift", "templates"),
+    autoescape=True,  # names and values come from user data
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENV.filters["cell"] = format_cell
 
 
-def html_page(title: str, body: str) -> str:
-    style = (
-        "body{font-family:system-ui,sans-serif;margin:2rem;color:#222}"
-        "table{border-collapse:collapse;font-size:0.85rem}"
-        "th,td{border:1px solid #ccc;padding:0.25rem 0.5rem;text-align:left;vertical-align:top}"
-        "th{background:#f3f3f3}tr.drift td{background:#fde8e8}.rule{max-width:60rem}"
-    )
-    return (
-        "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{escape(title)}</title><style>{style}</style></head>\n<body>\n{body}\n</body></html>\n"
+def report_html(report: DriftReport) -> str:
+    """The report as a self-contained HTML page (``templates/report.html.j2``; inline CSS, no scripts)."""
+    signals = report.signals
+    flagged = signals.loc[signals["flagged"]] if len(signals) else signals
+    return _ENV.get_template("report.html.j2").render(
+        report=report, flagged=flagged, column_fields=list(HTML_COLUMNS)
     )
 
 

@@ -21,7 +21,7 @@ from lib.drift.engine import (
     sort_by_effect,
 )
 from lib.drift.multivariate import domain_classifier
-from lib.drift.render import escape, html_page, html_table, json_clean
+from lib.drift.render import json_clean, report_html
 from lib.drift.rule import DEFAULTS, rule_text
 from lib.errors import InputError
 from lib.export import to_csv_bytes
@@ -114,39 +114,7 @@ class DriftReport:
 
     def to_html(self) -> str:
         """A small self-contained HTML page (inline CSS, no scripts or external assets)."""
-        parts = [
-            f"<h1>Drift report: {escape(self.current_name)} vs {escape(self.reference_name)}</h1>",
-            f"<p class='summary'>{escape(self.summary)}</p>",
-            f"<p class='rule'><b>Verdict rule.</b> {escape(self.rule)}</p>",
-            f"<p>{self.n_reference:,} reference rows, {self.n_current:,} current rows.</p>",
-            "<h2>Columns</h2>",
-            html_table(
-                self.table,
-                [
-                    "column",
-                    "kind",
-                    "test_label",
-                    "statistic",
-                    "p_adjusted",
-                    "effect_size",
-                    "effect_threshold",
-                    "min_detectable_effect",
-                    "status",
-                    "reason",
-                ],
-                highlight="drifted",
-            ),
-        ]
-        flagged = self.signals.loc[self.signals["flagged"]] if len(self.signals) else self.signals
-        parts.append("<h2>Data-quality signals</h2>")
-        parts.append(
-            html_table(flagged, ["column", "signal", "message"]) if len(flagged) else "<p>None flagged.</p>"
-        )
-        if self.multivariate is not None:
-            parts.append("<h2>Multivariate drift</h2>")
-            parts.append(f"<p>{escape(self.multivariate.reason)}</p>")
-            parts.append(html_table(self.multivariate.importance, ["column", "importance"]))
-        return html_page(f"Drift report: {self.current_name}", "\n".join(parts))
+        return report_html(self)
 
 
 def compare(
