@@ -388,7 +388,7 @@ def parse_log_lines(
     return validate_metrics(frame, source=job)
 
 
-def _to_utc_list(stamps: list[object]) -> pd.Series:
+def _to_utc_list(stamps: list[pd.Timestamp | None]) -> pd.Series:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return pd.to_datetime(pd.Series(stamps, dtype="object"), utc=True, errors="coerce").astype(

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from lib.schema import validate_jobs
 from lib.sources.base import Context, Parsed, as_list, fail, finish, plural
 
+if TYPE_CHECKING:
+    from pandas.api.typing import NaTType
 
-def _time(value: object) -> pd.Timestamp:
+
+def _time(value: object) -> pd.Timestamp | NaTType:
     """A UTC timestamp from a datetime, ISO text or epoch seconds (NaT if unreadable)."""
     if value is None or isinstance(value, bool):
         return pd.NaT
