@@ -46,7 +46,7 @@ run: install
 lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy lib
+	$(PY) -m mypy lib pages app.py
 
 test: install-dev browser lint
 	mkdir -p test-results

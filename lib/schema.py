@@ -19,13 +19,17 @@ Jobs frame: one row per training job (metadata for the runs table); see ``JOB_CO
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import pandas as pd
 
 from lib.errors import SchemaError
+
+if TYPE_CHECKING:
+    from pandas.api.typing import NaTType
 
 METRIC_COLUMNS: Final = ("job", "metric", "timestamp", "value", "epoch")
 
@@ -74,7 +78,7 @@ def to_utc(values: pd.Series | Iterable[object]) -> pd.Series:
     return out.astype("datetime64[ns, UTC]")
 
 
-def utc_timestamp(value: object) -> pd.Timestamp:
+def utc_timestamp(value: object) -> pd.Timestamp | NaTType:
     """One time stamp as tz-aware UTC: a datetime, ISO text or epoch seconds (naive = UTC; NaT if unreadable).
 
     The scalar twin of :func:`to_utc`; every source that reads one time at a time uses it.
@@ -82,9 +86,13 @@ def utc_timestamp(value: object) -> pd.Timestamp:
     if value is None or isinstance(value, bool):
         return pd.NaT
     try:
-        if isinstance(value, int | float):
+        if isinstance(value, int | float | np.integer | np.floating):
             return pd.Timestamp(float(value), unit="s", tz="UTC")
-        stamp = pd.Timestamp(value)  # datetime, ISO text, np.datetime64
+        if isinstance(value, np.datetime64):
+            value = str(value)
+        if not isinstance(value, str | dt.date):
+            return pd.NaT
+        stamp = pd.Timestamp(value)
     except (ValueError, OverflowError, TypeError):
         return pd.NaT
     if pd.isna(stamp):

@@ -1,6 +1,6 @@
 """Training runs: accuracy per run over time and by epoch, the runs table and plain-words flags."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import streamlit as st
 
@@ -43,6 +43,7 @@ with mid:
         help="Leave empty for every run, or pick the runs to compare.",
     )
 with right:
+    time_range: tuple[datetime, datetime] | None
     if lo is not None and hi is not None and lo < hi:
         time_range = st.slider(
             "Time range (UTC)",

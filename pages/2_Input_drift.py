@@ -23,7 +23,7 @@ with st.expander("Verdict rule, column types and tests", icon=":material/tune:")
     st.divider()
     kind_overrides, test_overrides = drift_page.drift_columns_ui(data, kinds, roles)
 
-options = {
+options: drift_page.DriftOptions = {
     "rule": (rule["alpha"], rule["numeric"], rule["categorical"]),
     "kinds": tuple(sorted(kind_overrides.items())),
     "tests": tuple(sorted(test_overrides.items())),
@@ -72,7 +72,7 @@ with columns_tab:
             ["histogram", "ecdf"],
             default="histogram",
             key="drift_input_mode",
-            format_func={"histogram": "Histogram", "ecdf": "ECDF"}.get,
+            format_func=lambda m: {"histogram": "Histogram", "ecdf": "ECDF"}[m],
             disabled=kind != "numeric",
             help="For numbers: shares per bin, or the cumulative share (what the KS test compares).",
         )

@@ -94,7 +94,7 @@ with mix_tab:
                 ["histogram", "ecdf"],
                 default="histogram",
                 key="drift_pred_mode",
-                format_func={"histogram": "Histogram", "ecdf": "ECDF"}.get,
+                format_func=lambda m: {"histogram": "Histogram", "ecdf": "ECDF"}[m],
             )
             or "histogram"
         )
@@ -113,9 +113,9 @@ with perf_tab:
     else:
         perf = result.performance
         if len(perf) > 1:
-            chart = charts.prediction_performance(perf)
-            st.altair_chart(chart, width="stretch")
-            ui.chart_downloads(chart, base_name="prediction-performance", key="drift_pred_perf")
+            perf_chart = charts.prediction_performance(perf)
+            st.altair_chart(perf_chart, width="stretch")
+            ui.chart_downloads(perf_chart, base_name="prediction-performance", key="drift_pred_perf")
         st.dataframe(
             perf,
             hide_index=True,

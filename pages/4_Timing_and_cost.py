@@ -103,7 +103,7 @@ with tab_drift:
         measure = left.selectbox(
             "Measure",
             list(measures),
-            format_func=measures.get,
+            format_func=lambda m: measures[m],
             key="timing_measure",
             help="Which duration of each run to follow (seconds per epoch comes from epoch-stamped metrics).",
         )

@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -304,6 +307,63 @@ def test_warnings_name_the_jobs_they_concern() -> None:
     assert not at.exception
     assert "Jobs: job\\_a, b" in at.warning[0].value  # names shown literally (markdown escaped)
     assert at.caption[0].value == "Ask for it\\."  # escaped too (hints may quote AWS messages)
+
+
+# ---------------------------------------------------------------- boto3 Sessions are never shared
+
+
+def test_aws_session_is_a_new_session_in_every_thread_and_call(aws_env: str) -> None:
+    """boto3 Sessions are not thread-safe: two script threads must never get the same one."""
+    barrier = threading.Barrier(2, timeout=30)
+
+    def in_a_thread(_: int) -> tuple[int, boto3.Session]:
+        barrier.wait()  # both threads are alive at once, so the pool cannot run both on one thread
+        return threading.get_ident(), aws_page.aws_session(None, "us-east-1")
+
+    with ThreadPoolExecutor(2) as pool:
+        (thread_a, a), (thread_b, b) = pool.map(in_a_thread, range(2))
+    again = aws_page.aws_session(None, "us-east-1")
+    assert thread_a != thread_b
+    assert all(isinstance(s, boto3.Session) for s in (a, b, again))
+    assert a is not b
+    assert again is not a
+    assert again is not b
+    assert a.region_name == b.region_name == again.region_name == "us-east-1"
+
+
+def test_two_browser_sessions_never_share_a_boto3_session(
+    aws_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every Session that reaches the library (whoami, make_client) belongs to one browser session."""
+    seed_training_jobs(aws_env, n_jobs=2, epochs=2, instance_metrics=False)
+    used: dict[str, list[boto3.Session]] = {"a": [], "b": []}
+    current = ["a"]
+    real_whoami, real_make_client = aws.whoami, aws.make_client
+
+    def whoami(session: boto3.Session, **kwargs: Any) -> aws.Identity:
+        used[current[0]].append(session)
+        return real_whoami(session, **kwargs)
+
+    def make_client(session: boto3.Session, service: Any, endpoint_url: str | None = None) -> Any:
+        used[current[0]].append(session)
+        return real_make_client(session, service, endpoint_url)
+
+    monkeypatch.setattr(aws, "whoami", whoami)
+    monkeypatch.setattr(aws, "make_client", make_client)
+    first = connect_and_find(page())
+    current[0] = "b"
+    second = connect_and_find(page())
+    load(second)
+    current[0] = "a"
+    first.checkbox(key="aws_include_logs").check().run()
+    load(first)  # other options than b's load: not served from st.cache_data
+    for at in (first, second):
+        assert at.session_state["aws_connection"]["account"] == ACCOUNT
+        assert not at.session_state["metrics"].empty
+    assert not [s for s in used["a"] if any(s is t for t in used["b"])]
+    # and within one browser session each action (connect, find, load) had a Session of its own
+    for sessions in used.values():
+        assert len({id(s) for s in sessions}) == 3  # the lists keep them alive: ids are not reused
 
 
 # ---------------------------------------------------------------- lib helpers behind the page

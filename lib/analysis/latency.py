@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -45,7 +47,8 @@ def latency_percentiles(frame: pd.DataFrame, *, freq: str = "1h") -> pd.DataFram
     )
     keys = ["timestamp", "endpoint", "variant", "metric"]
     parts = []
-    for (ep, var, metric), grp in data.groupby(["endpoint", "variant", "metric"], sort=True):
+    for key, grp in data.groupby(["endpoint", "variant", "metric"], sort=True):
+        ep, var, metric = cast(tuple[str, str, str], key)  # text columns (LATENCY_COLUMNS)
         have = [p for p in PERCENTILES if (grp["stat"] == p).any()]
         if have:
             sub = grp.loc[grp["stat"].isin(have)]

@@ -125,11 +125,11 @@ def baseline_distributions(baseline: Baseline, current: pd.DataFrame | None = No
                 rows.append(_bucket_row(f, value, math.nan, math.nan, value, c, total, cc, m))
             if counts is not None:
                 known = {v for v, _ in f.categorical_buckets}
-                for value, count in counts.items():
-                    if value not in known:
+                for extra, count in counts.items():
+                    if extra not in known:
                         rows.append(
                             _bucket_row(
-                                f, str(value), math.nan, math.nan, str(value), 0.0, total, float(count), m
+                                f, str(extra), math.nan, math.nan, str(extra), 0.0, total, float(count), m
                             )
                         )
     cols = ["feature", "kind", "bucket", "lower", "upper", "value", "baseline_count", "baseline_share",
@@ -253,7 +253,7 @@ def categorical_distance(baseline: FeatureStatistics, values: Iterable[object]) 
     if cur.empty or total <= 0:
         return math.nan
     p_base = {v: c / total for v, c in baseline.categorical_buckets}
-    p_cur = cur.value_counts(normalize=True).to_dict()
+    p_cur = {str(k): float(v) for k, v in cur.value_counts(normalize=True).items()}  # keys are str already
     return float(max(abs(p_base.get(k, 0.0) - p_cur.get(k, 0.0)) for k in set(p_base) | set(p_cur)))
 
 
@@ -326,9 +326,9 @@ def check_constraints(
                 "There are missing columns in current dataset. "
                 f"Number of columns in current dataset: {n_cur}, "
                 f"Number of columns in baseline constraints: {n_base}")  # fmt: skip
-    for col in cols:
-        if col not in names:
-            add(col, "extra_column_check", True, math.nan, math.nan,
+    for extra in cols:
+        if extra not in names:
+            add(extra, "extra_column_check", True, math.nan, math.nan,
                 f"There are extra columns in current dataset. Number of columns in current dataset: {n_cur}, "
                 f"Number of columns in baseline constraints: {n_base}")  # fmt: skip
 

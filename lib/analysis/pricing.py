@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -283,6 +283,7 @@ def cost_arithmetic(costs: pd.DataFrame) -> pd.Series:
     Spot rows add the on-demand cost they would have had. Rows without a cost say why (the note).
     """
     out = []
+    row: Any  # one cost_table row; pandas-stubs types every itertuples field as a Scalar union
     for row in costs.itertuples(index=False):
         cost = float(row.cost_usd)
         if not np.isfinite(cost):

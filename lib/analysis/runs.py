@@ -692,6 +692,8 @@ def select_view(
         selected = selected.loc[selected["job"].isin(list(jobs))]
     if time_range is not None:
         lo, hi = utc_timestamp(time_range[0]), utc_timestamp(time_range[1])
+        if pd.isna(lo) or pd.isna(hi):
+            raise InputError(f"time range {time_range!r}: both ends must be dates or times.")
         inside = selected["timestamp"].between(lo, hi)
         timed = set(selected.loc[selected["timestamp"].notna(), "job"])
         # Runs without clock times (relative-time exports) cannot be placed in a window: keep them.

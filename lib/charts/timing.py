@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Final
 
@@ -169,7 +170,7 @@ def latency_percentiles(
     percentiles: pd.DataFrame,
     *,
     metric: str = "ModelLatency",
-    change_times: Sequence[object] = (),
+    change_times: Sequence[dt.datetime] = (),
     max_points: int = MAX_CHART_POINTS,
 ) -> alt.LayerChart:
     """p50/p90/p99 of one latency metric over time (``timing.latency_percentiles``), in milliseconds.

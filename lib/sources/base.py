@@ -12,7 +12,7 @@ import re
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -136,7 +136,7 @@ def parse_values(values: pd.Series) -> pd.Series:
     return out
 
 
-def _epoch_unit(magnitude: float) -> str:
+def _epoch_unit(magnitude: float) -> Literal["s", "ms", "us", "ns"]:
     if magnitude < 1e11:
         return "s"
     if magnitude < 1e14:

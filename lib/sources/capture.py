@@ -356,10 +356,11 @@ def _frame(rows: list[dict[str, object]], names: list[str], max_pred: int) -> pd
     preds = [PREDICTION, *(f"{PREDICTION}_{j}" for j in range(1, max_pred))]
     features = [c for c in raw.columns if c not in (*META_COLUMNS, *preds)]
     ordered = [n for n in names if n in features] + [c for c in features if c not in names]
+    event_ids: pd.Series = raw["event_id"].astype("str")  # untyped: stubs' Series[str].where refuses NA
     out = pd.DataFrame(
         {
             "inference_time": to_utc(raw["inference_time"]),
-            "event_id": raw["event_id"].astype("str").where(raw["event_id"].notna(), pd.NA),
+            "event_id": event_ids.where(raw["event_id"].notna(), pd.NA),
         }
     )
     for col in [*ordered, *preds]:

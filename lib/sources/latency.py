@@ -6,7 +6,7 @@ import io
 import json
 import re
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import numpy as np
 import pandas as pd
@@ -194,7 +194,7 @@ def _latency_csv(data: bytes, name: str, endpoint: str, variant: str) -> list[di
         return frame[col].astype("str") if col is not None else pd.Series([default] * n, index=frame.index)
 
     values = pd.to_numeric(frame[value_col], errors="coerce") * factor
-    return pd.DataFrame(
+    rows = pd.DataFrame(
         {
             "timestamp": frame[ts_col],
             "endpoint": column("endpoint", endpoint),
@@ -204,6 +204,7 @@ def _latency_csv(data: bytes, name: str, endpoint: str, variant: str) -> list[di
             "value_us": values,
         }
     ).to_dict("records")
+    return cast(list[dict[str, Any]], rows)  # labels are the str keys above (pandas-stubs: Hashable)
 
 
 def read_latency_export(

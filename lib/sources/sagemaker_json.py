@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from lib.schema import utc_timestamp, validate_jobs
 from lib.sources.base import Context, Parsed, as_list, fail, finish, plural
+
+if TYPE_CHECKING:
+    pass
 
 
 def _seconds(value: object) -> float:

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +16,9 @@ from lib.sources.aws import load as live
 from lib.sources.aws import session as aws
 from lib.sources.aws import training_jobs
 from lib.ui.frame import md_escape, merge_into_session, source_entry
+
+if TYPE_CHECKING:  # only the type: sessions are made by lib.sources.aws.session
+    import boto3
 
 AWS_DEFAULT_CHAIN: Final = "(default credential chain)"
 
@@ -91,9 +94,15 @@ def aws_region_options(current: str | None) -> list[str]:
     return regions if not current or current in regions else [current, *regions]
 
 
-@st.cache_resource(ttl="1h", show_spinner=False)
-def aws_session(profile: str | None, region: str | None) -> Any:
-    """One boto3 session per (profile, region), shared by the cached loaders (clients are made from it)."""
+def aws_session(profile: str | None, region: str | None) -> boto3.Session:
+    """A new boto3 session for (profile, region) on every call: never cached, never shared.
+
+    boto3 Sessions are not thread-safe, and Streamlit runs each browser session's script in a thread
+    of its own: a Session kept in ``st.cache_resource`` would be used by all of them at once. So each
+    user action (connect, find, a load that misses ``st.cache_data``) makes its own Session, and the
+    library makes its clients from it in that thread. What is worth keeping (the loaded frames) is
+    cached by ``st.cache_data`` in :func:`aws_load` and ``timing_page.timing_load_latency``.
+    """
 
     return aws.make_session(profile, region)
 
@@ -169,7 +178,7 @@ def aws_load(
     metric_names: tuple[str, ...] | None,
     include_logs: bool,
     instance_metrics: bool,
-) -> Any:
+) -> live.LiveLoad:
     """Cached :func:`lib.cloudwatch.load_jobs_for_charts` (10 min), with a progress bar while it runs.
 
     ``account`` is part of the key so other credentials behind the same profile never see these

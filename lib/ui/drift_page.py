@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 import pandas as pd
 import streamlit as st
@@ -88,7 +88,7 @@ def drift_data() -> DriftData:
         is_demo = not isinstance(frame, pd.DataFrame)
         label = str(state.get(f"drift_{side}_label") or f"your {side}")
         label = DRIFT_DEMO_LABELS[side] if is_demo else label
-        frames[side] = (demo_frame if is_demo else frame, label, is_demo)
+        frames[side] = (frame if isinstance(frame, pd.DataFrame) else demo_frame, label, is_demo)
     (ref, ref_label, ref_demo), (cur, cur_label, cur_demo) = frames["reference"], frames["current"]
     return DriftData(ref, cur, ref_label, cur_label, ref_demo, cur_demo)
 
@@ -328,6 +328,16 @@ def _drift_kind_label(kind: str, *, inferred: str) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+class DriftOptions(TypedDict):
+    """The keyword arguments :func:`drift_compare` and :func:`drift_windows` share (hashable: cache keys)."""
+
+    rule: tuple[float, float, float]
+    kinds: tuple[tuple[str, str], ...]
+    tests: tuple[tuple[str, str], ...]
+    roles: tuple[str | None, str | None, str | None]
+    names: tuple[str, str]
+
+
 def drift_compare(
     reference: pd.DataFrame,
     current: pd.DataFrame,

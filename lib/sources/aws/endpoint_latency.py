@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import boto3
 import pandas as pd
 
 from lib.errors import DataSourceError, InputError
@@ -18,19 +20,22 @@ from lib.sources.latency import (
     normalise_stat,
 )
 
+if TYPE_CHECKING:  # the stubs are dev-only (requirements-dev.in)
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef, MetricDataQueryTypeDef
+
 
 def load_endpoint_latency(
-    session: Any,
+    session: boto3.Session,
     endpoint: str,
     variant: str,
-    start: Any,
-    end: Any,
+    start: pd.Timestamp | dt.datetime | str,
+    end: pd.Timestamp | dt.datetime | str,
     *,
     metrics: Sequence[str] = LATENCY_METRICS,
     stats: Sequence[str] = ("Average", *PERCENTILES),
     period: int = 60,
     endpoint_url: str | None = None,
-    now: Any = None,
+    now: pd.Timestamp | dt.datetime | str | None = None,
 ) -> pd.DataFrame:
     """Endpoint latency from CloudWatch (GetMetricData), as the tidy frame ``read_latency_export`` gives.
 
@@ -84,9 +89,12 @@ def load_endpoint_latency(
     current = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC")
     current = current.tz_localize("UTC") if current.tzinfo is None else current.tz_convert("UTC")
     p = allowed_period(t0.to_pydatetime(), current.to_pydatetime(), period)
-    dims = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}]
+    dims: list[DimensionTypeDef] = [
+        {"Name": "EndpointName", "Value": endpoint},
+        {"Name": "VariantName", "Value": variant},
+    ]
     plan = [(m, normalise_stat(s)) for m in metrics for s in stats]
-    queries = [
+    queries: list[MetricDataQueryTypeDef] = [
         {
             "Id": f"q{i}",  # must start with a lower-case letter
             "MetricStat": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import botocore.exceptions as bexc
 import pandas as pd
@@ -14,6 +14,9 @@ from lib.sources.aws import session as aws
 from lib.sources.aws.common import LoadWarning, Progress, progress_reporter
 from lib.sources.logs import MetricDefinition, parse_log_lines
 
+if TYPE_CHECKING:  # the stubs are dev-only (requirements-dev.in)
+    from mypy_boto3_logs import CloudWatchLogsClient
+
 LOG_GROUP: Final = "/aws/sagemaker/TrainingJobs"
 
 
@@ -21,7 +24,7 @@ MAX_STREAMS_PER_FILTER: Final = 100  # FilterLogEvents logStreamNames maximum
 
 
 def fetch_log_metrics(
-    logs: Any,
+    logs: CloudWatchLogsClient,
     records: Sequence[Mapping[str, Any]],
     *,
     region: str | None = None,
@@ -45,11 +48,11 @@ def fetch_log_metrics(
         report(0.5 * n / max(len(records), 1), f"Finding log streams ({n + 1}/{len(records)})")
         try:
             with aws.aws_errors("logs", region=region, what=f"listing log streams of {job}"):
-                for page in logs.get_paginator("describe_log_streams").paginate(
+                for listing in logs.get_paginator("describe_log_streams").paginate(
                     logGroupName=LOG_GROUP, logStreamNamePrefix=f"{job}/"
                 ):
-                    for stream in page.get("logStreams", []):
-                        stream_job[stream["logStreamName"]] = job
+                    for info in listing.get("logStreams", []):
+                        stream_job[info["logStreamName"]] = job
             succeeded = True
         except DataSourceError as err:
             if isinstance(err.__cause__, bexc.ClientError) and (

@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 import pandas as pd
@@ -17,6 +17,10 @@ from lib.sources.aws import session as aws
 from lib.sources.aws.common import LoadWarning, Progress, finish_metrics, progress_reporter, utc_datetime
 from lib.sources.aws.training_jobs import fetch_job_records
 from lib.sources.sagemaker_json import instance_count
+
+if TYPE_CHECKING:  # the stubs are dev-only (requirements-dev.in)
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef, MessageDataTypeDef, MetricDataQueryTypeDef
 
 NAMESPACE: Final = "/aws/sagemaker/TrainingJobs"
 
@@ -152,7 +156,7 @@ def allowed_period(start: dt.datetime, now: dt.datetime, requested: int = 60) ->
 
 
 def fetch_metric_data(
-    cloudwatch: Any,
+    cloudwatch: CloudWatchClient,
     queries: Sequence[SeriesQuery],
     *,
     now: dt.datetime | None = None,
@@ -211,16 +215,16 @@ def fetch_metric_data(
 
 
 def _get_metric_data(
-    cloudwatch: Any,
+    cloudwatch: CloudWatchClient,
     batch: Sequence[SeriesQuery],
     start: dt.datetime,
     end: dt.datetime,
     period: int,
     stat: str,
-) -> tuple[dict[str, dict[str, Any]], list[dict[str, str]]]:
-    mdq = []
+) -> tuple[dict[str, dict[str, Any]], list[MessageDataTypeDef]]:
+    mdq: list[MetricDataQueryTypeDef] = []
     for i, q in enumerate(batch):
-        dims = (
+        dims: list[DimensionTypeDef] = (
             [{"Name": HOST_DIMENSION, "Value": q.host}]
             if q.host
             else [{"Name": JOB_DIMENSION, "Value": q.job}]
@@ -237,7 +241,7 @@ def _get_metric_data(
             }
         )
     merged: dict[str, dict[str, Any]] = {}
-    messages: list[dict[str, str]] = []
+    messages: list[MessageDataTypeDef] = []
     for page in cloudwatch.get_paginator("get_metric_data").paginate(
         MetricDataQueries=mdq, StartTime=start, EndTime=end, ScanBy="TimestampAscending"
     ):
@@ -304,7 +308,7 @@ def _host_label(q: SeriesQuery) -> str | None:
 
 
 def metric_names_by_job(
-    cloudwatch: Any,
+    cloudwatch: CloudWatchClient,
     records: Sequence[Mapping[str, Any]],
     metric_names: Sequence[str] | None,
     *,

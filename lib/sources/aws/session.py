@@ -15,7 +15,7 @@ import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final, Literal, overload
 
 import boto3
 import botocore.exceptions as bexc
@@ -23,8 +23,16 @@ from botocore.config import Config
 
 from lib.errors import DataSourceError, InputError
 
-if TYPE_CHECKING:
-    from mypy_boto3_sts import STSClient  # noqa: F401  (types only; not installed at runtime)
+if TYPE_CHECKING:  # the stubs are dev-only (requirements-dev.in): never imported at runtime
+    from botocore.client import BaseClient
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_logs import CloudWatchLogsClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sts import STSClient
+
+#: The services the live sources call (IAM prefixes, as boto3 names them).
+ServiceName = Literal["sagemaker", "cloudwatch", "logs", "s3", "sts"]
 
 #: Adaptive client-side rate limiting + retries on throttling/transient errors, before we give up.
 RETRY_CONFIG: Final = Config(
@@ -194,7 +202,27 @@ def make_session(profile: str | None, region: str | None) -> boto3.Session:
     return session
 
 
-def make_client(session: boto3.Session, service: str, endpoint_url: str | None = None) -> Any:
+@overload
+def make_client(
+    session: boto3.Session, service: Literal["sagemaker"], endpoint_url: str | None = None
+) -> SageMakerClient: ...
+@overload
+def make_client(
+    session: boto3.Session, service: Literal["cloudwatch"], endpoint_url: str | None = None
+) -> CloudWatchClient: ...
+@overload
+def make_client(
+    session: boto3.Session, service: Literal["logs"], endpoint_url: str | None = None
+) -> CloudWatchLogsClient: ...
+@overload
+def make_client(
+    session: boto3.Session, service: Literal["s3"], endpoint_url: str | None = None
+) -> S3Client: ...
+@overload
+def make_client(
+    session: boto3.Session, service: Literal["sts"], endpoint_url: str | None = None
+) -> STSClient: ...
+def make_client(session: boto3.Session, service: ServiceName, endpoint_url: str | None = None) -> BaseClient:
     """A client of ``service`` with the shared retry config.
 
     ``endpoint_url`` None lets boto3 resolve it (including ``AWS_ENDPOINT_URL[_<SERVICE>]``).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import boto3
 import botocore.exceptions as bexc
@@ -24,6 +24,9 @@ from lib.sources.aws.common import (
 )
 from lib.sources.sagemaker_json import jobs_frame
 
+if TYPE_CHECKING:  # the stubs are dev-only (requirements-dev.in)
+    from mypy_boto3_sagemaker import SageMakerClient
+
 JOB_STATUSES: Final = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
 
 
@@ -31,6 +34,9 @@ SEARCH_PAGE_SIZE: Final = 100  # Search / ListTrainingJobs MaxResults maximum
 
 
 _IN_VALUE_MAX: Final = 1024  # Search Filter.Value maximum length (for the "In" operator)
+
+#: One TrainingJob record as AWS returns it (Search's ``TrainingJob`` = DescribeTrainingJob's shape).
+JobRecord: TypeAlias = Mapping[str, Any]
 
 
 def find_training_jobs(
@@ -101,7 +107,7 @@ def defined_metric_names(jobs: pd.DataFrame) -> list[str]:
 
 
 def fetch_job_records(
-    sagemaker: Any,
+    sagemaker: SageMakerClient,
     *,
     name_contains: str | None = None,
     status: str | None = None,
@@ -110,7 +116,7 @@ def fetch_job_records(
     job_names: Sequence[str] | None = None,
     max_jobs: int = 100,
     region: str | None = None,
-) -> tuple[list[dict[str, Any]], list[LoadWarning]]:
+) -> tuple[list[JobRecord], list[LoadWarning]]:
     """Full TrainingJob records (Search shape = DescribeTrainingJob shape), newest first.
 
     Uses Search (one call per 100 jobs); if Search is denied, ListTrainingJobs + DescribeTrainingJob.
@@ -158,7 +164,7 @@ def fetch_job_records(
 
 
 def _select(
-    records: list[dict[str, Any]],
+    records: list[JobRecord],
     names: list[str] | None,
     name_contains: str | None,
     status: str | None,
@@ -166,7 +172,7 @@ def _select(
     before: dt.datetime | None,
     max_jobs: int,
     warnings: list[LoadWarning],
-) -> tuple[list[dict[str, Any]], list[LoadWarning]]:
+) -> tuple[list[JobRecord], list[LoadWarning]]:
     """Re-check the filters locally; order by the chosen names, or newest first capped at max_jobs."""
     records = [r for r in records if _matches(r, name_contains, status, after, before)]
     if names is not None:
@@ -191,13 +197,13 @@ def _select(
 
 
 def _search(
-    sagemaker: Any,
+    sagemaker: SageMakerClient,
     name_contains: str | None,
     status: str | None,
     after: dt.datetime | None,
     before: dt.datetime | None,
     max_jobs: int,
-) -> list[dict[str, Any]]:
+) -> list[JobRecord]:
     filters: list[dict[str, str]] = []
     if name_contains:
         filters.append({"Name": "TrainingJobName", "Operator": "Contains", "Value": name_contains})
@@ -216,13 +222,13 @@ def _search(
 
 
 def _search_training_jobs(
-    sagemaker: Any, request: dict[str, Any], *, limit: int | None = None
-) -> list[dict[str, Any]]:
+    sagemaker: SageMakerClient, request: dict[str, Any], *, limit: int | None = None
+) -> list[JobRecord]:
     """Every ``TrainingJob`` record of a Search request, page by page (at most ``limit``).
 
     Pages ask for no more than what is still wanted, so the last call does not over-fetch.
     """
-    records: list[dict[str, Any]] = []
+    records: list[JobRecord] = []
     token: str | None = None
     while limit is None or len(records) < limit:
         wanted = SEARCH_PAGE_SIZE if limit is None else min(SEARCH_PAGE_SIZE, limit - len(records))
@@ -237,10 +243,10 @@ def _search_training_jobs(
     return records
 
 
-def _search_by_names(sagemaker: Any, names: Sequence[str]) -> list[dict[str, Any]]:
+def _search_by_names(sagemaker: SageMakerClient, names: Sequence[str]) -> list[JobRecord]:
     # "In" takes a comma-separated list ≤1024 chars; ORing several In filters keeps ≤100 names (one
     # page) per call. Job names are [a-zA-Z0-9-] only, so commas cannot clash.
-    records: list[dict[str, Any]] = []
+    records: list[JobRecord] = []
     for start in range(0, len(names), SEARCH_PAGE_SIZE):
         group = names[start : start + SEARCH_PAGE_SIZE]
         filters = [
@@ -257,7 +263,7 @@ def _search_by_names(sagemaker: Any, names: Sequence[str]) -> list[dict[str, Any
 
 
 def _list_job_names(
-    sagemaker: Any,
+    sagemaker: SageMakerClient,
     name_contains: str | None,
     status: str | None,
     after: dt.datetime | None,
@@ -285,8 +291,8 @@ def _list_job_names(
     return names[:max_jobs]
 
 
-def _describe_jobs(sagemaker: Any, names: Sequence[str]) -> list[dict[str, Any]]:
-    records = []
+def _describe_jobs(sagemaker: SageMakerClient, names: Sequence[str]) -> list[JobRecord]:
+    records: list[JobRecord] = []
     for name in names:
         try:
             records.append(sagemaker.describe_training_job(TrainingJobName=name))
