@@ -147,11 +147,16 @@ def decode(data: bytes, ctx: Context, notes: list[str]) -> tuple[str, bytes]:
 
 
 def _checked(text: str, ctx: Context) -> str:
-    """Refuse text that is mostly control characters (binary junk that happened to decode)."""
+    """Refuse text that is mostly control characters (binary junk that happened to decode).
+
+    The ESC of an ANSI escape sequence (``ESC[34m``: colour codes in notebook-saved logs) is text,
+    not a control character here: a short coloured log is still a log.
+    """
     sample = text[:65536]
     if not sample.strip():
         raise fail(ctx, "the file is empty (or only blank lines).")
     control = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f\v") or ch == "\ufffd")
+    control -= sample.count("\x1b[")
     if control > 0.05 * len(sample):
         raise fail(
             ctx, f"this is binary data ({_excerpt(sample.encode('utf-8', 'replace'))}), not a text export."
