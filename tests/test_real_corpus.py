@@ -37,10 +37,6 @@ XFAIL: dict[str, str] = {
         " 3 rows of 1 feature); the 3 predictions land on 3 rows, 2 of them with no input ('1 input"
         " rows but 3 predictions')"
     ),
-    "cloudwatch/get_metric_data_math_expression.json": (
-        "label 'Avg Total IOPS' split as job 'Avg' + metric 'Total IOPS' (any label with spaces "
-        "whose first word looks like a job name)"
-    ),
     "model_monitor/baseline_dataset_no_header.csv": (
         "read_table takes the first data row of a header-less baseline CSV as the header: 99 rows "
         "with columns '3.0', '0.0', '2.0', '0.0.1', ... instead of 100 rows"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -224,3 +225,41 @@ def test_result_is_a_frozen_dataclass() -> None:
     assert isinstance(loaded.notes, tuple)
     with pytest.raises(AttributeError):
         loaded.name = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("label", "job", "metric", "stat"),
+    [
+        (
+            "my-job-2024-05-01-10-00-00-000 train:accuracy",
+            "my-job-2024-05-01-10-00-00-000",
+            "train:accuracy",
+            None,
+        ),
+        ("myjob train:accuracy Average", "myjob", "train:accuracy", "Average"),
+        ("my-job loss p99.9", "my-job", "loss", "p99.9"),
+        ("train:accuracy Average", "stem", "train:accuracy", "Average"),
+        ("Avg Total IOPS", "stem", "Avg Total IOPS", None),  # metric-math label, no job in it
+        ("CPU Utilization", "stem", "CPU Utilization", None),
+        ("Total precision", "stem", "Total precision", None),  # 'precision' is not a statistic
+        ("disk TM(10%:90%)", "stem", "disk", "TM(10%:90%)"),
+    ],
+)
+def test_metric_data_label_names_a_job_only_in_the_known_pattern(
+    label: str, job: str, metric: str, stat: str | None
+) -> None:
+    from lib.sources.cloudwatch_json import split_label
+
+    assert split_label(label, "stem")[:3] == (job, metric, stat)
+
+
+def test_metric_math_label_is_the_metric_and_the_file_names_the_job() -> None:
+    result = {
+        "Id": "m3",
+        "Label": "Avg Total IOPS",
+        "Timestamps": ["2024-09-29T22:10:00Z"],
+        "Values": [96.85],
+    }
+    doc = json.dumps({"MetricDataResults": [result]}).encode()
+    loaded = load_export(doc, "iops.json")
+    assert loaded.metrics[["job", "metric"]].drop_duplicates().values.tolist() == [["iops", "Avg Total IOPS"]]
