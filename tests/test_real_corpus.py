@@ -32,11 +32,6 @@ SHA = re.compile(r"^[0-9a-f]{40}$")
 
 #: file -> what our readers get wrong today (observed, issue 10).
 XFAIL: dict[str, str] = {
-    "capture/tfserving_instances.jsonl": (
-        'TF Serving {"instances": [1.0, 2.0, 5.0]} read as ONE row with 3 features f0..f2 (expected'
-        " 3 rows of 1 feature); the 3 predictions land on 3 rows, 2 of them with no input ('1 input"
-        " rows but 3 predictions')"
-    ),
     "model_monitor/baseline_dataset_no_header.csv": (
         "read_table takes the first data row of a header-less baseline CSV as the header: 99 rows "
         "with columns '3.0', '0.0', '2.0', '0.0.1', ... instead of 100 rows"

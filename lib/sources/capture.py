@@ -12,6 +12,19 @@ per line::
 in the capture config; decoded, then read as JSON or CSV by content type). Either side may be absent
 (input-only or output-only capture). A payload with several CSV lines or JSON instances is a batch:
 it gives several rows sharing one ``event_id``.
+
+JSON request shapes: ``{"instances": [...]}`` (TF Serving / SageMaker TensorFlow row format),
+``{"inputs": ...}``, ``{"data": ...}``, ``{"features": [...]}`` or a bare list. A list of lists or of
+objects is one instance per element. A flat list of scalars is ambiguous: under ``instances`` TF
+Serving reads it as one scalar instance per element (``{"instances": [1.0, 2.0, 5.0]}`` is three
+instances of one feature), elsewhere it is usually one instance with several features. It is read
+as one instance per element when the response holds exactly that many predictions (more than one),
+or when it sits under ``instances`` and there is no response; otherwise as one instance.
+
+JSON responses: an object with a score (``score``, ``prediction``, ``probability`` ...) and a
+label (``predicted_label``, ``label``), as built-in algorithms and Clarify-style endpoints return,
+keeps both: the score is ``prediction`` (a list of scores gives ``prediction_1`` ...) and the label
+goes to ``prediction_label``.
 """
 
 from __future__ import annotations
@@ -39,6 +52,8 @@ Source: TypeAlias = str | Path | bytes | bytearray | IO[bytes]
 
 META_COLUMNS: Final = ("inference_time", "event_id")
 PREDICTION: Final = "prediction"
+#: Column of the predicted label when a response object holds both a score and a label.
+PREDICTION_LABEL: Final = "prediction_label"
 _MAX_PROBLEMS: Final = 50
 _PREDICTION_KEYS: Final = (
     "score",
@@ -48,6 +63,8 @@ _PREDICTION_KEYS: Final = (
     "probability",
     "label",
 )
+_SCORE_KEYS: Final = ("score", "prediction", "predicted_value", "probability", "probabilities")
+_LABEL_KEYS: Final = ("predicted_label", "label")
 _INSTANCE_KEYS: Final = ("instances", "inputs", "data")
 
 
@@ -198,28 +215,52 @@ def _loads(text: str) -> Any:
 Row = list[object] | dict[str, object]
 
 
-def _input_rows(doc: Any) -> list[Row]:
+@dataclass(frozen=True)
+class _Inputs:
+    """Feature rows of a request; ``scalars`` marks a flat list of scalars (read as one row for
+    now, ``under_instances`` if it sat under the ``instances`` key)."""
+
+    rows: list[Row]
+    scalars: bool = False
+    under_instances: bool = False
+
+    def resolved(self, n_predictions: int | None) -> list[Row]:
+        """The rows, a flat scalar list split into one-value instances when the response (or the
+        TF Serving ``instances`` key without a response) says so."""
+        if not self.scalars:
+            return self.rows
+        values = self.rows[0]
+        assert isinstance(values, list)
+        n = len(values)
+        if (n > 1 and n_predictions == n) or (self.under_instances and n_predictions is None):
+            return [[v] for v in values]
+        return self.rows
+
+
+def _input_rows(doc: Any) -> _Inputs:
     """Feature rows from a JSON request body."""
     if isinstance(doc, dict):
         for key in _INSTANCE_KEYS:
             if key in doc:
-                return _input_rows_list(doc[key])
+                return _input_rows_list(doc[key], under_instances=key == "instances")
         if "features" in doc:
-            return [_row(doc["features"])]
-        return [{str(k): v for k, v in doc.items()}]
+            return _Inputs([_row(doc["features"])])
+        return _Inputs([{str(k): v for k, v in doc.items()}])
     if isinstance(doc, list):
         return _input_rows_list(doc)
-    return [[doc]]
+    return _Inputs([[doc]])
 
 
-def _input_rows_list(items: Any) -> list[Row]:
+def _input_rows_list(items: Any, *, under_instances: bool = False) -> _Inputs:
     if not isinstance(items, list):
-        return [_row(items)]
+        return _Inputs([_row(items)])
     if not items:
-        return []
+        return _Inputs([])
     if all(isinstance(v, list | dict) for v in items):
-        return [_row(v) for v in items]
-    return [_row(items)]  # a flat list is one instance
+        return _Inputs([_row(v) for v in items])
+    if any(isinstance(v, list | dict) for v in items):
+        return _Inputs([_row(items)])
+    return _Inputs([list(items)], scalars=True, under_instances=under_instances)
 
 
 def _row(item: Any) -> Row:
@@ -244,36 +285,60 @@ def _prediction_values(item: Any) -> list[object]:
     return [item]
 
 
-def _output_rows(doc: Any) -> list[list[object]]:
+@dataclass(frozen=True)
+class _Output:
+    """One prediction row: score value(s) and, when the response names one, the predicted label."""
+
+    values: list[object]
+    label: object = None
+
+
+def _output(item: Any) -> _Output:
+    if isinstance(item, dict):
+        score = next((k for k in _SCORE_KEYS if k in item), None)
+        label = next((k for k in _LABEL_KEYS if k in item), None)
+        if score is not None and label is not None and not isinstance(item[label], dict | list):
+            return _Output(_prediction_values(item[score]), item[label])
+    return _Output(_prediction_values(item))
+
+
+def _output_rows(doc: Any) -> list[_Output]:
     """Prediction rows from a JSON response body."""
     if isinstance(doc, dict):
         for key in ("predictions", "outputs", "results", "probabilities"):
             if key in doc:
                 return _output_rows(doc[key])
-        return [_prediction_values(doc)]
+        return [_output(doc)]
     if isinstance(doc, list):
         if all(isinstance(v, list | dict) for v in doc):
-            return [_prediction_values(v) for v in doc]
-        return [[v] for v in doc]  # a flat list: one value per input row
-    return [[doc]]
+            return [_output(v) for v in doc]
+        return [_Output([v]) for v in doc]  # a flat list: one value per input row
+    return [_Output([doc])]
 
 
-def _side(block: Any, what: str) -> tuple[list[Row] | None, list[list[object]] | None]:
+def _input_side(block: Any) -> _Inputs | None:
     if block is None:
-        return None, None
+        return None
     if not isinstance(block, dict):
-        raise _RecordError(f"'{what}' is not an object")
+        raise _RecordError("'endpointInput' is not an object")
     kind, text = _decode(block)
-    if what == "endpointInput":
-        if kind == "json":
-            return _input_rows(_loads(text)), None
-        return list(_csv_rows(text)), None
     if kind == "json":
-        return None, _output_rows(_loads(text))
-    return None, _csv_rows(text)
+        return _input_rows(_loads(text))
+    return _Inputs(list(_csv_rows(text)))
 
 
-def _parse_record(line: str) -> tuple[str | None, str | None, list[Row], list[list[object]], str | None]:
+def _output_side(block: Any) -> list[_Output] | None:
+    if block is None:
+        return None
+    if not isinstance(block, dict):
+        raise _RecordError("'endpointOutput' is not an object")
+    kind, text = _decode(block)
+    if kind == "json":
+        return _output_rows(_loads(text))
+    return [_Output(row) for row in _csv_rows(text)]
+
+
+def _parse_record(line: str) -> tuple[str | None, str | None, list[Row], list[_Output], str | None]:
     try:
         rec = json.loads(line)
     except json.JSONDecodeError as err:
@@ -285,10 +350,10 @@ def _parse_record(line: str) -> tuple[str | None, str | None, list[Row], list[li
     cap = rec["captureData"]
     if "endpointInput" not in cap and "endpointOutput" not in cap:
         raise _RecordError("'captureData' has neither endpointInput nor endpointOutput")
-    inputs, _ = _side(cap.get("endpointInput"), "endpointInput")
-    _, outputs = _side(cap.get("endpointOutput"), "endpointOutput")
-    inputs = inputs or []
-    outputs = outputs or []
+    request = _input_side(cap.get("endpointInput"))
+    response = _output_side(cap.get("endpointOutput"))
+    outputs = response or []
+    inputs = request.resolved(None if response is None else len(outputs)) if request else []
     note = None
     if inputs and outputs and len(inputs) != len(outputs):
         note = (
@@ -371,10 +436,12 @@ def read_capture_report(
                         for j, v in enumerate(values):
                             row[names[j] if j < len(names) else f"f{j}"] = v
                 if i < len(outputs):
-                    preds = outputs[i]
+                    preds = outputs[i].values
                     max_pred = max(max_pred, len(preds))
                     for j, v in enumerate(preds):
                         row[PREDICTION if j == 0 else f"{PREDICTION}_{j}"] = v
+                    if outputs[i].label is not None:
+                        row[PREDICTION_LABEL] = outputs[i].label
                 rows.append(row)
     if not rows:
         found = first_bad or "no lines"
@@ -394,6 +461,8 @@ def read_capture_report(
 def _frame(rows: list[dict[str, object]], names: list[str], max_pred: int) -> pd.DataFrame:
     raw = pd.DataFrame(rows)
     preds = [PREDICTION, *(f"{PREDICTION}_{j}" for j in range(1, max_pred))]
+    if PREDICTION_LABEL in raw.columns:
+        preds.append(PREDICTION_LABEL)
     features = [c for c in raw.columns if c not in (*META_COLUMNS, *preds)]
     ordered = [n for n in names if n in features] + [c for c in features if c not in names]
     out = pd.DataFrame(
@@ -433,9 +502,10 @@ def read_capture(
     Columns: ``inference_time`` (UTC), ``event_id``, the input features (named from
     ``feature_names`` when given, else ``f0``, ``f1`` … for positional inputs; keys of JSON objects
     are used as names), ``prediction`` (NaN for input-only records; extra output values of a row
-    go to ``prediction_1`` …). Numeric columns are float64 (int64 when all whole and present);
-    others are strings. Bad records are skipped and counted: ``frame.attrs`` holds ``n_records``,
-    ``n_bad`` and ``problems`` (see ``read_capture_report``).
+    go to ``prediction_1`` …; a predicted label next to a score goes to ``prediction_label``).
+    Numeric columns are float64 (int64 when all whole and present); others are strings. Bad
+    records are skipped and counted: ``frame.attrs`` holds ``n_records``, ``n_bad`` and
+    ``problems`` (see ``read_capture_report``).
 
     Examples
     --------
