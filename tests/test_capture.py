@@ -301,3 +301,41 @@ def test_multiclass_scores_and_label() -> None:
         0.7,
         2,
     ]
+
+
+# ---------------------------------------------------------------- Model Monitor naming convention
+
+
+def _csv_capture(rows: list[str], preds: list[str]) -> bytes:
+    lines = [
+        record({"data": r, "encoding": "CSV"}, {"data": p, "encoding": "CSV"}, event=f"e{i}")
+        for i, (r, p) in enumerate(zip(rows, preds, strict=True))
+    ]
+    return b"\n".join(lines)
+
+
+def test_baseline_label_column_first_is_not_shifted_onto_the_inputs() -> None:
+    # The baseline dataset (label first) names 4 columns; the capture holds the 3 inputs.
+    data = _csv_capture(["56,67,54.88", "67,70,115.48"], ["0.3", "0.4"])
+    result = read_capture_report(data, feature_names=["churn", "age", "tenure", "charges"])
+    frame = result.frame
+    assert feature_columns(frame) == ["age", "tenure", "charges"]
+    assert frame["age"].tolist() == [56, 67]
+    assert frame.attrs["label_column"] == "churn"
+    assert any("first column 'churn' is the label" in n for n in result.notes)
+    out = drift_frame(frame)
+    assert list(out.columns) == ["churn", "age", "tenure", "charges", "prediction"]
+    assert out["churn"].tolist() == [0.3, 0.4]
+
+
+def test_as_many_names_as_inputs_apply_in_order_without_a_note() -> None:
+    result = read_capture_report(_csv_capture(["1,2,3"], ["0.5"]), feature_names=["a", "b", "c"])
+    assert feature_columns(result.frame) == ["a", "b", "c"]
+    assert result.notes == ()
+    assert "label_column" not in result.frame.attrs
+
+
+def test_names_that_fit_neither_way_are_applied_in_order_and_noted() -> None:
+    result = read_capture_report(_csv_capture(["1,2,3"], ["0.5"]), feature_names=["a", "b", "c", "d", "e"])
+    assert feature_columns(result.frame) == ["a", "b", "c"]
+    assert any("check that the capture and the baseline" in n for n in result.notes)

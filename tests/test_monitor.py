@@ -328,3 +328,33 @@ def test_load_artifacts_names_capture_columns_from_constraints_without_statistic
     assert only_capture.check() is None  # no constraints, nothing to check
     with pytest.raises(InputError, match=r"constraints\.json"):
         load_artifacts(statistics=CONSTRAINTS)  # a constraints file in the statistics slot
+
+
+def test_headerless_baseline_names_capture_columns_label_first(tmp_path: Path) -> None:
+    """statistics.json of a header-less baseline names _c0.._c5 (_c0 = label); the capture holds
+    the 5 inputs: they become _c1.._c5 and the prediction is checked as _c0."""
+    line = {
+        "captureData": {
+            "endpointInput": {"data": "0.0,2.0,0.0,0.0,0.0", "encoding": "CSV"},
+            "endpointOutput": {"data": "2.0", "encoding": "CSV"},
+        },
+        "eventMetadata": {"eventId": "e1", "inferenceTime": "2024-05-06T13:00:05Z"},
+    }
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text(json.dumps(line) + "\n")
+    real = DATA.parent / "real" / "model_monitor"
+    art = load_artifacts(
+        [capture],
+        statistics=real / "statistics_data_quality.json",
+        constraints=real / "constraints_data_quality_good.json",
+    )
+    assert art.capture is not None
+    frame = art.capture.frame
+    assert [c for c in frame.columns if c.startswith("_c")] == ["_c1", "_c2", "_c3", "_c4", "_c5"]
+    assert frame["_c2"].tolist() == [2.0]
+    assert art.capture.notes
+    violations = art.check()
+    assert violations is not None
+    checked = violations.table
+    assert "missing_column_check" not in set(checked["constraint_check_type"])
+    assert "_c0" in set(checked["feature_name"])

@@ -31,12 +31,7 @@ NOT_DATA = {"README.md", "expected.json"}
 SHA = re.compile(r"^[0-9a-f]{40}$")
 
 #: file -> what our readers get wrong today (observed, issue 10).
-XFAIL: dict[str, str] = {
-    "model_monitor/baseline_dataset_no_header.csv": (
-        "read_table takes the first data row of a header-less baseline CSV as the header: 99 rows "
-        "with columns '3.0', '0.0', '2.0', '0.0.1', ... instead of 100 rows"
-    ),
-}
+XFAIL: dict[str, str] = {}
 
 
 def _readme_rows() -> dict[str, list[str]]:

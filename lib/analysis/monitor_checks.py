@@ -427,7 +427,12 @@ class MonitorArtifacts:
         """``check_constraints`` on the captured data (None without capture or constraints)."""
         if self.capture is None or self.constraints is None:
             return None
-        return check_constraints(self.capture.frame, self.constraints, self.baseline)
+        frame = self.capture.frame
+        label = frame.attrs.get("label_column")
+        if isinstance(label, str) and label not in frame.columns and "prediction" in frame.columns:
+            # Model Monitor checks the prediction against the baseline's label column.
+            frame = frame.assign(**{label: frame["prediction"]})
+        return check_constraints(frame, self.constraints, self.baseline)
 
 
 def load_artifacts(
@@ -440,7 +445,9 @@ def load_artifacts(
     """Read whichever Model Monitor artifacts are given.
 
     Positional capture inputs (CSV rows, lists) are named with the baseline's feature names when a
-    ``statistics.json`` is given (else the constraints' feature names, else ``f0``, ``f1`` …).
+    ``statistics.json`` is given (else the constraints' feature names, else ``f0``, ``f1`` …),
+    following Model Monitor's convention that the baseline's first column is the label when the
+    capture rows hold one value fewer (see ``read_capture_report``).
 
     Raises
     ------

@@ -121,12 +121,15 @@ class CaptureResult:
         Records that gave no row (not JSON, no ``captureData``, undecodable payload, duplicates).
     problems
         Human-readable notes, ``"<file>:<line>: what"`` (at most 50, then a count).
+    notes
+        What the reader decided for the whole upload (e.g. how positional inputs were named).
     """
 
     frame: pd.DataFrame
     n_records: int
     n_bad: int
     problems: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
 
 class _RecordError(Exception):
@@ -381,7 +384,13 @@ def read_capture_report(
         files), or a list of them.
     feature_names
         Names for positional (CSV, list) inputs, e.g. ``Baseline.feature_names`` from a
-        ``statistics.json`` or a reference CSV header; extra values get ``f<i>``.
+        ``statistics.json`` or a baseline dataset's header; extra values get ``f<i>``. Model
+        Monitor's convention: the baseline dataset's first column is the label (compared with the
+        prediction) and the capture holds only the inputs. So when the capture rows hold exactly
+        one value fewer than there are names, the inputs are named from the second name on and
+        the first name is recorded as the label column (``frame.attrs["label_column"]``; see
+        :func:`drift_frame`), never shifting the features by one; a note says so. With as many
+        values as names, the names apply in order.
     name
         Display name when ``source`` is raw bytes.
 
@@ -400,7 +409,7 @@ def read_capture_report(
         data, label = source_bytes(src, name)
         files.extend(_files(data, label))
 
-    names = [str(n) for n in feature_names] if feature_names is not None else []
+    given = [str(n) for n in feature_names] if feature_names is not None else []
     problems: list[str] = []
     n_records = n_bad = 0
     seen: dict[str, str] = {}
@@ -433,8 +442,7 @@ def read_capture_report(
                     if isinstance(values, dict):
                         row.update(values)
                     else:
-                        for j, v in enumerate(values):
-                            row[names[j] if j < len(names) else f"f{j}"] = v
+                        row[_POSITIONAL] = values
                 if i < len(outputs):
                     preds = outputs[i].values
                     max_pred = max(max_pred, len(preds))
@@ -451,11 +459,59 @@ def read_capture_report(
             hint='Expected SageMaker data capture JSON Lines: {"captureData": {"endpointInput": …, '
             '"endpointOutput": …}, "eventMetadata": {"eventId": …, "inferenceTime": …}} per line.',
         )
+    names, label_column, notes = _positional_names(rows, given)
+    for row in rows:
+        positional = row.pop(_POSITIONAL, None)
+        if isinstance(positional, list):
+            for j, v in enumerate(positional):
+                row[names[j] if j < len(names) else f"f{j}"] = v
     frame = _frame(rows, names, max_pred)
     if len(problems) > _MAX_PROBLEMS:
         problems = [*problems[:_MAX_PROBLEMS], f"… and {len(problems) - _MAX_PROBLEMS} more"]
     frame.attrs.update({"n_records": n_records, "n_bad": n_bad, "problems": tuple(problems)})
-    return CaptureResult(frame, n_records, n_bad, tuple(problems))
+    if notes:
+        frame.attrs["notes"] = tuple(notes)
+    if label_column is not None:
+        frame.attrs["label_column"] = label_column
+    return CaptureResult(frame, n_records, n_bad, tuple(problems), tuple(notes))
+
+
+_POSITIONAL: Final = "\x00positional"
+
+
+def _positional_names(
+    rows: list[dict[str, object]], given: list[str]
+) -> tuple[list[str], str | None, list[str]]:
+    """``(names, label_column, notes)`` for positional inputs, following Model Monitor's
+    convention (baseline first column = label; the capture holds only the inputs)."""
+    widths = pd.Series([len(v) for r in rows if isinstance(v := r.get(_POSITIONAL), list)], dtype="int64")
+    if not given or widths.empty:
+        return given, None, []
+    width = int(widths.mode().iloc[0])
+    shown = ", ".join(given[:3]) + (", …" if len(given) > 3 else "")
+    if width == len(given):
+        return given, None, []
+    if len(given) >= 2 and width == len(given) - 1:
+        return (
+            given[1:],
+            given[0],
+            [
+                f"The capture rows hold {width} input values and the baseline names {len(given)} "
+                f"columns ({shown}): as in Model Monitor, the baseline's first column "
+                f"{given[0]!r} is the label/prediction (compared with the capture's prediction), "
+                f"and the inputs are named from {given[1]!r} on."
+            ],
+        )
+    return (
+        given,
+        None,
+        [
+            f"The capture rows hold {width} input values but the baseline names {len(given)} columns "
+            f"({shown}): named the first {min(width, len(given))} in order"
+            + (f", the rest f{len(given)}…" if width > len(given) else "")
+            + "; check that the capture and the baseline describe the same model inputs."
+        ],
+    )
 
 
 def _frame(rows: list[dict[str, object]], names: list[str], max_pred: int) -> pd.DataFrame:
@@ -567,5 +623,14 @@ def capture_summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def drift_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A capture frame as data for the drift pages: features and predictions, metadata dropped."""
-    return frame.drop(columns=[c for c in META_COLUMNS if c in frame.columns]).reset_index(drop=True)
+    """A capture frame as data for the drift pages: features and predictions, metadata dropped.
+
+    When the capture was named after a baseline whose first column is the label
+    (``frame.attrs["label_column"]``, see :func:`read_capture_report`), the prediction is also
+    given under that name, first, so it meets the baseline's label column.
+    """
+    out = frame.drop(columns=[c for c in META_COLUMNS if c in frame.columns]).reset_index(drop=True)
+    label = frame.attrs.get("label_column")
+    if isinstance(label, str) and label not in out.columns and PREDICTION in out.columns:
+        out.insert(0, label, out[PREDICTION])
+    return out
