@@ -358,3 +358,81 @@ def test_headerless_baseline_names_capture_columns_label_first(tmp_path: Path) -
     checked = violations.table
     assert "missing_column_check" not in set(checked["constraint_check_type"])
     assert "_c0" in set(checked["feature_name"])
+
+
+# ------------------------------------------------ reference drawn from statistics.json (issue 10)
+
+REAL_MM = DATA.parent / "real" / "model_monitor"
+REAL_STATS = REAL_MM / "statistics_data_quality.json"
+
+
+def _weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    order = np.argsort(x, kind="stable")
+    cdf = np.cumsum(w[order]) / w.sum()
+    return float(x[order][np.searchsorted(cdf, q)])
+
+
+@pytest.mark.parametrize("path", [REAL_STATS, DEMO_DIR / "statistics.json"], ids=["real", "demo"])
+def test_reference_mean_and_quantiles_agree_with_the_file(path: Path) -> None:
+    from lib.analysis.monitor_checks import sketch_sample
+
+    baseline = read_statistics(path)
+    reference = baseline_reference(baseline)
+    for f in baseline.features:
+        if f.kind != "numeric":
+            continue
+        x = reference[f.name].dropna().to_numpy(dtype="float64")
+        assert abs(x.mean() - f.mean) <= 0.1 * f.std, f.name
+        assert numeric_distance(f, x) <= 0.02, f.name  # bucket CDF within 2 points everywhere
+        items, weights = sketch_sample(f)
+        if weights.sum() == f.num_present:  # a complete sketch: quantiles of the data itself
+            for q in (0.1, 0.25, 0.5, 0.75, 0.9):
+                want = _weighted_quantile(items, weights, q)
+                assert np.quantile(x, q, method="inverted_cdf") == pytest.approx(want, abs=0.03 * f.std)
+
+
+def test_reference_from_a_complete_sketch_keeps_discrete_values() -> None:
+    reference = baseline_reference(read_statistics(REAL_STATS))
+    assert set(reference["_c0"].unique()) == {1.0, 2.0, 3.0}
+
+
+def test_sketch_levels_weigh_two_to_the_level() -> None:
+    from lib.analysis.monitor_checks import sketch_sample
+
+    f = read_statistics(DEMO_DIR / "statistics.json").feature("age")
+    items, weights = sketch_sample(f)
+    assert len(items) == 12
+    assert weights.tolist() == [1.0] * 8 + [2.0] * 4
+
+
+def test_string_feature_without_distribution_keeps_its_completeness() -> None:
+    doc = {
+        "version": 0.0,
+        "dataset": {"item_count": 10},
+        "features": [
+            {
+                "name": "comment",
+                "inferred_type": "String",
+                "string_statistics": {"common": {"num_present": 8, "num_missing": 2}, "distinct_count": 7.0},
+            }
+        ],
+    }
+    reference = baseline_reference(read_statistics(doc), n=1000)
+    assert reference["comment"].isna().mean() == pytest.approx(0.2)
+    assert reference.attrs["unknown_values"] == ["comment"]
+
+
+def test_raw_data_against_its_own_baseline_is_no_drift_and_no_violation() -> None:
+    from lib.drift import compare
+    from lib.sources.tables import read_table
+
+    data = read_table(REAL_MM / "baseline_dataset_no_header.csv")
+    baseline = read_statistics(REAL_STATS)
+    for f in baseline.features:  # a value on a bucket edge counts in the bucket above it
+        assert numeric_distance(f, data[f.name]) == 0.0, f.name
+    report = compare(baseline_reference(baseline), data)
+    assert report.drifted_columns == [], report.table[["column", "test", "p_adjusted", "effect"]]
+    violations = check_constraints(
+        data, read_constraints(REAL_MM / "constraints_data_quality_good.json"), baseline
+    )
+    assert len(violations) == 0, violations.to_dict()

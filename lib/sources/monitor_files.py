@@ -42,6 +42,8 @@ class FeatureStatistics:
 
     ``numeric_buckets`` holds ``(lower_bound, upper_bound, count)`` of the KLL histogram and
     ``categorical_buckets`` ``(value, count)``; moments are NaN for string features.
+    ``kll_sketch`` holds the items of ``distribution.kll.sketch.data``, one tuple per compactor
+    level: an item on level ``i`` stands for ``2**i`` values of the data.
     """
 
     name: str
@@ -55,6 +57,7 @@ class FeatureStatistics:
     distinct_count: float = math.nan
     numeric_buckets: tuple[tuple[float, float, float], ...] = ()
     categorical_buckets: tuple[tuple[str, float], ...] = ()
+    kll_sketch: tuple[tuple[float, ...], ...] = ()
 
     @property
     def completeness(self) -> float:
@@ -181,6 +184,7 @@ def read_statistics(source: Source | Mapping[str, Any]) -> Baseline:
         common = block.get("common", {}) if isinstance(block.get("common"), dict) else {}
         dist = block.get("distribution", {}) or {}
         kll = (dist.get("kll") or {}).get("buckets") or []
+        sketch = ((dist.get("kll") or {}).get("sketch") or {}).get("data") or []
         cats = (dist.get("categorical") or {}).get("buckets") or []
         out.append(
             FeatureStatistics(
@@ -198,6 +202,9 @@ def read_statistics(source: Source | Mapping[str, Any]) -> Baseline:
                     for b in kll
                 ),
                 categorical_buckets=tuple((str(b.get("value")), _num(b.get("count"))) for b in cats),
+                kll_sketch=tuple(
+                    tuple(_num(v) for v in level) for level in sketch if isinstance(level, list)
+                ),
             )
         )
     return Baseline(tuple(out), _num((doc.get("dataset") or {}).get("item_count")), label)
