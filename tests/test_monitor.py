@@ -94,9 +94,11 @@ def test_not_json_names_the_file() -> None:
 
 def test_json_without_features_says_what_was_found() -> None:
     with pytest.raises(InputError) as info:
-        read_constraints({"violations": []})
-    assert "violations" in str(info.value)
+        read_constraints({"schedule": []})
+    assert "schedule" in str(info.value)
     assert "'features' list" in str(info.value)
+    with pytest.raises(InputError, match=r"looks like a constraint_violations\.json"):
+        read_constraints({"violations": []})  # a known Model Monitor file is named as such
 
 
 class _Upload:
@@ -436,3 +438,83 @@ def test_raw_data_against_its_own_baseline_is_no_drift_and_no_violation() -> Non
         data, read_constraints(REAL_MM / "constraints_data_quality_good.json"), baseline
     )
     assert len(violations) == 0, violations.to_dict()
+
+
+# ------------------------------------------------ refusing the wrong Model Monitor file; violations
+
+
+@pytest.mark.parametrize(
+    ("reader", "path", "message", "hint"),
+    [
+        (read_constraints, REAL_STATS, "looks like a statistics.json", "statistics slot"),
+        (read_statistics, CONSTRAINTS, "looks like a constraints.json", "constraints slot"),
+        (
+            read_statistics,
+            DATA / "constraint_violations.json",
+            "constraint_violations.json",
+            "read_violations",
+        ),
+        (
+            read_constraints,
+            DATA / "constraint_violations.json",
+            "constraint_violations.json",
+            "read_violations",
+        ),
+        (read_statistics, REAL_MM / "statistics_model_quality.json", "model-quality", "data-quality"),
+    ],
+)
+def test_readers_name_the_model_monitor_file_they_were_given(
+    reader: Any, path: Path, message: str, hint: str
+) -> None:
+    with pytest.raises(InputError, match=message) as info:
+        reader(path)
+    assert path.name in info.value.message
+    assert hint in (info.value.hint or "")
+
+
+def test_read_violations_gives_a_table() -> None:
+    from lib.sources.monitor_files import read_violations
+
+    table = read_violations(DATA / "constraint_violations.json")
+    assert list(table.columns) == ["feature_name", "constraint_check_type", "description"]
+    assert table["feature_name"].tolist() == ["monthly_charges", "age"]
+    assert table["description"].iloc[0].startswith("Numerical distance: 0.2136")
+
+
+def test_read_violations_keeps_extra_keys_and_missing_descriptions() -> None:
+    from lib.sources.monitor_files import read_violations
+
+    table = read_violations(REAL_MM / "constraint_violations_nlp.json")
+    assert len(table) == 8
+    assert set(table["description"]) == {""}
+    assert "sentence" in table.columns
+
+
+def test_several_violation_files_are_a_history_over_executions(tmp_path: Path) -> None:
+    from lib.sources.monitor_files import read_violations
+
+    runs = []
+    for hour, doc in (("13", {"violations": [{"feature_name": "a", "constraint_check_type": "x"}]}),
+                      ("14", {"violations": []}),
+                      ("15", json.loads((DATA / "constraint_violations.json").read_text()))):  # fmt: skip
+        path = tmp_path / "sched" / "2024" / "05" / "06" / hour / "constraint_violations.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(doc))
+        runs.append(path)
+    history = read_violations(runs)
+    assert list(history.columns[:4]) == ["execution", "feature_name", "constraint_check_type", "description"]
+    assert history["execution"].tolist() == ["13", "15", "15"]
+    taxi = read_violations([REAL_MM / "constraint_violations_taxi.json", DATA / "constraint_violations.json"])
+    assert taxi["execution"].unique().tolist() == [
+        "constraint_violations_taxi.json",
+        "constraint_violations.json",
+    ]
+    uploads = read_violations([(DATA / "constraint_violations.json").read_bytes()] * 2)
+    assert uploads["execution"].unique().tolist() == ["#1 uploaded data", "#2 uploaded data"]
+
+
+def test_read_violations_refuses_a_baseline_file() -> None:
+    from lib.sources.monitor_files import read_violations
+
+    with pytest.raises(InputError, match=r"is a statistics\.json"):
+        read_violations(STATS)

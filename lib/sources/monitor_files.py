@@ -1,12 +1,18 @@
-"""Model Monitor baseline files: statistics.json and constraints.json, and all artifacts together."""
+"""Model Monitor files: baseline statistics.json and constraints.json, and constraint_violations.json.
+
+Each reader refuses the other Model Monitor files with a message naming what the file is and
+where it belongs (:func:`monitor_file_kind` tells them apart by their keys).
+"""
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from os import PathLike
+from pathlib import Path
+from typing import Any, Final, Literal, cast
 
 import pandas as pd
 
@@ -132,6 +138,87 @@ def _load_json(source: Source | Mapping[str, Any], expected: str) -> tuple[Any, 
         ) from err
 
 
+#: What each Model Monitor file is, and where it belongs (for refusal messages).
+_KINDS: Final = {
+    "statistics": (
+        "a statistics.json (Model Monitor baseline statistics)",
+        "Put it in the statistics slot (baseline statistics.json).",
+    ),
+    "constraints": (
+        "a constraints.json (Model Monitor baseline constraints)",
+        "Put it in the constraints slot (baseline constraints.json).",
+    ),
+    "constraint violations": (
+        "a constraint_violations.json (the result of a monitoring run, not a baseline)",
+        "Read it as a violations history (read_violations); the baseline slots take "
+        "statistics.json and constraints.json.",
+    ),
+    "model quality statistics": (
+        "a model-quality statistics.json (regression/classification metrics, no features)",
+        "Only data-quality baselines (with a 'features' list) can be checked here.",
+    ),
+    "model quality constraints": (
+        "a model-quality constraints.json (metric thresholds, no features)",
+        "Only data-quality baselines (with a 'features' list) can be checked here.",
+    ),
+}
+_MODEL_QUALITY_KEYS: Final = (
+    "regression_metrics",
+    "binary_classification_metrics",
+    "multiclass_classification_metrics",
+)
+_MODEL_QUALITY_CONSTRAINTS: Final = (
+    "regression_constraints",
+    "binary_classification_constraints",
+    "multiclass_classification_constraints",
+)
+
+
+def monitor_file_kind(doc: Any) -> str | None:
+    """Which Model Monitor JSON file a parsed document is, by its keys.
+
+    Parameters
+    ----------
+    doc
+        A parsed JSON document.
+
+    Returns
+    -------
+    str or None
+        ``"statistics"`` (features with ``numerical_statistics``/``string_statistics``),
+        ``"constraints"`` (features with ``completeness``/``num_constraints``/
+        ``string_constraints``, or a ``monitoring_config``), ``"constraint violations"`` (a
+        ``violations`` list), ``"model quality statistics"`` / ``"model quality constraints"``
+        (``regression_metrics`` ... / ``regression_constraints`` ...), else ``None``.
+    """
+    if not isinstance(doc, Mapping):
+        return None
+    if isinstance(doc.get("violations"), list):
+        return "constraint violations"
+    feats = doc.get("features")
+    if isinstance(feats, list):
+        dicts = [f for f in feats if isinstance(f, Mapping)]
+        if any("numerical_statistics" in f or "string_statistics" in f for f in dicts):
+            return "statistics"
+        constraint_keys = ("completeness", "num_constraints", "string_constraints")
+        if "monitoring_config" in doc or any(k in f for f in dicts for k in constraint_keys):
+            return "constraints"
+        return None
+    if any(k in doc for k in _MODEL_QUALITY_KEYS):
+        return "model quality statistics"
+    if any(k in doc for k in _MODEL_QUALITY_CONSTRAINTS):
+        return "model quality constraints"
+    return None
+
+
+def _refuse_other_kind(doc: Any, label: str, expected: str, accepted: str) -> None:
+    kind = monitor_file_kind(doc)
+    if kind is None or kind == accepted:
+        return
+    what, where = _KINDS[kind]
+    raise InputError(f"{label}: this looks like {what}, not a {expected}.", hint=where)
+
+
 def _features(doc: Any, label: str, expected: str) -> list[dict[str, Any]]:
     if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
         found = f"keys {', '.join(sorted(map(str, doc)))}" if isinstance(doc, dict) else type(doc).__name__
@@ -166,9 +253,11 @@ def read_statistics(source: Source | Mapping[str, Any]) -> Baseline:
     Raises
     ------
     InputError
-        If the file is not JSON or not shaped like statistics.json (e.g. a constraints.json).
+        If the file is not JSON or not shaped like statistics.json; a constraints.json,
+        constraint_violations.json or model-quality statistics.json is named as such.
     """
     doc, label = _load_json(source, "statistics.json")
+    _refuse_other_kind(doc, label, "statistics.json", "statistics")
     feats = _features(doc, label, "statistics.json")
     if feats and not any(k in f for f in feats for k in ("numerical_statistics", "string_statistics")):
         raise InputError(
@@ -259,12 +348,19 @@ def _threshold(value: Any, default: float) -> float:
 def read_constraints(source: Source | Mapping[str, Any]) -> Constraints:
     """Read a Model Monitor baseline ``constraints.json``.
 
+    Parameters
+    ----------
+    source
+        Path, bytes, binary file-like (an upload) or the already-parsed JSON object.
+
     Raises
     ------
     InputError
-        If the file is not JSON or has no ``features`` list.
+        If the file is not JSON or has no ``features`` list; a statistics.json,
+        constraint_violations.json or model-quality file is named as such.
     """
     doc, label = _load_json(source, "constraints.json")
+    _refuse_other_kind(doc, label, "constraints.json", "constraints")
     feats = _features(doc, label, "constraints.json")
     out = []
     for f in feats:
@@ -295,3 +391,89 @@ def read_constraints(source: Source | Mapping[str, Any]) -> Constraints:
         categorical_drift_method=str(dist.get("categorical_drift_method") or "LInfinity"),
         source=label,
     )
+
+
+VIOLATION_COLUMNS: Final = ("feature_name", "constraint_check_type", "description")
+
+
+def read_violations(source: Source | Mapping[str, Any] | Sequence[Source]) -> pd.DataFrame:
+    """Read ``constraint_violations.json`` files (the output of monitoring executions).
+
+    Parameters
+    ----------
+    source
+        One file (path, bytes, upload or parsed JSON object) or a list of them, one per
+        execution, oldest first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per violation: ``feature_name, constraint_check_type, description`` (empty when
+        a custom container writes none), then any other scalar keys the entries carry (e.g.
+        ``sentence``). With several files, a first column ``execution`` names the run each row
+        comes from: the file name, or where every file has the same name (as in S3:
+        ``<schedule>/yyyy/mm/dd/hh/constraint_violations.json``) the path part that differs, or
+        ``#<n> <name>`` by position; rows keep the order of the files. A run without violations
+        gives no rows.
+
+    Raises
+    ------
+    InputError
+        If a file is not JSON or has no ``violations`` list (a statistics or constraints file is
+        named as such).
+    """
+    many = isinstance(source, list | tuple)
+    items = list(source) if isinstance(source, list | tuple) else [cast(Source | Mapping[str, Any], source)]
+    if not items:
+        raise InputError("No constraint_violations.json given.")
+    frames, labels = [], []
+    for item in items:
+        doc, label = _load_json(item, "constraint_violations.json")
+        kind = monitor_file_kind(doc)
+        if kind != "constraint violations":
+            if kind is not None:
+                what = _KINDS[kind][0]
+            elif isinstance(doc, dict):
+                what = f"JSON with keys {', '.join(sorted(map(str, doc))) or 'none'}"
+            else:
+                what = f"a JSON {type(doc).__name__}"
+            raise InputError(
+                f"{label}: this is {what}, not a constraint_violations.json.",
+                hint='Expected {"violations": [{"feature_name", "constraint_check_type", '
+                '"description"}, ...]}.',
+            )
+        rows = [v for v in doc["violations"] if isinstance(v, Mapping)]
+        table = pd.DataFrame(
+            [{k: v for k, v in row.items() if not isinstance(v, dict | list)} for row in rows]
+        )
+        for col in VIOLATION_COLUMNS:
+            if col not in table.columns:
+                table[col] = "" if col == "description" else pd.NA
+        extra = [c for c in table.columns if c not in VIOLATION_COLUMNS]
+        table["description"] = table["description"].fillna("").astype("str")
+        frames.append(table[[*VIOLATION_COLUMNS, *extra]])
+        labels.append(label)
+    if not many:
+        return frames[0].reset_index(drop=True)
+    names = _execution_names(items, labels)
+    out = pd.concat(
+        [f.assign(execution=name) for f, name in zip(frames, names, strict=True)], ignore_index=True
+    )
+    if out.empty:
+        out["execution"] = pd.Series(dtype="str")
+    return out[["execution", *[c for c in out.columns if c != "execution"]]]
+
+
+def _execution_names(items: Sequence[object], labels: list[str]) -> list[str]:
+    if len(set(labels)) == len(labels):
+        return labels
+    paths = [Path(str(i)) if isinstance(i, str | PathLike) else None for i in items]
+    if all(p is not None for p in paths):
+        parents = [p.parent.parts for p in paths if p is not None]
+        common = 0
+        while all(len(q) > common and q[common] == parents[0][common] for q in parents):
+            common += 1
+        names = ["/".join(q[common:]) or labels[i] for i, q in enumerate(parents)]
+        if len(set(names)) == len(names):
+            return names
+    return [f"#{i + 1} {label}" for i, label in enumerate(labels)]
