@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from lib.errors import InputError
 from lib.schema import METRIC_COLUMNS
 from lib.sources import FORMATS, LoadedExport, load_export, read_export
 
@@ -263,3 +264,51 @@ def test_metric_math_label_is_the_metric_and_the_file_names_the_job() -> None:
     doc = json.dumps({"MetricDataResults": [result]}).encode()
     loaded = load_export(doc, "iops.json")
     assert loaded.metrics[["job", "metric"]].drop_duplicates().values.tolist() == [["iops", "Avg Total IOPS"]]
+
+
+# ---------------------------------------------------------------- Model Monitor files on the metrics page
+
+MM = DATA / "model_monitor"
+REAL_MM = DATA / "real" / "model_monitor"
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        (REAL_MM / "statistics_data_quality.json", "statistics"),
+        (MM / "constraints.json", "constraints"),
+        (REAL_MM / "constraint_violations_taxi.json", "constraint violations"),
+        (MM / "data_capture_sample.jsonl", "data capture"),
+        (DATA / "real" / "capture" / "churn_csv_truncated.jsonl", "data capture"),
+    ],
+)
+def test_model_monitor_file_is_sent_to_its_page(path: Path, kind: str) -> None:
+    with pytest.raises(InputError) as info:
+        load_export(path)
+    assert (
+        info.value.message
+        == f"{path.name}: this is a Model Monitor {kind} file: open it on the Model Monitor page."
+    )
+
+
+def test_single_capture_record_and_model_quality_statistics_are_named() -> None:
+    line = (MM / "data_capture_sample.jsonl").read_bytes().splitlines()[0]
+    with pytest.raises(InputError, match="Model Monitor data capture file"):
+        load_export(line, "one.jsonl")
+    with pytest.raises(InputError, match="Model Monitor model quality statistics file"):
+        load_export(REAL_MM / "statistics_model_quality.json")
+
+
+def test_dataset_csv_with_event_time_is_not_a_wide_metrics_file() -> None:
+    text = (
+        b"event_time,age,plan,churn_score\n"
+        b"2024-05-01T10:00:00Z,34,pro,0.2\n2024-05-01T10:01:00Z,51,basic,0.7\n"
+    )
+    with pytest.raises(InputError, match=r"dataset \(one row per inference, time in 'event_time'\)"):
+        load_export(text, "capture_dataset.csv")
+
+
+def test_wide_metrics_with_a_time_column_are_still_metrics() -> None:
+    for header in ("timestamp,train:loss", "event_time,train:loss", "event_time,epoch,loss"):
+        text = f"{header}\n2024-05-01T10:00:00Z,{'1,' if 'epoch' in header else ''}0.5\n".encode()
+        assert load_export(text, "wide.csv").format == "wide_csv", header

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from lib.sources import cloudwatch_json, csv_formats, loggly, logs, sagemaker_json
+from lib.sources import cloudwatch_json, csv_formats, loggly, logs, monitor_files, sagemaker_json
 from lib.sources.base import Context, Parsed, fail, plural
 
 #: Biggest (decompressed) upload we try to read.
@@ -206,7 +206,10 @@ def _json_lines(text: str, ctx: Context) -> list[Any] | None:
 
 
 def parse_json_document(doc: Any, ctx: Context) -> Parsed:
-    """Route a parsed JSON document by its keys."""
+    """Route a parsed JSON document by its keys (Model Monitor files are sent to their page)."""
+    monitor_file = monitor_files.metrics_upload_error(doc, ctx.name)
+    if monitor_file is not None:
+        raise monitor_file
     first = doc[0] if isinstance(doc, list) and doc else None
     if (isinstance(doc, Mapping) and "MetricDataResults" in doc) or (
         isinstance(first, Mapping) and "MetricDataResults" in first
@@ -273,6 +276,11 @@ def parse_text(text: str, raw: bytes, ctx: Context) -> Parsed:
         return from_csv
     if logs.looks_like_log(text, ctx.metric_definitions):
         return logs.parse_training_log(text, ctx)
+    header_line = csv_formats.first_line(text)
+    columns = csv_formats.read_header(header_line, csv_formats.sniff_separator(header_line))
+    dataset = monitor_files.dataset_upload_error(columns or [], ctx.name)
+    if dataset is not None:
+        raise dataset
     from_wide = csv_formats.parse_wide(text, raw, ctx)
     if from_wide is not None:
         return from_wide

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
@@ -477,3 +478,82 @@ def _execution_names(items: Sequence[object], labels: list[str]) -> list[str]:
         if len(set(names)) == len(names):
             return names
     return [f"#{i + 1} {label}" for i, label in enumerate(labels)]
+
+
+# ------------------------------------------------------------------------------------------------
+# Model Monitor files dropped where metrics exports are expected (lib.sources.load_export).
+# ------------------------------------------------------------------------------------------------
+
+_PAGE: Final = "open it on the Model Monitor page"
+
+
+def _is_capture_record(item: Any) -> bool:
+    return isinstance(item, Mapping) and isinstance(item.get("captureData"), Mapping)
+
+
+def metrics_upload_error(doc: Any, name: str) -> InputError | None:
+    """The error for a Model Monitor JSON file uploaded as a metrics export, else ``None``.
+
+    Parameters
+    ----------
+    doc
+        The parsed JSON document (a list for JSON Lines).
+    name
+        The file name to show.
+
+    Returns
+    -------
+    InputError or None
+        ``"<name>: this is a Model Monitor <statistics/constraints/constraint violations/data
+        capture> file: open it on the Model Monitor page."`` (model-quality files are named as
+        such: the page reads data-quality baselines only).
+    """
+    first = doc[0] if isinstance(doc, list) and doc else None
+    if _is_capture_record(doc) or _is_capture_record(first):
+        kind = "data capture"
+    else:
+        kind = monitor_file_kind(doc) or ""
+    if not kind:
+        return None
+    if kind.startswith("model quality"):
+        return InputError(
+            f"{name}: this is a Model Monitor {kind} file, not a metrics export.",
+            hint="Driftwatch's Model Monitor page reads data-quality files (statistics.json, "
+            "constraints.json, constraint_violations.json, data capture).",
+        )
+    return InputError(f"{name}: this is a Model Monitor {kind} file: {_PAGE}.")
+
+
+#: Time columns of inference data (Model Monitor datasets, drift tables), not of metrics.
+_DATASET_TIME: Final = ("eventtime", "inferencetime")
+
+
+def dataset_upload_error(columns: Sequence[str], name: str) -> InputError | None:
+    """The error for a dataset CSV (one row per inference) uploaded as a metrics export.
+
+    A header with an ``event_time``/``inference_time`` column, no job, epoch or step column and
+    no SageMaker-style metric name (``train:loss``) is inference data, such as a Model Monitor
+    dataset: its feature columns are not metrics over time.
+
+    Parameters
+    ----------
+    columns
+        The CSV header's column names.
+    name
+        The file name to show.
+
+    Returns
+    -------
+    InputError or None
+    """
+    keys = [re.sub(r"[^a-z0-9:]", "", str(c).lower()) for c in columns]
+    time = next((c for c, k in zip(columns, keys, strict=True) if k in _DATASET_TIME), None)
+    run_keys = {"job", "trainingjobname", "jobname", "epoch", "iteration", "step", "metric"}
+    if time is None or any(k in run_keys or ":" in k for k in keys):
+        return None
+    return InputError(
+        f"{name}: this is a dataset (one row per inference, time in {time!r}), not metrics over "
+        "time: open it on the Input drift page (reference/current data) or the Model Monitor page.",
+        hint="The training-runs page reads metric exports: TrainingJobAnalytics CSV, CloudWatch "
+        "JSON, training logs ...",
+    )
