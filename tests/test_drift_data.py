@@ -139,3 +139,9 @@ def test_csv_with_a_header_is_read_as_before(text: bytes) -> None:
     table = read_table(text, name="t.csv")
     assert len(table) == 2
     assert "notes" not in table.attrs
+
+
+def test_headerless_detection_skips_leading_blank_lines() -> None:
+    table = read_table(b"\n\n1,2\n3,4\n", name="t.csv")
+    assert list(table.columns) == ["_c0", "_c1"]
+    assert len(table) == 2

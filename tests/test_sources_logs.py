@@ -318,3 +318,10 @@ def test_user_regex_takes_the_epoch_the_line_carries(line: str, epoch: int | Non
     definition = MetricDefinition("train:loss", r"train-loss:([0-9.]+)")
     frame = parse_log_lines([line], job="j", metric_definitions=[definition], builtin=False)
     assert _rows(frame) == [("train:loss", epoch, 0.5, pd.NaT)]
+
+
+def test_epoch_too_large_for_int64_is_unknown_not_an_error() -> None:
+    definition = MetricDefinition("loss", r"loss: (\d+)")
+    lines = ["Epoch 99999999999999999999999/5", " - loss: 1", "epoch 3 - loss: 2"]
+    frame = parse_log_lines(lines, job="j", metric_definitions=[definition]).sort_values("value")
+    assert [None if pd.isna(e) else int(e) for e in frame["epoch"]] == [None, 3]

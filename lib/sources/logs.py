@@ -360,7 +360,9 @@ def _epochs(values: list[str | None]) -> pd.Series:
         try:
             numbers[present] = np.array([v for v in values if v is not None], dtype="U").astype("int64")
         except (ValueError, OverflowError):
-            return pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").astype("Int64")
+            numbers_or_nan = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce")
+            # Epochs beyond int64 (a garbled line) are unknown, not an error.
+            return numbers_or_nan.astype("float64").where(lambda x: x.abs() < 2**53).astype("Int64")
     return pd.Series(pd.arrays.IntegerArray(numbers, ~present))
 
 

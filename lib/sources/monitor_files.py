@@ -292,8 +292,9 @@ def read_statistics(source: Source | Mapping[str, Any]) -> Baseline:
                     for b in kll
                 ),
                 categorical_buckets=tuple((str(b.get("value")), _num(b.get("count"))) for b in cats),
-                kll_sketch=tuple(
-                    tuple(_num(v) for v in level) for level in sketch if isinstance(level, list)
+                kll_sketch=tuple(  # keep a level's place even if it is malformed: it sets the weight
+                    tuple(_num(v) for v in level) if isinstance(level, list) else ()
+                    for level in (sketch if isinstance(sketch, list) else [])
                 ),
             )
         )

@@ -146,7 +146,8 @@ def _first_row_is_data(raw: bytes, sep: str, frame: pd.DataFrame) -> bool:
     ]
     if frame.empty or not numeric:
         return False
-    first = raw[:65536].split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").rstrip("\r")
+    lines = raw[:65536].decode("utf-8-sig", errors="replace").splitlines()
+    first = next((line for line in lines if line.strip()), "")
     cells = next(csv.reader([first], delimiter=sep), [])
     if len(cells) != frame.shape[1]:
         return False
