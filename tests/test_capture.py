@@ -232,7 +232,9 @@ def test_zip_without_jsonl_raises_input_error() -> None:
 def test_capture_summary_counts_and_ranges_per_column() -> None:
     frame = read_capture([SAMPLE, MIXED], feature_names=NAMES)
     summary = capture_summary(frame).set_index("column")
-    assert list(summary.index) == [*NAMES, "prediction"]
+    # capture_mixed.jsonl has one {"score": 0.6, "predicted_label": 1} response: the label is kept
+    assert list(summary.index) == [*NAMES, "prediction", "prediction_label"]
+    assert summary.loc["prediction_label", "role"] == "prediction"
     assert summary.loc["age", "kind"] == "numeric"
     assert summary.loc["age", "present"] + summary.loc["age", "missing"] == len(frame)
     assert summary.loc["age", "min"] == frame["age"].min()
@@ -249,3 +251,91 @@ def test_drift_frame_drops_capture_metadata_only() -> None:
     out = drift_frame(frame)
     assert list(out.columns) == [*NAMES, "prediction"]
     pd.testing.assert_frame_equal(out, frame[[*NAMES, "prediction"]])
+
+
+def _json_record(request: object, response: object | None, event: str = "e1") -> bytes:
+    out = None if response is None else {"data": json.dumps(response), "encoding": "JSON"}
+    return record({"data": json.dumps(request), "encoding": "JSON"}, out, event=event)
+
+
+@pytest.mark.parametrize(
+    ("request_body", "response", "rows"),
+    [
+        # TF Serving row format: a flat list of scalars is one scalar instance per element
+        ({"instances": [1.0, 2.0, 5.0]}, {"predictions": [3.5, 4.0, 5.5]}, [[1.0], [2.0], [5.0]]),
+        ({"instances": [1.0, 2.0, 5.0]}, None, [[1.0], [2.0], [5.0]]),  # input-only capture
+        ({"inputs": [1.0, 2.0, 5.0]}, {"outputs": [3.5, 4.0, 5.5]}, [[1.0], [2.0], [5.0]]),
+        ([1.0, 2.0, 5.0], [3.5, 4.0, 5.5], [[1.0], [2.0], [5.0]]),
+        # ... unless the response says it was one instance with several features
+        ({"instances": [1.0, 2.0, 5.0]}, {"predictions": [3.5]}, [[1.0, 2.0, 5.0]]),
+        ([1.0, 2.0, 5.0], [0.5], [[1.0, 2.0, 5.0]]),
+        ([1.0, 2.0, 5.0], None, [[1.0, 2.0, 5.0]]),  # bare list, no response: one instance
+        # lists of lists / objects: one instance per element
+        ({"instances": [[1.0, 2.0], [5.0, 6.0]]}, {"predictions": [3.5, 4.0]}, [[1.0, 2.0], [5.0, 6.0]]),
+        ({"instances": [{"features": [1.0]}, {"features": [2.0]}]}, [0.1, 0.2], [[1.0], [2.0]]),
+    ],
+)
+def test_flat_scalar_instances_follow_the_prediction_count(
+    request_body: object, response: object, rows: list[list[float]]
+) -> None:
+    result = read_capture_report(_json_record(request_body, response))
+    frame = result.frame
+    assert frame[feature_columns(frame)].to_numpy().tolist() == rows
+    assert not any("input rows but" in p for p in result.problems)
+
+
+def test_score_and_predicted_label_are_both_kept() -> None:
+    response = {"predictions": [{"score": 0.99, "predicted_label": 1}, {"score": 0.25, "predicted_label": 0}]}
+    frame = read_capture(_json_record({"instances": [{"features": [1, 2]}, {"features": [3, 4]}]}, response))
+    assert feature_columns(frame) == ["f0", "f1"]
+    assert frame["prediction"].tolist() == [0.99, 0.25]
+    assert frame["prediction_label"].tolist() == [1, 0]
+
+
+def test_multiclass_scores_and_label() -> None:
+    response = {"predictions": [{"score": [0.1, 0.2, 0.7], "predicted_label": 2}]}
+    frame = read_capture(_json_record([[1, 2]], response))
+    assert frame[["prediction", "prediction_1", "prediction_2", "prediction_label"]].iloc[0].tolist() == [
+        0.1,
+        0.2,
+        0.7,
+        2,
+    ]
+
+
+# ---------------------------------------------------------------- Model Monitor naming convention
+
+
+def _csv_capture(rows: list[str], preds: list[str]) -> bytes:
+    lines = [
+        record({"data": r, "encoding": "CSV"}, {"data": p, "encoding": "CSV"}, event=f"e{i}")
+        for i, (r, p) in enumerate(zip(rows, preds, strict=True))
+    ]
+    return b"\n".join(lines)
+
+
+def test_baseline_label_column_first_is_not_shifted_onto_the_inputs() -> None:
+    # The baseline dataset (label first) names 4 columns; the capture holds the 3 inputs.
+    data = _csv_capture(["56,67,54.88", "67,70,115.48"], ["0.3", "0.4"])
+    result = read_capture_report(data, feature_names=["churn", "age", "tenure", "charges"])
+    frame = result.frame
+    assert feature_columns(frame) == ["age", "tenure", "charges"]
+    assert frame["age"].tolist() == [56, 67]
+    assert frame.attrs["label_column"] == "churn"
+    assert any("first column 'churn' is the label" in n for n in result.notes)
+    out = drift_frame(frame)
+    assert list(out.columns) == ["churn", "age", "tenure", "charges", "prediction"]
+    assert out["churn"].tolist() == [0.3, 0.4]
+
+
+def test_as_many_names_as_inputs_apply_in_order_without_a_note() -> None:
+    result = read_capture_report(_csv_capture(["1,2,3"], ["0.5"]), feature_names=["a", "b", "c"])
+    assert feature_columns(result.frame) == ["a", "b", "c"]
+    assert result.notes == ()
+    assert "label_column" not in result.frame.attrs
+
+
+def test_names_that_fit_neither_way_are_applied_in_order_and_noted() -> None:
+    result = read_capture_report(_csv_capture(["1,2,3"], ["0.5"]), feature_names=["a", "b", "c", "d", "e"])
+    assert feature_columns(result.frame) == ["a", "b", "c"]
+    assert any("check that the capture and the baseline" in n for n in result.notes)

@@ -439,3 +439,54 @@ def test_clients_use_adaptive_retries_with_ten_attempts() -> None:
     # botocore stores max_attempts=10 retries as 11 attempts in all
     assert client.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 11}
     assert client.meta.endpoint_url == "http://127.0.0.1:9"
+
+
+# ---------------------------------------------------------------- logs with the service's own regexes
+
+
+def test_log_loader_keeps_xgboost_rounds_with_the_service_metric_definitions(
+    stubs: dict[str, Stubber],
+) -> None:
+    """Built-in XGBoost jobs come back from DescribeTrainingJob with the service's regexes, which
+    find the value but not the round: the epoch must still come from the line's ``[N]``."""
+    from lib.sources.aws.logs import LOG_GROUP, fetch_log_metrics
+
+    number = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+    record = job_record("xgb", T0)
+    record["AlgorithmSpecification"]["MetricDefinitions"] = [
+        {"Name": f"{split}:rmse", "Regex": rf".*\[[0-9]+\].*#011{split}-rmse:{number}.*"}
+        for split in ("train", "validation")
+    ]
+    stream = "xgb/algo-1-1700000000"
+    stubs["logs"].add_response(
+        "describe_log_streams",
+        {"logStreams": [{"logStreamName": stream}]},
+        {"logGroupName": LOG_GROUP, "logStreamNamePrefix": "xgb/"},
+    )
+    messages = [
+        "\x1b[34m[0]#011train-rmse:3.5#011validation-rmse:4.5\x1b[0m",
+        "[1]#011train-rmse:2.5#011validation-rmse:3.5",
+        "[2]#011train-rmse:1.5#011validation-rmse:3.75",
+        "Stopping. Best iteration:",
+        "[1]#011train-rmse:2.5#011validation-rmse:3.5",
+    ]
+    t0 = int(T0.timestamp() * 1000)
+    stubs["logs"].add_response(
+        "filter_log_events",
+        {
+            "events": [
+                {"logStreamName": stream, "timestamp": t0 + 1000 * i, "message": m, "eventId": str(i)}
+                for i, m in enumerate(messages)
+            ]
+        },
+        {"logGroupName": LOG_GROUP, "logStreamNames": [stream]},
+    )
+    frame, warnings, errors, ok = fetch_log_metrics(stubs["logs"].client, [record])
+    assert ok
+    assert not warnings
+    assert not errors
+    for metric in ("train:rmse", "validation:rmse"):
+        rows = frame.loc[frame["metric"] == metric]
+        assert rows["epoch"].tolist() == [0, 1, 2], metric
+        assert set(rows["host"]) == {"algo-1"}
+    assert frame.loc[frame["metric"] == "train:rmse", "value"].tolist() == [3.5, 2.5, 1.5]

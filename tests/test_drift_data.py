@@ -107,3 +107,40 @@ def test_demo_data_is_deterministic_and_has_the_promised_shape() -> None:
     assert "trial" in set(cur["plan"])
     assert "trial" not in set(ref["plan"])
     assert infer_kinds(ref)["event_time"] == "datetime"
+
+
+# ---------------------------------------------------------------- header-less CSV (issue 10)
+
+
+def test_headerless_numeric_csv_keeps_its_first_row_and_gets_model_monitor_names() -> None:
+    table = read_table(b"3.0,0.0,2\n1.0,1.0,4\n2.0,0.0,2\n", name="baseline.csv")
+    assert list(table.columns) == ["_c0", "_c1", "_c2"]
+    assert table.shape == (3, 3)
+    assert table.iloc[0].tolist() == [3.0, 0.0, 2.0]
+    assert "first line is data" in table.attrs["notes"][0]
+
+
+def test_headerless_csv_with_a_text_column_is_still_data() -> None:
+    table = read_table(b"3.0,pro,2\n1.0,basic,4\n", name="baseline.csv")
+    assert list(table.columns) == ["_c0", "_c1", "_c2"]
+    assert table["_c1"].tolist() == ["pro", "basic"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"age,plan\n3,pro\n4,basic\n",  # a word over a numeric column: a header
+        b"a,b\nx,y\nz,w\n",  # no numeric column: cannot tell, keep the header
+        b"x,2\n3,4\n5,6\n",  # one word over a numeric column is enough
+    ],
+)
+def test_csv_with_a_header_is_read_as_before(text: bytes) -> None:
+    table = read_table(text, name="t.csv")
+    assert len(table) == 2
+    assert "notes" not in table.attrs
+
+
+def test_headerless_detection_skips_leading_blank_lines() -> None:
+    table = read_table(b"\n\n1,2\n3,4\n", name="t.csv")
+    assert list(table.columns) == ["_c0", "_c1"]
+    assert len(table) == 2

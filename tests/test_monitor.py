@@ -94,9 +94,11 @@ def test_not_json_names_the_file() -> None:
 
 def test_json_without_features_says_what_was_found() -> None:
     with pytest.raises(InputError) as info:
-        read_constraints({"violations": []})
-    assert "violations" in str(info.value)
+        read_constraints({"schedule": []})
+    assert "schedule" in str(info.value)
     assert "'features' list" in str(info.value)
+    with pytest.raises(InputError, match=r"looks like a constraint_violations\.json"):
+        read_constraints({"violations": []})  # a known Model Monitor file is named as such
 
 
 class _Upload:
@@ -328,3 +330,191 @@ def test_load_artifacts_names_capture_columns_from_constraints_without_statistic
     assert only_capture.check() is None  # no constraints, nothing to check
     with pytest.raises(InputError, match=r"constraints\.json"):
         load_artifacts(statistics=CONSTRAINTS)  # a constraints file in the statistics slot
+
+
+def test_headerless_baseline_names_capture_columns_label_first(tmp_path: Path) -> None:
+    """statistics.json of a header-less baseline names _c0.._c5 (_c0 = label); the capture holds
+    the 5 inputs: they become _c1.._c5 and the prediction is checked as _c0."""
+    line = {
+        "captureData": {
+            "endpointInput": {"data": "0.0,2.0,0.0,0.0,0.0", "encoding": "CSV"},
+            "endpointOutput": {"data": "2.0", "encoding": "CSV"},
+        },
+        "eventMetadata": {"eventId": "e1", "inferenceTime": "2024-05-06T13:00:05Z"},
+    }
+    capture = tmp_path / "capture.jsonl"
+    capture.write_text(json.dumps(line) + "\n")
+    real = DATA.parent / "real" / "model_monitor"
+    art = load_artifacts(
+        [capture],
+        statistics=real / "statistics_data_quality.json",
+        constraints=real / "constraints_data_quality_good.json",
+    )
+    assert art.capture is not None
+    frame = art.capture.frame
+    assert [c for c in frame.columns if c.startswith("_c")] == ["_c1", "_c2", "_c3", "_c4", "_c5"]
+    assert frame["_c2"].tolist() == [2.0]
+    assert art.capture.notes
+    violations = art.check()
+    assert violations is not None
+    checked = violations.table
+    assert "missing_column_check" not in set(checked["constraint_check_type"])
+    assert "_c0" in set(checked["feature_name"])
+
+
+# ------------------------------------------------ reference drawn from statistics.json (issue 10)
+
+REAL_MM = DATA.parent / "real" / "model_monitor"
+REAL_STATS = REAL_MM / "statistics_data_quality.json"
+
+
+def _weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    order = np.argsort(x, kind="stable")
+    cdf = np.cumsum(w[order]) / w.sum()
+    return float(x[order][np.searchsorted(cdf, q)])
+
+
+@pytest.mark.parametrize("path", [REAL_STATS, DEMO_DIR / "statistics.json"], ids=["real", "demo"])
+def test_reference_mean_and_quantiles_agree_with_the_file(path: Path) -> None:
+    from lib.analysis.monitor_checks import sketch_sample
+
+    baseline = read_statistics(path)
+    reference = baseline_reference(baseline)
+    for f in baseline.features:
+        if f.kind != "numeric":
+            continue
+        x = reference[f.name].dropna().to_numpy(dtype="float64")
+        assert abs(x.mean() - f.mean) <= 0.1 * f.std, f.name
+        assert numeric_distance(f, x) <= 0.02, f.name  # bucket CDF within 2 points everywhere
+        items, weights = sketch_sample(f)
+        if weights.sum() == f.num_present:  # a complete sketch: quantiles of the data itself
+            for q in (0.1, 0.25, 0.5, 0.75, 0.9):
+                want = _weighted_quantile(items, weights, q)
+                assert np.quantile(x, q, method="inverted_cdf") == pytest.approx(want, abs=0.03 * f.std)
+
+
+def test_reference_from_a_complete_sketch_keeps_discrete_values() -> None:
+    reference = baseline_reference(read_statistics(REAL_STATS))
+    assert set(reference["_c0"].unique()) == {1.0, 2.0, 3.0}
+
+
+def test_sketch_levels_weigh_two_to_the_level() -> None:
+    from lib.analysis.monitor_checks import sketch_sample
+
+    f = read_statistics(DEMO_DIR / "statistics.json").feature("age")
+    items, weights = sketch_sample(f)
+    assert len(items) == 12
+    assert weights.tolist() == [1.0] * 8 + [2.0] * 4
+
+
+def test_string_feature_without_distribution_keeps_its_completeness() -> None:
+    doc = {
+        "version": 0.0,
+        "dataset": {"item_count": 10},
+        "features": [
+            {
+                "name": "comment",
+                "inferred_type": "String",
+                "string_statistics": {"common": {"num_present": 8, "num_missing": 2}, "distinct_count": 7.0},
+            }
+        ],
+    }
+    reference = baseline_reference(read_statistics(doc), n=1000)
+    assert reference["comment"].isna().mean() == pytest.approx(0.2)
+    assert reference.attrs["unknown_values"] == ["comment"]
+
+
+def test_raw_data_against_its_own_baseline_is_no_drift_and_no_violation() -> None:
+    from lib.drift import compare
+    from lib.sources.tables import read_table
+
+    data = read_table(REAL_MM / "baseline_dataset_no_header.csv")
+    baseline = read_statistics(REAL_STATS)
+    for f in baseline.features:  # a value on a bucket edge counts in the bucket above it
+        assert numeric_distance(f, data[f.name]) == 0.0, f.name
+    report = compare(baseline_reference(baseline), data)
+    assert report.drifted_columns == [], report.table[["column", "test", "p_adjusted", "effect"]]
+    violations = check_constraints(
+        data, read_constraints(REAL_MM / "constraints_data_quality_good.json"), baseline
+    )
+    assert len(violations) == 0, violations.to_dict()
+
+
+# ------------------------------------------------ refusing the wrong Model Monitor file; violations
+
+
+@pytest.mark.parametrize(
+    ("reader", "path", "message", "hint"),
+    [
+        (read_constraints, REAL_STATS, "looks like a statistics.json", "statistics slot"),
+        (read_statistics, CONSTRAINTS, "looks like a constraints.json", "constraints slot"),
+        (
+            read_statistics,
+            DATA / "constraint_violations.json",
+            "constraint_violations.json",
+            "read_violations",
+        ),
+        (
+            read_constraints,
+            DATA / "constraint_violations.json",
+            "constraint_violations.json",
+            "read_violations",
+        ),
+        (read_statistics, REAL_MM / "statistics_model_quality.json", "model-quality", "data-quality"),
+    ],
+)
+def test_readers_name_the_model_monitor_file_they_were_given(
+    reader: Any, path: Path, message: str, hint: str
+) -> None:
+    with pytest.raises(InputError, match=message) as info:
+        reader(path)
+    assert path.name in info.value.message
+    assert hint in (info.value.hint or "")
+
+
+def test_read_violations_gives_a_table() -> None:
+    from lib.sources.monitor_files import read_violations
+
+    table = read_violations(DATA / "constraint_violations.json")
+    assert list(table.columns) == ["feature_name", "constraint_check_type", "description"]
+    assert table["feature_name"].tolist() == ["monthly_charges", "age"]
+    assert table["description"].iloc[0].startswith("Numerical distance: 0.2136")
+
+
+def test_read_violations_keeps_extra_keys_and_missing_descriptions() -> None:
+    from lib.sources.monitor_files import read_violations
+
+    table = read_violations(REAL_MM / "constraint_violations_nlp.json")
+    assert len(table) == 8
+    assert set(table["description"]) == {""}
+    assert "sentence" in table.columns
+
+
+def test_several_violation_files_are_a_history_over_executions(tmp_path: Path) -> None:
+    from lib.sources.monitor_files import read_violations
+
+    runs = []
+    for hour, doc in (("13", {"violations": [{"feature_name": "a", "constraint_check_type": "x"}]}),
+                      ("14", {"violations": []}),
+                      ("15", json.loads((DATA / "constraint_violations.json").read_text()))):  # fmt: skip
+        path = tmp_path / "sched" / "2024" / "05" / "06" / hour / "constraint_violations.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(doc))
+        runs.append(path)
+    history = read_violations(runs)
+    assert list(history.columns[:4]) == ["execution", "feature_name", "constraint_check_type", "description"]
+    assert history["execution"].tolist() == ["13", "15", "15"]
+    taxi = read_violations([REAL_MM / "constraint_violations_taxi.json", DATA / "constraint_violations.json"])
+    assert taxi["execution"].unique().tolist() == [
+        "constraint_violations_taxi.json",
+        "constraint_violations.json",
+    ]
+    uploads = read_violations([(DATA / "constraint_violations.json").read_bytes()] * 2)
+    assert uploads["execution"].unique().tolist() == ["#1 upload", "#2 upload"]  # source_bytes names bytes "upload"
+
+
+def test_read_violations_refuses_a_baseline_file() -> None:
+    from lib.sources.monitor_files import read_violations
+
+    with pytest.raises(InputError, match=r"is a statistics\.json"):
+        read_violations(STATS)

@@ -105,7 +105,8 @@ def test_buttons_hand_capture_and_baseline_to_the_drift_pages() -> None:
     at.button(key="monitor_use_capture").click().run()
     assert not at.exception
     current = at.session_state["drift_current"]
-    assert list(current.columns) == [*NAMES, "prediction"]
+    # one capture_mixed.jsonl response is {"score": 0.6, "predicted_label": 1}: the label is kept
+    assert list(current.columns) == [*NAMES, "prediction", "prediction_label"]
     assert len(current) == 16
     assert at.session_state["drift_current_label"].startswith("Model Monitor capture")
     at.button(key="monitor_use_baseline").click().run()

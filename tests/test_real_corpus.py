@@ -31,55 +31,7 @@ NOT_DATA = {"README.md", "expected.json"}
 SHA = re.compile(r"^[0-9a-f]{40}$")
 
 #: file -> what our readers get wrong today (observed, issue 10).
-XFAIL: dict[str, str] = {
-    "capture/tfserving_instances.jsonl": (
-        'TF Serving {"instances": [1.0, 2.0, 5.0]} read as ONE row with 3 features f0..f2 (expected'
-        " 3 rows of 1 feature); the 3 predictions land on 3 rows, 2 of them with no input ('1 input"
-        " rows but 3 predictions')"
-    ),
-    "cloudwatch/get_metric_data_math_expression.json": (
-        "label 'Avg Total IOPS' split as job 'Avg' + metric 'Total IOPS' (any label with spaces "
-        "whose first word looks like a job name)"
-    ),
-    "logs/factorization_machines_retail.log": (
-        "end-of-training 'train rmse/mse/absolute_loss' summary lines (no epoch) counted as a 21st "
-        "point with epoch <NA> in train:rmse/mse/absolute_loss (expected 20, epochs 0..19); all 106"
-        " timestamps lost behind the ESC[34m prefix"
-    ),
-    "logs/image_classification_caltech_fulltraining.log": (
-        "all 15 points have NaT: the [06/17/2021 23:35:18 ...] prefix sits behind ESC[34m, so the "
-        "time is lost"
-    ),
-    "logs/image_classification_transfer_learning.log": (
-        "all 4 points have NaT: the [11/06/2020 15:12:24 ...] prefix sits behind ESC[34m"
-    ),
-    "logs/keras_abalone_script_mode.log": (
-        "Keras epoch header 'Epoch N/5' is on the line before the metrics: all 10 points get epoch "
-        "<NA> (expected 1..5)"
-    ),
-    "logs/kmeans_ufo.log": ("train:msd has NaT: the [07/29/2019 00:57:22 ...] prefix sits behind ESC[31m"),
-    "logs/knn_covtype.log": (
-        "test:accuracy has NaT: the [06/07/2021 20:39:12 ...] prefix sits behind ESC[34m"
-    ),
-    "logs/linear_learner_fair.log": (
-        "all 15 expected points have NaT: the [06/20/2018 20:56:49 ...] prefix sits behind ESC[31m"
-    ),
-    "logs/object2vec.log": (
-        "all 30 expected points have NaT: the [06/17/2021 ...] prefix sits behind ESC[34m"
-    ),
-    "logs/xgboost_boston_early_stopping.log": (
-        "the '[40]#011train-rmse:...' echo after 'Stopping. Best iteration:' counted as a point: 52"
-        " points per metric instead of 51 (rounds 0..50), epoch 40 twice"
-    ),
-    "logs/xgboost_imdb_early_stopping.log": (
-        "the '[174]#011train-error:...' echo after 'Stopping. Best iteration:' counted as a point: "
-        "186 points per metric instead of 185 (rounds 0..184), epoch 174 twice"
-    ),
-    "model_monitor/baseline_dataset_no_header.csv": (
-        "read_table takes the first data row of a header-less baseline CSV as the header: 99 rows "
-        "with columns '3.0', '0.0', '2.0', '0.0.1', ... instead of 100 rows"
-    ),
-}
+XFAIL: dict[str, str] = {}
 
 
 def _readme_rows() -> dict[str, list[str]]:

@@ -167,3 +167,161 @@ def test_user_definitions_apply_to_uploaded_logs() -> None:
 def test_log_without_metric_lines_is_an_input_error() -> None:
     with pytest.raises(InputError, match=r"train\.log"):
         read_export(b"starting\nEpoch[0] Time cost=90.1\ndone\n", "train.log")
+
+
+# ---------------------------------------------------------------- issue 10: shapes of real logs
+
+ESC = "\x1b"
+XGB_SERVICE_DEFINITIONS = [  # what DescribeTrainingJob returns for the built-in XGBoost algorithm
+    MetricDefinition(
+        f"{split}:rmse",
+        rf".*\[[0-9]+\].*#011{split}-rmse:([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?).*",
+    )
+    for split in ("train", "validation")
+]
+
+
+def _rows(frame: pd.DataFrame) -> list[tuple[object, ...]]:
+    epochs = [None if pd.isna(e) else int(e) for e in frame["epoch"]]
+    return list(zip(frame["metric"], epochs, frame["value"], frame["timestamp"], strict=True))
+
+
+@pytest.mark.parametrize("code", ["[34m", "[31m", "[1;31m", "[0m", "[K"])
+def test_ansi_colour_codes_are_read_like_plain_lines(code: str) -> None:
+    plain = [
+        "[06/17/2021 23:35:18 INFO 1] Epoch[0] Train-accuracy=0.25",
+        "[06/17/2021 23:35:19 INFO 1] #quality_metric: host=algo-1, epoch=2, train rmse <loss>=1.5",
+        "[3]#011train-rmse:0.5#011validation-rmse:0.75",
+    ]
+    coloured = [f"{ESC}{code}{line}{ESC}[0m" for line in plain]
+    want = parse_log_lines(plain, job="j")
+    assert _rows(parse_log_lines(coloured, job="j")) == _rows(want)
+    assert want["timestamp"].notna().sum() == 2
+
+
+def test_user_regexes_see_the_text_without_colour_codes() -> None:
+    definition = MetricDefinition("loss", r"^loss=([0-9.]+) epoch=(\d+)$")  # anchored on both ends
+    frame = parse_log_lines([f"{ESC}[34mloss=0.5 epoch=3{ESC}[0m"], job="j", metric_definitions=[definition])
+    assert _rows(frame) == [("loss", 3, 0.5, pd.NaT)]
+
+
+def test_short_coloured_log_is_not_called_binary() -> None:
+    text = f"{ESC}[34m[0]#011train-rmse:1.5{ESC}[0m\n{ESC}[34m[1]#011train-rmse:1.25{ESC}[0m\n"
+    loaded = load_export(text.encode(), "xgb.log")
+    assert loaded.format == "training_log"
+    assert loaded.metrics["epoch"].tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "16:12:54 [10/21/2018 16:12:53 INFO 1] Epoch[0] Train-accuracy=0.5",  # CloudWatch console copy
+        "    [10/21/2018 16:12:53 INFO 1] Epoch[0] Train-accuracy=0.5",  # indented
+        '"[10/21/2018 16:12:53 INFO 1] Epoch[0] Train-accuracy=0.5",',  # quoted
+        "> [10/21/2018 16:12:53 INFO 1] Epoch[0] Train-accuracy=0.5",  # quoted (mail/markdown)
+        "2018-10-21 16:12:40 Training - Training image download completed. Training in progress."
+        f"{ESC}[34m[10/21/2018 16:12:53 INFO 1] Epoch[0] Train-accuracy=0.5{ESC}[0m",  # glued to SDK
+    ],
+)
+def test_time_stamp_not_first_on_the_line_is_found(line: str) -> None:
+    frame = parse_log_lines([line], job="j")
+    assert _rows(frame) == [("train:accuracy", 0, 0.5, pd.Timestamp("2018-10-21 16:12:53", tz="UTC"))]
+
+
+def test_xgboost_stamp_inside_the_line_and_no_stamp_stays_nat() -> None:
+    frame = parse_log_lines(
+        ["  [2020-07-15:03:28:26:INFO] Epoch[1] Train-accuracy=0.5", "[7]#011train-rmse:0.5"], job="j"
+    )
+    assert frame["timestamp"].tolist() == [pd.Timestamp("2020-07-15 03:28:26", tz="UTC"), pd.NaT]
+
+
+XGB_EARLY_STOP = [
+    "[39]#011train-rmse:1.1#011validation-rmse:4.7",
+    "[40]#011train-rmse:1.0#011validation-rmse:4.6",
+    "[41]#011train-rmse:0.9#011validation-rmse:4.8",
+    "Stopping. Best iteration:",
+    "[40]#011train-rmse:1.0#011validation-rmse:4.6",
+    "",
+]
+
+
+@pytest.mark.parametrize("definitions", [[], XGB_SERVICE_DEFINITIONS], ids=["builtin", "service-regex"])
+def test_xgboost_early_stopping_echo_is_not_a_point(definitions: list[MetricDefinition]) -> None:
+    lines = [f"{ESC}[34m{line}{ESC}[0m" for line in XGB_EARLY_STOP]
+    frame = parse_log_lines(lines, job="j", metric_definitions=definitions)
+    for metric in ("train:rmse", "validation:rmse"):
+        assert frame.loc[frame["metric"] == metric, "epoch"].tolist() == [39, 40, 41]
+
+
+def test_xgboost_service_regexes_keep_the_rounds() -> None:
+    lines = [f"[{n}]#011train-rmse:{1 / (n + 1)}#011validation-rmse:{2 / (n + 1)}" for n in range(3)]
+    frame = parse_log_lines(lines, job="j", metric_definitions=XGB_SERVICE_DEFINITIONS, builtin=True)
+    assert sorted(frame["metric"].unique()) == ["train:rmse", "validation:rmse"]
+    for metric in ("train:rmse", "validation:rmse"):
+        assert frame.loc[frame["metric"] == metric, "epoch"].tolist() == [0, 1, 2]
+
+
+def test_factorization_machines_summary_is_a_separate_final_metric() -> None:
+    lines = [
+        "#quality_metric: host=algo-1, epoch=0, train rmse <loss>=2.0",
+        "#quality_metric: host=algo-1, epoch=1, train rmse <loss>=1.5",
+        "#quality_metric: host=algo-1, epoch=1, batch=0 train rmse <loss>=1.4",
+        "#quality_metric: host=algo-1, train rmse <loss>=1.5",
+        "#quality_metric: host=algo-1, train binary_classification_accuracy <score>=0.75",
+        "#quality_metric: host=algo-1, test rmse <loss>=1.75",
+    ]
+    frame = parse_log_lines(lines, job="j").sort_values("value", kind="stable")
+    assert [(m, e, v) for m, e, v, _ in _rows(frame)] == [
+        ("train:binary_classification_accuracy", None, 0.75),  # only ever final: keeps its name
+        ("train:rmse", 1, 1.5),
+        ("train:rmse:final", None, 1.5),
+        ("test:rmse", None, 1.75),
+        ("train:rmse", 0, 2.0),
+    ]
+
+
+def test_keras_epoch_header_on_the_line_before_the_metrics() -> None:
+    lines = [
+        "Train on 3320 samples, validate on 850 samples",
+        "Epoch 1/2",
+        "2019-12-14 21:18:20.246146: I tensorflow/core/platform/cpu_feature_guard.cc:145] noise",
+        "3320/3320 [==============================] - 2s 499us/step - loss: 82.8 - val_loss: 40.9",
+        "Epoch 2/2",
+        "3320/3320 [==============================] - 1s 199us/step - loss: 13.3 - val_loss: 8.2",
+    ]
+    definitions = [
+        MetricDefinition("loss", r" - loss: ([0-9.]+)"),
+        MetricDefinition("val_loss", r"val_loss: ([0-9.]+)"),
+    ]
+    frame = parse_log_lines(lines, job="j", metric_definitions=definitions)
+    assert sorted((m, e, v) for m, e, v, _ in _rows(frame)) == [
+        ("loss", 1, 82.8),
+        ("loss", 2, 13.3),
+        ("val_loss", 1, 40.9),
+        ("val_loss", 2, 8.2),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "epoch"),
+    [
+        ("[12]#011train-loss:0.5", 12),
+        ("[12]\ttrain-loss:0.5", 12),
+        ("Epoch[3] Batch [20]#011train-loss:0.5", 3),
+        ("#quality_metric: host=algo-1, epoch=4, train-loss:0.5", 4),
+        ("Epoch: 1, train-loss:0.5", 1),
+        ("Epoch 1/3 train-loss:0.5", 1),
+        ("step 7 train-loss:0.5", None),
+    ],
+)
+def test_user_regex_takes_the_epoch_the_line_carries(line: str, epoch: int | None) -> None:
+    definition = MetricDefinition("train:loss", r"train-loss:([0-9.]+)")
+    frame = parse_log_lines([line], job="j", metric_definitions=[definition], builtin=False)
+    assert _rows(frame) == [("train:loss", epoch, 0.5, pd.NaT)]
+
+
+def test_epoch_too_large_for_int64_is_unknown_not_an_error() -> None:
+    definition = MetricDefinition("loss", r"loss: (\d+)")
+    lines = ["Epoch 99999999999999999999999/5", " - loss: 1", "epoch 3 - loss: 2"]
+    frame = parse_log_lines(lines, job="j", metric_definitions=[definition]).sort_values("value")
+    assert [None if pd.isna(e) else int(e) for e in frame["epoch"]] == [None, 3]

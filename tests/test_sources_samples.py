@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from lib.errors import InputError
 from lib.schema import METRIC_COLUMNS
 from lib.sources import FORMATS, LoadedExport, load_export, read_export
 
@@ -235,3 +237,89 @@ def test_result_is_a_frozen_dataclass() -> None:
     assert isinstance(loaded.notes, tuple)
     with pytest.raises(AttributeError):
         loaded.name = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("label", "job", "metric", "stat"),
+    [
+        (
+            "my-job-2024-05-01-10-00-00-000 train:accuracy",
+            "my-job-2024-05-01-10-00-00-000",
+            "train:accuracy",
+            None,
+        ),
+        ("myjob train:accuracy Average", "myjob", "train:accuracy", "Average"),
+        ("my-job loss p99.9", "my-job", "loss", "p99.9"),
+        ("train:accuracy Average", "stem", "train:accuracy", "Average"),
+        ("Avg Total IOPS", "stem", "Avg Total IOPS", None),  # metric-math label, no job in it
+        ("CPU Utilization", "stem", "CPU Utilization", None),
+        ("Total precision", "stem", "Total precision", None),  # 'precision' is not a statistic
+        ("disk TM(10%:90%)", "stem", "disk", "TM(10%:90%)"),
+    ],
+)
+def test_metric_data_label_names_a_job_only_in_the_known_pattern(
+    label: str, job: str, metric: str, stat: str | None
+) -> None:
+    from lib.sources.cloudwatch_json import split_label
+
+    assert split_label(label, "stem")[:3] == (job, metric, stat)
+
+
+def test_metric_math_label_is_the_metric_and_the_file_names_the_job() -> None:
+    result = {
+        "Id": "m3",
+        "Label": "Avg Total IOPS",
+        "Timestamps": ["2024-09-29T22:10:00Z"],
+        "Values": [96.85],
+    }
+    doc = json.dumps({"MetricDataResults": [result]}).encode()
+    loaded = load_export(doc, "iops.json")
+    assert loaded.metrics[["job", "metric"]].drop_duplicates().values.tolist() == [["iops", "Avg Total IOPS"]]
+
+
+# ---------------------------------------------------------------- Model Monitor files on the metrics page
+
+MM = DATA / "model_monitor"
+REAL_MM = DATA / "real" / "model_monitor"
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        (REAL_MM / "statistics_data_quality.json", "statistics"),
+        (MM / "constraints.json", "constraints"),
+        (REAL_MM / "constraint_violations_taxi.json", "constraint violations"),
+        (MM / "data_capture_sample.jsonl", "data capture"),
+        (DATA / "real" / "capture" / "churn_csv_truncated.jsonl", "data capture"),
+    ],
+)
+def test_model_monitor_file_is_sent_to_its_page(path: Path, kind: str) -> None:
+    with pytest.raises(InputError) as info:
+        load_export(path)
+    assert (
+        info.value.message
+        == f"{path.name}: this is a Model Monitor {kind} file: open it on the Model Monitor page."
+    )
+
+
+def test_single_capture_record_and_model_quality_statistics_are_named() -> None:
+    line = (MM / "data_capture_sample.jsonl").read_bytes().splitlines()[0]
+    with pytest.raises(InputError, match="Model Monitor data capture file"):
+        load_export(line, "one.jsonl")
+    with pytest.raises(InputError, match="Model Monitor model quality statistics file"):
+        load_export(REAL_MM / "statistics_model_quality.json")
+
+
+def test_dataset_csv_with_event_time_is_not_a_wide_metrics_file() -> None:
+    text = (
+        b"event_time,age,plan,churn_score\n"
+        b"2024-05-01T10:00:00Z,34,pro,0.2\n2024-05-01T10:01:00Z,51,basic,0.7\n"
+    )
+    with pytest.raises(InputError, match=r"dataset \(one row per inference, time in 'event_time'\)"):
+        load_export(text, "capture_dataset.csv")
+
+
+def test_wide_metrics_with_a_time_column_are_still_metrics() -> None:
+    for header in ("timestamp,train:loss", "event_time,train:loss", "event_time,epoch,loss"):
+        text = f"{header}\n2024-05-01T10:00:00Z,{'1,' if 'epoch' in header else ''}0.5\n".encode()
+        assert load_export(text, "wide.csv").format == "wide_csv", header

@@ -28,17 +28,34 @@ from lib.sources.monitor_files import (
 IGNORED_COLUMNS: Final = ("inference_time", "event_id", "prediction")
 
 
-def baseline_reference(baseline: Baseline, n: int = 10_000, seed: int = 0) -> pd.DataFrame:
-    """A synthetic reference sample drawn from the baseline's histograms.
+#: Stands in for the values of a string feature whose statistics carry no distribution.
+UNKNOWN_VALUE: Final = "(value not in statistics.json)"
 
-    Numeric features: a KLL bucket is drawn with probability proportional to its count, then a
-    value uniformly inside it (rounded for Integral features); without buckets, a normal with the
-    baseline mean and std clipped to [min, max]. Categorical features: values drawn by their counts.
-    Missing values appear at the baseline's missing rate. Features are drawn independently (the
-    statistics file holds no joint information), so use it for per-column drift only.
+
+def baseline_reference(baseline: Baseline, n: int = 10_000, seed: int = 0) -> pd.DataFrame:
+    """A synthetic reference sample drawn from the baseline's statistics.
+
+    Numeric features, best source first:
+
+    1. The KLL sketch items (``distribution.kll.sketch.data``) when their weights (``2**level``
+       per item on compactor level ``level``) add up to the feature's ``num_present`` (within
+       5 %): they are a weighted sample of the data itself, so values are drawn from them with
+       those weights (discrete values stay discrete; mean and quantiles follow the data).
+    2. The KLL buckets: a bucket is drawn with probability proportional to its count, then a value
+       inside it, ``lower + (upper - lower) * u**a`` with ``u`` uniform and one exponent ``a``
+       per feature chosen so the sample mean meets the recorded ``mean`` (as far as the buckets
+       allow; ``a = 1`` is uniform). Bucket shares, hence Model Monitor's distance, are unchanged.
+    3. Without buckets: a normal with the recorded mean and std, clipped to [min, max].
+
+    Integral features are rounded. Categorical features: values drawn by their counts; a string
+    feature without a distribution keeps its completeness, its present values being
+    :data:`UNKNOWN_VALUE` (listed in ``frame.attrs["unknown_values"]``). Missing values appear
+    at the baseline's missing rate. Features are drawn independently (the statistics file holds
+    no joint information), so use it for per-column drift only.
     """
     rng = np.random.default_rng(seed)
     columns: dict[str, Any] = {}
+    unknown: list[str] = []
     for f in baseline.features:
         # Exactly the baseline's missing rate (rounded), at random positions.
         n_missing = round(n * (1 - f.completeness)) if math.isfinite(f.completeness) else 0
@@ -57,17 +74,43 @@ def baseline_reference(baseline: Baseline, n: int = 10_000, seed: int = 0) -> pd
                 )
                 columns[f.name] = pd.Series(drawn, dtype="str").where(~missing, np.nan)
             else:
-                columns[f.name] = pd.Series([np.nan] * n, dtype="str")
-    return pd.DataFrame(columns)
+                unknown.append(f.name)
+                columns[f.name] = pd.Series([UNKNOWN_VALUE] * n, dtype="str").where(~missing, np.nan)
+    frame = pd.DataFrame(columns)
+    if unknown:
+        frame.attrs["unknown_values"] = unknown
+    return frame
+
+
+def sketch_sample(f: FeatureStatistics) -> tuple[np.ndarray, np.ndarray]:
+    """``(items, weights)`` of the feature's KLL sketch: level ``i`` items weigh ``2**i``."""
+    items = [v for level in f.kll_sketch for v in level]
+    weights = [2.0**i for i, level in enumerate(f.kll_sketch) for _ in level]
+    x = np.asarray(items, dtype="float64")
+    w = np.asarray(weights, dtype="float64")
+    keep = np.isfinite(x)
+    return x[keep], w[keep]
+
+
+def _sketch_covers_data(f: FeatureStatistics, weights: np.ndarray) -> bool:
+    if not len(weights):
+        return False
+    total = float(weights.sum())
+    if not math.isfinite(f.num_present) or f.num_present <= 0:
+        return False
+    return abs(total - f.num_present) <= 0.05 * f.num_present
 
 
 def _draw_numeric(f: FeatureStatistics, n: int, rng: np.random.Generator) -> np.ndarray:
+    items, weights = sketch_sample(f)
+    if _sketch_covers_data(f, weights):
+        return items[rng.choice(len(items), n, p=weights / weights.sum())]
     buckets = np.array(f.numeric_buckets, dtype="float64").reshape(-1, 3)
     if len(buckets) and np.nansum(buckets[:, 2]) > 0:
         counts = np.nan_to_num(buckets[:, 2])
         idx = rng.choice(len(buckets), n, p=counts / counts.sum())
-        low, high = buckets[idx, 0], buckets[idx, 1]
-        return low + rng.random(n) * (high - low)
+        inside = _InBucket(buckets, idx, rng.random(n), integral=f.inferred_type == "Integral")
+        return inside.values(_mean_matching_power(inside, f.mean))
     if math.isfinite(f.mean) and math.isfinite(f.std):
         return np.clip(
             rng.normal(f.mean, f.std, n),
@@ -75,6 +118,56 @@ def _draw_numeric(f: FeatureStatistics, n: int, rng: np.random.Generator) -> np.
             f.max if math.isfinite(f.max) else np.inf,
         )
     return np.full(n, np.nan)
+
+
+class _InBucket:
+    """Values inside drawn buckets: ``lower + width * u**a``, kept below the upper edge of inner
+    buckets (``[lower, upper)``; the last is ``[lower, upper]``). Integral features take the
+    integers inside the bucket (``ceil(lower) .. ``), so rounding never moves a value across an
+    edge; a bucket without an integer inside falls back to rounding."""
+
+    def __init__(self, buckets: np.ndarray, idx: np.ndarray, u: np.ndarray, *, integral: bool) -> None:
+        self.low = buckets[idx, 0]
+        self.width = buckets[idx, 1] - buckets[idx, 0]
+        self.u = u
+        self.inner = idx < len(buckets) - 1
+        self.integral = integral
+        if integral:
+            first = np.ceil(self.low)
+            last = np.where(self.inner, np.ceil(buckets[idx, 1]) - 1, np.floor(buckets[idx, 1]))
+            self.first, self.n_int = first, np.maximum(last - first + 1, 0)
+
+    def values(self, power: float) -> np.ndarray:
+        """The drawn values for exponent ``power``."""
+        v = self.u**power
+        if self.integral:
+            k = np.minimum(np.floor(v * self.n_int), np.maximum(self.n_int - 1, 0))
+            return np.where(self.n_int > 0, self.first + k, np.round(self.low + self.width * v))
+        x = self.low + self.width * v
+        return np.where(self.inner, np.minimum(x, np.nextafter(self.low + self.width, -np.inf)), x)
+
+
+def _mean_matching_power(inside: _InBucket, target: float) -> float:
+    """Exponent ``a`` so that the drawn values' mean is ``target`` (bisection on log a, ``a`` in
+    [1/5, 5], so values never pile up on the bucket edges; 1 when the target is unknown)."""
+    if not math.isfinite(target) or not np.all(np.isfinite(inside.width)):
+        return 1.0
+
+    def mean(log_a: float) -> float:
+        return float(np.mean(inside.values(math.exp(log_a))))
+
+    lo, hi = math.log(1 / 5), math.log(5)  # mean(lo) is the largest, mean(hi) the smallest
+    if target >= mean(lo):
+        return math.exp(lo)
+    if target <= mean(hi):
+        return math.exp(hi)
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        if mean(mid) > target:
+            lo = mid
+        else:
+            hi = mid
+    return math.exp((lo + hi) / 2)
 
 
 def baseline_distributions(baseline: Baseline, current: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -232,7 +325,12 @@ def _type_match(kinds: pd.Series, expected: str) -> float:
 
 
 def numeric_distance(baseline: FeatureStatistics, values: Iterable[float]) -> float:
-    """Max |F_baseline − F_current| at the KLL bucket edges (and below the baseline minimum)."""
+    """Max |F_baseline − F_current| at the KLL bucket edges (and below the baseline minimum).
+
+    Buckets hold ``[lower, upper)``, the last one ``[lower, upper]`` (as in the real files: a
+    value equal to an edge counts in the bucket above it), so the current CDF at an inner edge
+    counts the values strictly below it.
+    """
     b = np.array(baseline.numeric_buckets, dtype="float64").reshape(-1, 3)
     x = np.asarray(pd.to_numeric(pd.Series(list(values)), errors="coerce"), dtype="float64")
     x = x[np.isfinite(x)]
@@ -241,7 +339,8 @@ def numeric_distance(baseline: FeatureStatistics, values: Iterable[float]) -> fl
     counts = np.nan_to_num(b[:, 2])
     f_base = np.cumsum(counts) / counts.sum()
     x.sort()
-    f_cur = np.searchsorted(x, b[:, 1], side="right") / len(x)
+    f_cur = np.searchsorted(x, b[:, 1], side="left") / len(x)
+    f_cur[-1] = np.searchsorted(x, b[-1, 1], side="right") / len(x)
     below = np.searchsorted(x, b[0, 0], side="left") / len(x)
     return float(max(np.max(np.abs(f_base - f_cur)), below))
 
@@ -428,7 +527,12 @@ class MonitorArtifacts:
         """``check_constraints`` on the captured data (None without capture or constraints)."""
         if self.capture is None or self.constraints is None:
             return None
-        return check_constraints(self.capture.frame, self.constraints, self.baseline)
+        frame = self.capture.frame
+        label = frame.attrs.get("label_column")
+        if isinstance(label, str) and label not in frame.columns and "prediction" in frame.columns:
+            # Model Monitor checks the prediction against the baseline's label column.
+            frame = frame.assign(**{label: frame["prediction"]})
+        return check_constraints(frame, self.constraints, self.baseline)
 
 
 def load_artifacts(
@@ -441,7 +545,9 @@ def load_artifacts(
     """Read whichever Model Monitor artifacts are given.
 
     Positional capture inputs (CSV rows, lists) are named with the baseline's feature names when a
-    ``statistics.json`` is given (else the constraints' feature names, else ``f0``, ``f1`` …).
+    ``statistics.json`` is given (else the constraints' feature names, else ``f0``, ``f1`` …),
+    following Model Monitor's convention that the baseline's first column is the label when the
+    capture rows hold one value fewer (see ``read_capture_report``).
 
     Raises
     ------

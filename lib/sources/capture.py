@@ -12,6 +12,19 @@ per line::
 in the capture config; decoded, then read as JSON or CSV by content type). Either side may be absent
 (input-only or output-only capture). A payload with several CSV lines or JSON instances is a batch:
 it gives several rows sharing one ``event_id``.
+
+JSON request shapes: ``{"instances": [...]}`` (TF Serving / SageMaker TensorFlow row format),
+``{"inputs": ...}``, ``{"data": ...}``, ``{"features": [...]}`` or a bare list. A list of lists or of
+objects is one instance per element. A flat list of scalars is ambiguous: under ``instances`` TF
+Serving reads it as one scalar instance per element (``{"instances": [1.0, 2.0, 5.0]}`` is three
+instances of one feature), elsewhere it is usually one instance with several features. It is read
+as one instance per element when the response holds exactly that many predictions (more than one),
+or when it sits under ``instances`` and there is no response; otherwise as one instance.
+
+JSON responses: an object with a score (``score``, ``prediction``, ``probability`` ...) and a
+label (``predicted_label``, ``label``), as built-in algorithms and Clarify-style endpoints return,
+keeps both: the score is ``prediction`` (a list of scores gives ``prediction_1`` ...) and the label
+goes to ``prediction_label``.
 """
 
 from __future__ import annotations
@@ -38,6 +51,8 @@ from lib.sources.files import Source, source_bytes, source_list
 
 META_COLUMNS: Final = ("inference_time", "event_id")
 PREDICTION: Final = "prediction"
+#: Column of the predicted label when a response object holds both a score and a label.
+PREDICTION_LABEL: Final = "prediction_label"
 _MAX_PROBLEMS: Final = 50
 _PREDICTION_KEYS: Final = (
     "score",
@@ -47,6 +62,8 @@ _PREDICTION_KEYS: Final = (
     "probability",
     "label",
 )
+_SCORE_KEYS: Final = ("score", "prediction", "predicted_value", "probability", "probabilities")
+_LABEL_KEYS: Final = ("predicted_label", "label")
 _INSTANCE_KEYS: Final = ("instances", "inputs", "data")
 
 
@@ -64,12 +81,15 @@ class CaptureResult:
         Records that gave no row (not JSON, no ``captureData``, undecodable payload, duplicates).
     problems
         Human-readable notes, ``"<file>:<line>: what"`` (at most 50, then a count).
+    notes
+        What the reader decided for the whole upload (e.g. how positional inputs were named).
     """
 
     frame: pd.DataFrame
     n_records: int
     n_bad: int
     problems: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
 
 class _RecordError(Exception):
@@ -158,28 +178,52 @@ def _loads(text: str) -> Any:
 Row = list[object] | dict[str, object]
 
 
-def _input_rows(doc: Any) -> list[Row]:
+@dataclass(frozen=True)
+class _Inputs:
+    """Feature rows of a request; ``scalars`` marks a flat list of scalars (read as one row for
+    now, ``under_instances`` if it sat under the ``instances`` key)."""
+
+    rows: list[Row]
+    scalars: bool = False
+    under_instances: bool = False
+
+    def resolved(self, n_predictions: int | None) -> list[Row]:
+        """The rows, a flat scalar list split into one-value instances when the response (or the
+        TF Serving ``instances`` key without a response) says so."""
+        if not self.scalars:
+            return self.rows
+        values = self.rows[0]
+        assert isinstance(values, list)
+        n = len(values)
+        if (n > 1 and n_predictions == n) or (self.under_instances and n_predictions is None):
+            return [[v] for v in values]
+        return self.rows
+
+
+def _input_rows(doc: Any) -> _Inputs:
     """Feature rows from a JSON request body."""
     if isinstance(doc, dict):
         for key in _INSTANCE_KEYS:
             if key in doc:
-                return _input_rows_list(doc[key])
+                return _input_rows_list(doc[key], under_instances=key == "instances")
         if "features" in doc:
-            return [_row(doc["features"])]
-        return [{str(k): v for k, v in doc.items()}]
+            return _Inputs([_row(doc["features"])])
+        return _Inputs([{str(k): v for k, v in doc.items()}])
     if isinstance(doc, list):
         return _input_rows_list(doc)
-    return [[doc]]
+    return _Inputs([[doc]])
 
 
-def _input_rows_list(items: Any) -> list[Row]:
+def _input_rows_list(items: Any, *, under_instances: bool = False) -> _Inputs:
     if not isinstance(items, list):
-        return [_row(items)]
+        return _Inputs([_row(items)])
     if not items:
-        return []
+        return _Inputs([])
     if all(isinstance(v, list | dict) for v in items):
-        return [_row(v) for v in items]
-    return [_row(items)]  # a flat list is one instance
+        return _Inputs([_row(v) for v in items])
+    if any(isinstance(v, list | dict) for v in items):
+        return _Inputs([_row(items)])
+    return _Inputs([list(items)], scalars=True, under_instances=under_instances)
 
 
 def _row(item: Any) -> Row:
@@ -204,36 +248,60 @@ def _prediction_values(item: Any) -> list[object]:
     return [item]
 
 
-def _output_rows(doc: Any) -> list[list[object]]:
+@dataclass(frozen=True)
+class _Output:
+    """One prediction row: score value(s) and, when the response names one, the predicted label."""
+
+    values: list[object]
+    label: object = None
+
+
+def _output(item: Any) -> _Output:
+    if isinstance(item, dict):
+        score = next((k for k in _SCORE_KEYS if k in item), None)
+        label = next((k for k in _LABEL_KEYS if k in item), None)
+        if score is not None and label is not None and not isinstance(item[label], dict | list):
+            return _Output(_prediction_values(item[score]), item[label])
+    return _Output(_prediction_values(item))
+
+
+def _output_rows(doc: Any) -> list[_Output]:
     """Prediction rows from a JSON response body."""
     if isinstance(doc, dict):
         for key in ("predictions", "outputs", "results", "probabilities"):
             if key in doc:
                 return _output_rows(doc[key])
-        return [_prediction_values(doc)]
+        return [_output(doc)]
     if isinstance(doc, list):
         if all(isinstance(v, list | dict) for v in doc):
-            return [_prediction_values(v) for v in doc]
-        return [[v] for v in doc]  # a flat list: one value per input row
-    return [[doc]]
+            return [_output(v) for v in doc]
+        return [_Output([v]) for v in doc]  # a flat list: one value per input row
+    return [_Output([doc])]
 
 
-def _side(block: Any, what: str) -> tuple[list[Row] | None, list[list[object]] | None]:
+def _input_side(block: Any) -> _Inputs | None:
     if block is None:
-        return None, None
+        return None
     if not isinstance(block, dict):
-        raise _RecordError(f"'{what}' is not an object")
+        raise _RecordError("'endpointInput' is not an object")
     kind, text = _decode(block)
-    if what == "endpointInput":
-        if kind == "json":
-            return _input_rows(_loads(text)), None
-        return list(_csv_rows(text)), None
     if kind == "json":
-        return None, _output_rows(_loads(text))
-    return None, _csv_rows(text)
+        return _input_rows(_loads(text))
+    return _Inputs(list(_csv_rows(text)))
 
 
-def _parse_record(line: str) -> tuple[str | None, str | None, list[Row], list[list[object]], str | None]:
+def _output_side(block: Any) -> list[_Output] | None:
+    if block is None:
+        return None
+    if not isinstance(block, dict):
+        raise _RecordError("'endpointOutput' is not an object")
+    kind, text = _decode(block)
+    if kind == "json":
+        return _output_rows(_loads(text))
+    return [_Output(row) for row in _csv_rows(text)]
+
+
+def _parse_record(line: str) -> tuple[str | None, str | None, list[Row], list[_Output], str | None]:
     try:
         rec = json.loads(line)
     except json.JSONDecodeError as err:
@@ -245,10 +313,10 @@ def _parse_record(line: str) -> tuple[str | None, str | None, list[Row], list[li
     cap = rec["captureData"]
     if "endpointInput" not in cap and "endpointOutput" not in cap:
         raise _RecordError("'captureData' has neither endpointInput nor endpointOutput")
-    inputs, _ = _side(cap.get("endpointInput"), "endpointInput")
-    _, outputs = _side(cap.get("endpointOutput"), "endpointOutput")
-    inputs = inputs or []
-    outputs = outputs or []
+    request = _input_side(cap.get("endpointInput"))
+    response = _output_side(cap.get("endpointOutput"))
+    outputs = response or []
+    inputs = request.resolved(None if response is None else len(outputs)) if request else []
     note = None
     if inputs and outputs and len(inputs) != len(outputs):
         note = (
@@ -276,7 +344,13 @@ def read_capture_report(
         files), or a list of them.
     feature_names
         Names for positional (CSV, list) inputs, e.g. ``Baseline.feature_names`` from a
-        ``statistics.json`` or a reference CSV header; extra values get ``f<i>``.
+        ``statistics.json`` or a baseline dataset's header; extra values get ``f<i>``. Model
+        Monitor's convention: the baseline dataset's first column is the label (compared with the
+        prediction) and the capture holds only the inputs. So when the capture rows hold exactly
+        one value fewer than there are names, the inputs are named from the second name on and
+        the first name is recorded as the label column (``frame.attrs["label_column"]``; see
+        :func:`drift_frame`), never shifting the features by one; a note says so. With as many
+        values as names, the names apply in order.
     name
         Display name when ``source`` is raw bytes.
 
@@ -295,7 +369,7 @@ def read_capture_report(
         data, label = source_bytes(src, name)
         files.extend(_files(data, label))
 
-    names = [str(n) for n in feature_names] if feature_names is not None else []
+    given = [str(n) for n in feature_names] if feature_names is not None else []
     problems: list[str] = []
     n_records = n_bad = 0
     seen: dict[str, str] = {}
@@ -328,13 +402,14 @@ def read_capture_report(
                     if isinstance(values, dict):
                         row.update(values)
                     else:
-                        for j, v in enumerate(values):
-                            row[names[j] if j < len(names) else f"f{j}"] = v
+                        row[_POSITIONAL] = values
                 if i < len(outputs):
-                    preds = outputs[i]
+                    preds = outputs[i].values
                     max_pred = max(max_pred, len(preds))
                     for j, v in enumerate(preds):
                         row[PREDICTION if j == 0 else f"{PREDICTION}_{j}"] = v
+                    if outputs[i].label is not None:
+                        row[PREDICTION_LABEL] = outputs[i].label
                 rows.append(row)
     if not rows:
         found = first_bad or "no lines"
@@ -344,16 +419,66 @@ def read_capture_report(
             hint='Expected SageMaker data capture JSON Lines: {"captureData": {"endpointInput": …, '
             '"endpointOutput": …}, "eventMetadata": {"eventId": …, "inferenceTime": …}} per line.',
         )
+    names, label_column, notes = _positional_names(rows, given)
+    for row in rows:
+        positional = row.pop(_POSITIONAL, None)
+        if isinstance(positional, list):
+            for j, v in enumerate(positional):
+                row[names[j] if j < len(names) else f"f{j}"] = v
     frame = _frame(rows, names, max_pred)
     if len(problems) > _MAX_PROBLEMS:
         problems = [*problems[:_MAX_PROBLEMS], f"… and {len(problems) - _MAX_PROBLEMS} more"]
     frame.attrs.update({"n_records": n_records, "n_bad": n_bad, "problems": tuple(problems)})
-    return CaptureResult(frame, n_records, n_bad, tuple(problems))
+    if notes:
+        frame.attrs["notes"] = tuple(notes)
+    if label_column is not None:
+        frame.attrs["label_column"] = label_column
+    return CaptureResult(frame, n_records, n_bad, tuple(problems), tuple(notes))
+
+
+_POSITIONAL: Final = "\x00positional"
+
+
+def _positional_names(
+    rows: list[dict[str, object]], given: list[str]
+) -> tuple[list[str], str | None, list[str]]:
+    """``(names, label_column, notes)`` for positional inputs, following Model Monitor's
+    convention (baseline first column = label; the capture holds only the inputs)."""
+    widths = pd.Series([len(v) for r in rows if isinstance(v := r.get(_POSITIONAL), list)], dtype="int64")
+    if not given or widths.empty:
+        return given, None, []
+    width = int(widths.mode().iloc[0])
+    shown = ", ".join(given[:3]) + (", …" if len(given) > 3 else "")
+    if width == len(given):
+        return given, None, []
+    if len(given) >= 2 and width == len(given) - 1:
+        return (
+            given[1:],
+            given[0],
+            [
+                f"The capture rows hold {width} input values and the baseline names {len(given)} "
+                f"columns ({shown}): as in Model Monitor, the baseline's first column "
+                f"{given[0]!r} is the label/prediction (compared with the capture's prediction), "
+                f"and the inputs are named from {given[1]!r} on."
+            ],
+        )
+    return (
+        given,
+        None,
+        [
+            f"The capture rows hold {width} input values but the baseline names {len(given)} columns "
+            f"({shown}): named the first {min(width, len(given))} in order"
+            + (f", the rest f{len(given)}…" if width > len(given) else "")
+            + "; check that the capture and the baseline describe the same model inputs."
+        ],
+    )
 
 
 def _frame(rows: list[dict[str, object]], names: list[str], max_pred: int) -> pd.DataFrame:
     raw = pd.DataFrame(rows)
     preds = [PREDICTION, *(f"{PREDICTION}_{j}" for j in range(1, max_pred))]
+    if PREDICTION_LABEL in raw.columns:
+        preds.append(PREDICTION_LABEL)
     features = [c for c in raw.columns if c not in (*META_COLUMNS, *preds)]
     ordered = [n for n in names if n in features] + [c for c in features if c not in names]
     event_ids: pd.Series = raw["event_id"].astype("str")  # untyped: stubs' Series[str].where refuses NA
@@ -394,9 +519,10 @@ def read_capture(
     Columns: ``inference_time`` (UTC), ``event_id``, the input features (named from
     ``feature_names`` when given, else ``f0``, ``f1`` … for positional inputs; keys of JSON objects
     are used as names), ``prediction`` (NaN for input-only records; extra output values of a row
-    go to ``prediction_1`` …). Numeric columns are float64 (int64 when all whole and present);
-    others are strings. Bad records are skipped and counted: ``frame.attrs`` holds ``n_records``,
-    ``n_bad`` and ``problems`` (see ``read_capture_report``).
+    go to ``prediction_1`` …; a predicted label next to a score goes to ``prediction_label``).
+    Numeric columns are float64 (int64 when all whole and present); others are strings. Bad
+    records are skipped and counted: ``frame.attrs`` holds ``n_records``, ``n_bad`` and
+    ``problems`` (see ``read_capture_report``).
 
     Examples
     --------
@@ -458,5 +584,14 @@ def capture_summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def drift_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A capture frame as data for the drift pages: features and predictions, metadata dropped."""
-    return frame.drop(columns=[c for c in META_COLUMNS if c in frame.columns]).reset_index(drop=True)
+    """A capture frame as data for the drift pages: features and predictions, metadata dropped.
+
+    When the capture was named after a baseline whose first column is the label
+    (``frame.attrs["label_column"]``, see :func:`read_capture_report`), the prediction is also
+    given under that name, first, so it meets the baseline's label column.
+    """
+    out = frame.drop(columns=[c for c in META_COLUMNS if c in frame.columns]).reset_index(drop=True)
+    label = frame.attrs.get("label_column")
+    if isinstance(label, str) and label not in out.columns and PREDICTION in out.columns:
+        out.insert(0, label, out[PREDICTION])
+    return out

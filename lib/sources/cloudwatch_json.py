@@ -1,9 +1,10 @@
 """AWS CLI JSON of CloudWatch: ``get-metric-data``, ``get-metric-statistics`` and Logs events.
 
 * ``get-metric-data``: ``MetricDataResults[]`` of ``{Id, Label, Timestamps, Values, StatusCode}``.
-  The job comes from a ``"<job> <metric>"`` label (job names cannot contain spaces); a label like
-  ``"train:accuracy Average"`` (CloudWatch's default) names metric and statistic only, and then
-  the job is the file name. ``PartialData`` series are kept and marked in a ``partial`` column.
+  The job comes from the label only when it follows the ``"<job> <metric>"`` pattern our loader and
+  notebooks write (see :func:`split_label`); any other label (``"train:accuracy Average"``,
+  CloudWatch's default, or a metric-math label such as ``"Avg Total IOPS"``) is the metric name
+  and the job is the file name. ``PartialData`` series are kept and marked in a ``partial`` column.
 * ``get-metric-statistics``: ``{Label, Datapoints[]}`` (unordered); value = ``Average`` (else the
   first statistic present); no dimension in the file, so the job is the file name.
 * ``filter-log-events`` / ``get-log-events``: ``events[]`` of ``{logStreamName?, timestamp (ms),
@@ -23,20 +24,41 @@ from lib.sources.logs import hits_to_metrics, join_lines, scan_text
 
 STATISTICS: Final = ("Average", "Sum", "Minimum", "Maximum", "SampleCount")
 _JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+#: CloudWatch statistics and extended statistics (p90, p99.9, tm99, TM(10%:90%), IQM ...).
 _STAT_SUFFIX = re.compile(
-    r"^(Average|Sum|Minimum|Maximum|SampleCount|[ptP]\d+(\.\d+)?|(tm|tc|ts|wm|pr)\d*.*)$"
+    r"^(Average|Sum|Minimum|Maximum|SampleCount|IQM|[pP]\d+(\.\d+)?"
+    r"|(tm|tc|ts|wm|pr|TM|TC|TS|WM|PR)(\d+(\.\d+)?|\(.*\)))$"
 )
 
 
 def split_label(label: str, stem: str) -> tuple[str, str, str | None, bool]:
-    """``(job, metric, stat, job_from_label)`` from a get-metric-data label."""
+    """``(job, metric, stat, job_from_label)`` from a get-metric-data label.
+
+    Parameters
+    ----------
+    label
+        The series' ``Label`` (or its ``Id`` when there is no label).
+    stem
+        The file name without extension: the job when the label names none.
+
+    Returns
+    -------
+    tuple
+        ``(job, metric, stat, job_from_label)``. A trailing CloudWatch statistic (``Average``,
+        ``p90``, ``tm99`` ...) is split off as ``stat``. The rest is read as ``"<job> <metric>"``
+        only when it is exactly two words, the first is a valid training-job name, and either the
+        job has a hyphen (SageMaker's generated ``<base>-YYYY-MM-DD-HH-MM-SS-mmm`` names) or the
+        metric has a colon (SageMaker's ``train:accuracy`` style): the label our loader and
+        notebooks write. Anything else, e.g. the metric-math label ``"Avg Total IOPS"`` or
+        ``"CPU Utilization"``, is the metric name, and the job is ``stem``.
+    """
     parts = label.strip().split()
     stat = None
     if len(parts) >= 2 and _STAT_SUFFIX.match(parts[-1]):
         stat = parts[-1]
         parts = parts[:-1]
-    if len(parts) >= 2 and _JOB_NAME.match(parts[0]):
-        return parts[0], " ".join(parts[1:]), stat, True
+    if len(parts) == 2 and _JOB_NAME.match(parts[0]) and ("-" in parts[0] or ":" in parts[1]):
+        return parts[0], parts[1], stat, True
     return stem, " ".join(parts) or label, stat, False
 
 

@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from lib.errors import InputError
-from lib.sources import cloudwatch_json, csv_formats, csv_table, loggly, logs, sagemaker_json
+from lib.sources import cloudwatch_json, csv_formats, csv_table, loggly, logs, monitor_files, sagemaker_json
 from lib.sources.base import Context, Parsed, fail, plural
 from lib.sources.files import MAX_BYTES
 
-#: Biggest (decompressed) upload we try to read.
+#: Magic numbers of binary files, to say what a refused upload is.
 _BINARY_MAGIC: Final = (
     (b"PK\x03\x04", "a ZIP archive"),
     (b"PK\x05\x06", "an empty ZIP archive"),
@@ -108,11 +108,16 @@ def decode(data: bytes, ctx: Context, notes: list[str]) -> tuple[str, bytes]:
 
 
 def _checked(text: str, ctx: Context) -> str:
-    """Refuse text that is mostly control characters (binary junk that happened to decode)."""
+    """Refuse text that is mostly control characters (binary junk that happened to decode).
+
+    The ESC of an ANSI escape sequence (``ESC[34m``: colour codes in notebook-saved logs) is text,
+    not a control character here: a short coloured log is still a log.
+    """
     sample = text[:65536]
     if not sample.strip():
         raise fail(ctx, "the file is empty (or only blank lines).")
     control = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f\v") or ch == "\ufffd")
+    control -= sample.count("\x1b[")
     if control > 0.05 * len(sample):
         raise fail(
             ctx, f"this is binary data ({_excerpt(sample.encode('utf-8', 'replace'))}), not a text export."
@@ -162,7 +167,10 @@ def _json_lines(text: str, ctx: Context) -> list[Any] | None:
 
 
 def parse_json_document(doc: Any, ctx: Context) -> Parsed:
-    """Route a parsed JSON document by its keys."""
+    """Route a parsed JSON document by its keys (Model Monitor files are sent to their page)."""
+    monitor_file = monitor_files.metrics_upload_error(doc, ctx.name)
+    if monitor_file is not None:
+        raise monitor_file
     first = doc[0] if isinstance(doc, list) and doc else None
     if (isinstance(doc, Mapping) and "MetricDataResults" in doc) or (
         isinstance(first, Mapping) and "MetricDataResults" in first
@@ -229,6 +237,11 @@ def parse_text(text: str, raw: bytes, ctx: Context) -> Parsed:
         return from_csv
     if logs.looks_like_log(text, ctx.metric_definitions):
         return logs.parse_training_log(text, ctx)
+    header_line = csv_formats.first_line(text)
+    columns = csv_formats.read_header(header_line, csv_formats.sniff_separator(header_line))
+    dataset = monitor_files.dataset_upload_error(columns or [], ctx.name)
+    if dataset is not None:
+        raise dataset
     from_wide = csv_formats.parse_wide(text, raw, ctx)
     if from_wide is not None:
         return from_wide

@@ -10,8 +10,27 @@ Built-in line shapes (see the formats README §2):
   without an epoch; ``binary_f_*`` -> ``binary_f_beta`` ...), plus ``#throughput_metric`` and
   ``#progress_metric``.
 
-CloudWatch shows tabs as the literal text ``#011``; both forms are accepted. A leading
-``[MM/DD/YYYY HH:MM:SS ...]`` (or XGBoost's ``[YYYY-MM-DD:HH:MM:SS:INFO]``) gives the UTC time.
+CloudWatch shows tabs as the literal text ``#011``; both forms are accepted. A
+``[MM/DD/YYYY HH:MM:SS ...]`` (or XGBoost's ``[YYYY-MM-DD:HH:MM:SS:INFO]``) gives the UTC time; it
+is usually the first thing on the line, but the first such stamp anywhere in the line counts (a
+CloudWatch console copy ``16:12:54 [10/21/2018 16:12:53 INFO 1] ...``, an indented or quoted copy, a
+container line glued to an SDK status line ``2021-06-17 23:30:01 Training - ...[06/17/2021 ...``).
+
+Shapes the scan corrects for:
+
+* ANSI colour codes (``ESC[34m ... ESC[0m``, as notebooks save container output) are removed
+  once, before anything else: the lines keep their numbers, and built-in shapes, time stamps and
+  the user's regexes all see the text without the codes.
+* XGBoost early stopping echoes the best round after ``Stopping. Best iteration:``; that echoed
+  ``[N]#011...`` line is not a new point and is skipped (for the user's regexes too).
+* Factorization Machines (and other ``#quality_metric`` algorithms) repeat the last epoch's train
+  or validation values at the end without ``epoch=``; such a line for a metric that also has
+  per-epoch lines is kept as a separate summary metric ``<metric>:final`` (like SageMaker's own
+  ``train:objective_loss:final``), never as an extra point of the per-epoch series.
+* A value found by the user's regex (or the service's MetricDefinitions DescribeTrainingJob
+  returns for built-in algorithms) takes its epoch from what its line carries: ``Epoch[3]``,
+  ``epoch=4``, ``Epoch: 1,``, ``Epoch 1/3`` or XGBoost's round ``[12]#011``; failing that, from the
+  last Keras header line ``Epoch N/M`` above it (Keras prints the metrics on the next line).
 
 The scan runs each pattern once over the whole text (C-speed ``finditer`` with a literal prefix)
 and maps match positions to line numbers with numpy, rather than looping over lines in Python.
@@ -50,6 +69,12 @@ _QUALITY = re.compile(
 _THROUGHPUT = re.compile(r"#throughput_metric: host=([^,\s]+), (train|validation|test) throughput=" + _NUMBER)
 _PROGRESS = re.compile(r"#progress_metric: host=([^,\s]+), completed " + _NUMBER + " %")
 _EPOCH_IN_LINE = re.compile(r"(?i)\bepoch\W{0,3}(\d+)")
+_ROUND_IN_LINE = re.compile(r"\[(\d+)\]" + _TAB)
+_KERAS_HEADER = re.compile(r"(?im)^[ \t]*epoch[ \t]+(\d+)[ \t]*/[ \t]*\d+[ \t]*$")
+_XGB_ECHO = re.compile(r"Stopping\. Best iteration:[^\n]*\n(?:[ \t]*\n)*[ \t]*(?=\[\d+\])")
+#: ANSI escape sequences (CSI: colours ``ESC[34m``, ``ESC[0m``, ``ESC[1;31m``, erase ``ESC[K`` ...).
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+_STAMP_ANYWHERE = re.compile(r"(\[\d\d/\d\d/\d{4} \d\d:\d\d:\d\d|\[\d{4}-\d\d-\d\d:\d\d:\d\d:\d\d)")
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}]\)[+*{]")
 _PREFIX_FORMATS: Final = ("[%m/%d/%Y %H:%M:%S", "[%Y-%m-%d:%H:%M:%S")
 
@@ -145,7 +170,9 @@ class _Hits:
         self.host.extend([None] * len(pos))
 
 
-def _scan_builtin(text: str, hits: _Hits) -> None:
+def _scan_builtin(text: str, hits: _Hits) -> bool:
+    """Add the built-in shapes' hits; whether any XGBoost round line was among them."""
+    rounds = False
     if "Epoch[" in text:
         matches = list(_IC.finditer(text))
         found: list[tuple[str, str, str, str]] = [m.groups() for m in matches]  # type: ignore[misc]
@@ -161,10 +188,17 @@ def _scan_builtin(text: str, hits: _Hits) -> None:
         for m in _XGB.finditer(text):
             for split, name, value in _XGB_PAIR.findall(m.group(2)):
                 hits.add(m.start(), f"{split}:{name}", value, m.group(1))
+                rounds = True
     if "#quality_metric" in text:
+        quality = []
         for m in _QUALITY.finditer(text):
             host, epoch, split, name, kind, value = m.groups()
-            hits.add(m.start(), _ll_metric(split, name, kind, epoch is not None), value, epoch, host)
+            quality.append((m.start(), _ll_metric(split, name, kind, epoch is not None), value, epoch, host))
+        per_epoch = {metric for _, metric, _, epoch, _ in quality if epoch is not None}
+        for pos, metric, value, epoch, host in quality:
+            # An end-of-training repeat of a per-epoch metric (no epoch=) is a summary, not a point.
+            final = epoch is None and metric in per_epoch
+            hits.add(pos, f"{metric}:final" if final else metric, value, epoch, host)
     if "#throughput_metric" in text:
         for m in _THROUGHPUT.finditer(text):
             host, split, value = m.groups()
@@ -173,6 +207,7 @@ def _scan_builtin(text: str, hits: _Hits) -> None:
         for m in _PROGRESS.finditer(text):
             host, value = m.groups()
             hits.add(m.start(), "train:progress", value, None, host)
+    return rounds
 
 
 def _line_starts(text: str) -> np.ndarray:
@@ -196,6 +231,7 @@ def scan_text(
         ``epoch`` (Int64), ``host`` (str or NA) and ``line_time`` (UTC time from the line's own
         prefix, NaT if none); ``long_lines`` counts lines skipped for being too long.
     """
+    text = strip_ansi(text)
     starts = _line_starts(text)
     lengths = np.diff(np.append(starts, len(text) + 1)) - 1
     long_mask = lengths > MAX_LINE_CHARS
@@ -207,8 +243,9 @@ def scan_text(
         starts = _line_starts(text)
 
     hits = _Hits()
+    rounds = False
     if builtin:
-        _scan_builtin(text, hits)
+        rounds = _scan_builtin(text, hits)
         if metric_definitions:
             # A user definition with the same name replaces the built-in reading of that metric.
             own = {d.name for d in metric_definitions}
@@ -218,6 +255,7 @@ def scan_text(
                 hits = _Hits()
                 for i in kept:
                     hits.add(old.pos[i], old.metric[i], old.value[i], old.epoch[i], old.host[i])
+    n_builtin = len(hits.pos)
     for definition in metric_definitions:
         seen_lines: set[int] = set()
         for m in definition.compiled.finditer(text):
@@ -229,12 +267,13 @@ def scan_text(
             seen_lines.add(line_no)
             line_end = text.find("\n", m.start())
             line = text[starts[line_no] : line_end if line_end >= 0 else len(text)]
-            epoch = _EPOCH_IN_LINE.search(line)
-            hits.add(m.start(), definition.name, m.group(1), epoch.group(1) if epoch else None)
+            hits.add(m.start(), definition.name, m.group(1), line_epoch(line))
 
     if not hits.pos:
         return _empty_hits(), n_long
     hit_lines = np.searchsorted(starts, np.asarray(hits.pos, dtype=np.int64), side="right") - 1
+    if len(hits.pos) > n_builtin:
+        _epochs_from_keras_headers(text, starts, hit_lines, hits.epoch, n_builtin)
     prefixes = pd.Series([text[s : s + 20] for s in starts[hit_lines]], dtype="str")
     frame = pd.DataFrame(
         {
@@ -243,10 +282,66 @@ def scan_text(
             "value": _floats(hits.value),
             "epoch": _epochs(hits.epoch),
             "host": pd.Series(hits.host, dtype="str"),
-            "line_time": _prefix_times(prefixes),
+            "line_time": _line_times(prefixes, text, starts, hit_lines),
         }
     )
+    # Only XGBoost round lines (built-in or found by the job's own regexes) can be an echo.
+    echoes = _xgboost_echo_lines(text, starts) if rounds or len(hits.pos) > n_builtin else None
+    if echoes is not None and len(echoes):
+        frame = frame.loc[~np.isin(hit_lines, echoes)].reset_index(drop=True)
     return frame, n_long
+
+
+def strip_ansi(text: str) -> str:
+    """``text`` without ANSI escape sequences (colour codes); lines keep their numbers.
+
+    Notebooks save container output with colour codes around each line (``ESC[34m[06/17/2021
+    23:35:18 INFO ...] ... ESC[0m``). The codes never hold a newline, so removing them changes no
+    line count. Text without an ESC character is returned as is (one fast scan).
+    """
+    return _ANSI.sub("", text) if "\x1b" in text else text
+
+
+def line_epoch(line: str) -> str | None:
+    """The epoch a log line carries, whatever regex found its value (digits, or ``None``).
+
+    ``Epoch[3]``, ``epoch=4``, ``Epoch: 1,``, ``Epoch 1/3`` (the word *epoch*, up to three
+    non-word characters, digits), else XGBoost's round ``[12]#011`` (or a real tab).
+    """
+    found = _EPOCH_IN_LINE.search(line)
+    if found is None:
+        found = _ROUND_IN_LINE.search(line)
+    return found.group(1) if found else None
+
+
+def _epochs_from_keras_headers(
+    text: str, starts: np.ndarray, hit_lines: np.ndarray, epochs: list[str | None], first: int
+) -> None:
+    """Fill missing epochs of user-regex hits (index >= ``first``) from Keras ``Epoch N/M`` lines.
+
+    Keras prints ``Epoch 1/5`` on its own line and the metrics on a later line: a hit without an
+    epoch of its own gets the last such header at or above its line.
+    """
+    todo = [i for i in range(first, len(epochs)) if epochs[i] is None]
+    if not todo or "poch" not in text:
+        return
+    headers = list(_KERAS_HEADER.finditer(text))
+    if not headers:
+        return
+    header_lines = np.searchsorted(starts, [m.start() for m in headers], side="right") - 1
+    above = np.searchsorted(header_lines, hit_lines[todo], side="right") - 1
+    for i, h in zip(todo, above.tolist(), strict=True):
+        if h >= 0:
+            epochs[i] = headers[h].group(1)
+
+
+def _xgboost_echo_lines(text: str, starts: np.ndarray) -> np.ndarray:
+    """Line numbers of XGBoost's best-round echo (the ``[N]...`` line after ``Stopping. Best
+    iteration:``), which repeats an earlier round and is not a new point."""
+    if "Stopping. Best iteration:" not in text:
+        return np.empty(0, dtype=np.int64)
+    ends = [m.end() for m in _XGB_ECHO.finditer(text)]
+    return np.searchsorted(starts, np.asarray(ends, dtype=np.int64), side="right") - 1
 
 
 def _floats(values: list[str]) -> np.ndarray:
@@ -265,7 +360,9 @@ def _epochs(values: list[str | None]) -> pd.Series:
         try:
             numbers[present] = np.array([v for v in values if v is not None], dtype="U").astype("int64")
         except (ValueError, OverflowError):
-            return pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").astype("Int64")
+            numbers_or_nan = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce")
+            # Epochs beyond int64 (a garbled line) are unknown, not an error.
+            return numbers_or_nan.astype("float64").where(lambda x: x.abs() < 2**53).astype("Int64")
     return pd.Series(pd.arrays.IntegerArray(numbers, ~present))
 
 
@@ -282,6 +379,30 @@ def _prefix_times(prefixes: pd.Series) -> pd.Series:
                 break
             parsed = pd.to_datetime(prefixes[todo], format=fmt, errors="coerce", utc=True)
             out.loc[todo] = parsed.astype("datetime64[ns, UTC]")
+    return out
+
+
+def _line_times(prefixes: pd.Series, text: str, starts: np.ndarray, hit_lines: np.ndarray) -> pd.Series:
+    """UTC time of each hit's line: the stamp at the line start (fast, vectorised), else the
+    first ``[MM/DD/YYYY HH:MM:SS`` / ``[YYYY-MM-DD:HH:MM:SS`` anywhere in the line."""
+    out = _prefix_times(prefixes)
+    missing = np.flatnonzero(out.isna().to_numpy())
+    if not len(missing):
+        return out
+    # One C-speed pass for all stamps, then the first stamp of each line.
+    matches = list(_STAMP_ANYWHERE.finditer(text))
+    if not matches:
+        return out
+    stamp_lines = np.searchsorted(starts, [m.start() for m in matches], side="right") - 1
+    lines_with, first = np.unique(stamp_lines, return_index=True)
+    where = np.searchsorted(lines_with, hit_lines[missing])
+    where = np.minimum(where, len(lines_with) - 1)
+    has = lines_with[where] == hit_lines[missing]
+    if not has.any():
+        return out
+    texts = [matches[k].group(1) for k in first[where[has]].tolist()]
+    more = _prefix_times(pd.Series(texts, dtype="str"))
+    out.iloc[missing[has]] = more.array
     return out
 
 

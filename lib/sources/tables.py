@@ -6,8 +6,10 @@ found and what was expected; nothing here lets a parser traceback through.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import IO, Final, Literal
 
@@ -52,6 +54,10 @@ def read_table(
     Returns
     -------
     pandas.DataFrame
+        A CSV whose first line is data rather than a header (numeric in every numeric column, as
+        in the header-less CSVs Model Monitor baselines are often suggested from) keeps that row
+        and gets the columns ``_c0``, ``_c1`` … (the names ``statistics.json`` then uses);
+        ``frame.attrs["notes"]`` says so.
 
     Raises
     ------
@@ -105,7 +111,17 @@ _EXPECTED: Final = {
 
 def _parse(raw: bytes, fmt: FileFormat, suffix: str) -> pd.DataFrame:
     if fmt == "csv":
-        return pd.read_csv(io.BytesIO(raw), sep=_delimiter(raw, suffix))
+        sep = _delimiter(raw, suffix)
+        frame = pd.read_csv(io.BytesIO(raw), sep=sep)
+        if _first_row_is_data(raw, sep, frame):
+            frame = pd.read_csv(io.BytesIO(raw), sep=sep, header=None)
+            frame.columns = [f"_c{i}" for i in range(frame.shape[1])]
+            frame.attrs["notes"] = [
+                "The first line is data, not a header (it is numeric where the columns are): "
+                f"named the columns _c0.._c{frame.shape[1] - 1} as Model Monitor names the columns "
+                "of a header-less CSV."
+            ]
+        return frame
     if fmt == "parquet":
         return pd.read_parquet(io.BytesIO(raw))
     text = raw.decode("utf-8-sig")
@@ -115,6 +131,28 @@ def _parse(raw: bytes, fmt: FileFormat, suffix: str) -> pd.DataFrame:
             raise ValueError("expected a list of objects")
         return pd.DataFrame.from_records(records)
     return pd.read_json(io.StringIO(text), lines=True)
+
+
+_NUMBER: Final = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
+
+
+def _first_row_is_data(raw: bytes, sep: str, frame: pd.DataFrame) -> bool:
+    """Whether the line read as the header looks like the rows under it: it has a number in every
+    numeric column (and there is at least one). A header names at least one numeric column with a
+    word; a header-less CSV (Model Monitor baselines are often suggested from one) does not."""
+    numeric = [
+        i
+        for i, dtype in enumerate(frame.dtypes)
+        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    ]
+    if frame.empty or not numeric:
+        return False
+    lines = raw[:65536].decode("utf-8-sig", errors="replace").splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    cells = next(csv.reader([first], delimiter=sep), [])
+    if len(cells) != frame.shape[1]:
+        return False
+    return all(_NUMBER.fullmatch(cells[i]) for i in numeric)
 
 
 def _delimiter(raw: bytes, suffix: str) -> str:
