@@ -510,7 +510,8 @@ def test_several_violation_files_are_a_history_over_executions(tmp_path: Path) -
         "constraint_violations.json",
     ]
     uploads = read_violations([(DATA / "constraint_violations.json").read_bytes()] * 2)
-    assert uploads["execution"].unique().tolist() == ["#1 upload", "#2 upload"]  # source_bytes names bytes "upload"
+    # lib.sources.files.source_bytes names bytes "upload"
+    assert uploads["execution"].unique().tolist() == ["#1 upload", "#2 upload"]
 
 
 def test_read_violations_refuses_a_baseline_file() -> None:
