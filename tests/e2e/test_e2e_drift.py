@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from lib.demo import drift as demo_drift
 from tests.conftest import AppServer
-from tests.test_e2e_browser import TIMEOUT, no_exception, open_page, wait_idle
+from tests.e2e.test_e2e_browser import TIMEOUT, no_exception, open_page, wait_idle
 
 pytestmark = pytest.mark.e2e
 SHOTS = Path("test-results")

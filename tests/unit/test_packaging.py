@@ -14,14 +14,14 @@ import tomllib
 import zipfile
 from collections.abc import Iterator
 from email.parser import Parser
-from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import ROOT
+
 LOCKS = ("requirements.txt", "requirements-dev.txt")
 INPUTS = {"requirements.in": "requirements.txt", "requirements-dev.in": "requirements-dev.txt"}
 # What `lib` imports at run time (and jinja2, for the report templates).

@@ -13,7 +13,7 @@ from lib.demo import latency as demo_latency_data
 from lib.schema import validate_jobs
 from lib.sources import latency as latency_files
 from lib.sources import monitor_files
-from tests.test_charts import _views
+from tests.unit.charts.test_charts import _views
 
 DATA_DIR = "tests/data/model_monitor"
 

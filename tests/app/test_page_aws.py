@@ -2,7 +2,7 @@
 
 AppTest runs the script in this process, so ``aws_env`` (fake keys, temp AWS config files,
 ``AWS_ENDPOINT_URL`` = moto, IMDS off) is exactly what the page sees. Seeded values are
-hand-computable (``tests.aws_server.seed_training_jobs``).
+hand-computable (``tests.support.aws_server.seed_training_jobs``).
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ from lib.sources.aws import load as live
 from lib.sources.aws import session as aws
 from lib.sources.aws import training_jobs
 from lib.ui import aws_page
-from tests import aws_server
-from tests.aws_server import ACCOUNT, FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN, seed_training_jobs
+from tests.support import aws_server
+from tests.support.aws_server import ACCOUNT, FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN, seed_training_jobs
+from tests.support.paths import ROOT
 
 moto_endpoint = aws_server.moto_endpoint
 aws_env = aws_server.aws_env
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/6_Load_from_AWS.py"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from lib import drift
 from lib.demo import drift as demo_drift
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 INPUT = "pages/2_Input_drift.py"
 PREDICTION = "pages/3_Prediction_drift.py"
 

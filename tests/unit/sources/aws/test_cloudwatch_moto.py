@@ -21,8 +21,8 @@ from lib.sources.aws import load as live
 from lib.sources.aws import metrics as aws_metrics
 from lib.sources.aws import session as aws
 from lib.sources.aws import training_jobs
-from tests import aws_server
-from tests.aws_server import FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN, seed_training_jobs
+from tests.support import aws_server
+from tests.support.aws_server import FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN, seed_training_jobs
 
 # fixtures from the shared moto helper (a session-scoped server; a fresh, isolated env per test)
 moto_endpoint = aws_server.moto_endpoint

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.paths import ROOT
+
 LIB = ROOT / "lib"
 
 #: Wings from the bottom up: a module may import its own wing or a lower one, never a higher one.

@@ -23,8 +23,9 @@ from lib.sources import MetricDefinition, load_export
 from lib.sources.capture import feature_columns, read_capture_report
 from lib.sources.monitor_files import read_constraints, read_statistics
 from lib.sources.tables import read_table
+from tests.support.paths import DATA
 
-REAL = Path(__file__).resolve().parent / "data" / "real"
+REAL = DATA / "real"
 _DOC = json.loads((REAL / "expected.json").read_text(encoding="utf-8"))
 EXPECTED: dict[str, dict[str, Any]] = _DOC["files"]
 NOT_DATA = {"README.md", "expected.json"}

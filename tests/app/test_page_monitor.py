@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import io
 import zipfile
-from pathlib import Path
 
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from lib.analysis import monitor_checks
 from lib.sources import monitor_files
+from tests.support.paths import DATA, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-MM = Path(__file__).resolve().parent / "data" / "model_monitor"
+MM = DATA / "model_monitor"
 PAGE = "pages/5_Model_Monitor.py"
 NAMES = ["age", "tenure_months", "monthly_charges", "plan"]
 CAPTURE, STATISTICS, CONSTRAINTS = 0, 1, 2  # uploader order on the page

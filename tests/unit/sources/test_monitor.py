@@ -23,8 +23,9 @@ from lib.demo.monitor import DEMO_DIR, demo_artifacts
 from lib.errors import InputError
 from lib.sources.capture import read_capture
 from lib.sources.monitor_files import read_constraints, read_statistics
+from tests.support import paths
 
-DATA = Path(__file__).resolve().parent / "data" / "model_monitor"
+DATA = paths.DATA / "model_monitor"
 STATS = DATA / "statistics.json"
 CONSTRAINTS = DATA / "constraints.json"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,9 +16,8 @@ from lib.errors import DataSourceError
 from lib.sources import latency as latency_files
 from lib.sources.aws import endpoint_latency
 from lib.ui import aws_page, timing_page
+from tests.support.paths import DATA, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).resolve().parent / "data"
 PAGE = "pages/4_Timing_and_cost.py"
 LATENCY_SAMPLE = DATA / "endpoint_latency_get_metric_data.json"
 

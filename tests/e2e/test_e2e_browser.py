@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from lib import ui
 from tests.conftest import AppServer
+from tests.support.paths import DATA
 
 pytestmark = pytest.mark.e2e
 
@@ -70,7 +71,7 @@ def test_cold_deep_link_renders_page_with_shared_sidebar(
 
 
 def test_real_upload_replaces_demo_and_renders(page: Page, app_server: AppServer, tmp_path: Path) -> None:
-    src = Path(__file__).parent / "data" / "training_log_xgboost.txt"
+    src = DATA / "training_log_xgboost.txt"
     target = tmp_path / "my-xgb-job.txt"
     target.write_bytes(src.read_bytes())
     open_page(page, app_server)
@@ -88,7 +89,7 @@ def test_real_upload_replaces_demo_and_renders(page: Page, app_server: AppServer
 
 def test_broken_upload_shows_error_and_keeps_data(page: Page, app_server: AppServer, tmp_path: Path) -> None:
     good = tmp_path / "good-run.txt"
-    good.write_bytes((Path(__file__).parent / "data" / "training_log_xgboost.txt").read_bytes())
+    good.write_bytes((DATA / "training_log_xgboost.txt").read_bytes())
     broken = tmp_path / "broken.csv"
     broken.write_text("<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>")
     open_page(page, app_server)
@@ -123,7 +124,7 @@ def test_html_in_job_names_is_shown_as_text(page: Page, app_server: AppServer, t
 
 
 def test_two_sessions_do_not_share_uploads(page: Page, app_server: AppServer, tmp_path: Path) -> None:
-    log = (Path(__file__).parent / "data" / "training_log_xgboost.txt").read_bytes()
+    log = (DATA / "training_log_xgboost.txt").read_bytes()
     mine = tmp_path / "session-one-job.txt"
     mine.write_bytes(log)
     open_page(page, app_server)

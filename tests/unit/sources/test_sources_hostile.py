@@ -18,7 +18,6 @@ from lib.errors import InputError
 from lib.schema import METRIC_COLUMNS
 from lib.sources import capture, files, latency, load_export, monitor_files, read_export
 
-DATA = Path(__file__).resolve().parent / "data"
 LONG = (
     "job,metric,timestamp,value\n"
     "run-a,train:accuracy,2024-05-01T10:00:00Z,0.5\n"

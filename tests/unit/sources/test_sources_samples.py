@@ -12,8 +12,8 @@ import pytest
 from lib.errors import InputError
 from lib.schema import METRIC_COLUMNS
 from lib.sources import FORMATS, LoadedExport, load_export, read_export
+from tests.support.paths import DATA
 
-DATA = Path(__file__).resolve().parent / "data"
 IC_JOBS = {
     "synthetic-ic-lr001-2024-05-01-10-00-00-000",
     "synthetic-ic-lr01-2024-05-02-09-30-00-000",

@@ -22,8 +22,9 @@ from lib.sources.capture import (
     read_capture_report,
 )
 from lib.sources.monitor_files import read_statistics
+from tests.support import paths
 
-DATA = Path(__file__).resolve().parent / "data" / "model_monitor"
+DATA = paths.DATA / "model_monitor"
 SAMPLE = DATA / "data_capture_sample.jsonl"
 MIXED = DATA / "capture_mixed.jsonl"
 NAMED = DATA / "capture_named_json.jsonl"

@@ -5,13 +5,12 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import lib
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("pandas", "numpy", "scipy", "boto3", "botocore", "streamlit", "altair", "pyarrow")
 
 

@@ -38,7 +38,7 @@ from lib.schema import validate_jobs, validate_metrics
 from lib.sources.aws import session as aws
 from lib.sources.aws.endpoint_latency import load_endpoint_latency
 from lib.sources.latency import LATENCY_COLUMNS, read_latency_export
-from tests import aws_server
+from tests.support import aws_server
 
 # fixtures from the shared moto helper (a session-scoped server; a fresh, isolated env per test)
 moto_endpoint = aws_server.moto_endpoint

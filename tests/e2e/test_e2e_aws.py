@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import aws_server
-from tests.aws_server import ACCOUNT, FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN, REGION, seed_training_jobs
 from tests.conftest import AppServer
-from tests.test_e2e_browser import TIMEOUT, no_exception, open_page, wait_idle
+from tests.e2e.test_e2e_browser import TIMEOUT, no_exception, open_page, wait_idle
+from tests.support import aws_server
+from tests.support.aws_server import ACCOUNT, FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN, REGION, seed_training_jobs
 
 pytestmark = pytest.mark.e2e
 

@@ -8,11 +8,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import AppServer
-from tests.test_e2e_browser import PAGE_URLS, TIMEOUT, no_exception, open_page, wait_idle
+from tests.e2e.test_e2e_browser import PAGE_URLS, TIMEOUT, no_exception, open_page, wait_idle
+from tests.support.paths import DATA
 
 pytestmark = pytest.mark.e2e
 
-DATA = Path(__file__).parent / "data"
 SHOTS = Path("test-results")
 
 
