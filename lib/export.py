@@ -9,6 +9,8 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
+from lib.schema import to_utc
+
 #: OWASP CSV-injection rule: cells starting with these are formulas to Excel/LibreOffice/Sheets.
 FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
 #: Width used for charts sized to their container (a file has no container).
@@ -35,7 +37,7 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     for col in frame.columns:
         series = frame[col]
         if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(series.dtype):
-            stamps = pd.to_datetime(series, utc=True)
+            stamps = to_utc(series)
             out[col] = stamps.dt.strftime(_ISO_UTC).astype("object").where(stamps.notna(), None)
         elif pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
             out[col] = series

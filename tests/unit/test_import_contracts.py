@@ -125,3 +125,32 @@ def test_the_detectors_find_a_planted_cycle_and_an_upward_arrow() -> None:
     planted["lib.sources.capture"] = {*GRAPH["lib.sources.capture"], "lib.schema"}
     assert upward_arrows(planted) == ["lib.schema -> lib.sources.capture"]
     assert ["lib.schema", "lib.sources.capture", "lib.schema"] in find_cycles(planted)
+
+
+def imports_inside_functions(path: Path) -> list[str]:
+    """``file:line`` of imports inside function bodies that carry no ``# optional:`` reason."""
+    source = path.read_text()
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for sub in ast.walk(node):
+                if (
+                    isinstance(sub, ast.Import | ast.ImportFrom)
+                    and "# optional:" not in lines[sub.lineno - 1]
+                ):
+                    found.append(f"{path.relative_to(ROOT)}:{sub.lineno}")
+    return found
+
+
+def test_no_imports_inside_function_bodies(tmp_path: Path) -> None:
+    """Imports live at the top; a heavy optional dependency may be imported late with ``# optional: why``."""
+    assert [hit for p in MODULES.values() for hit in imports_inside_functions(p)] == []
+    planted = ROOT / "lib" / "_planted_for_test.py"
+    try:
+        planted.write_text(
+            "def f() -> None:\n    import json\n\n\ndef g() -> None:\n    import lzma  # optional: why\n"
+        )
+        assert imports_inside_functions(planted) == ["lib/_planted_for_test.py:2"]
+    finally:
+        planted.unlink()

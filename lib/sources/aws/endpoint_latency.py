@@ -10,6 +10,7 @@ import boto3
 import pandas as pd
 
 from lib.errors import DataSourceError, InputError
+from lib.schema import utc_timestamp
 from lib.sources.aws import session as aws
 from lib.sources.aws.metrics import allowed_period
 from lib.sources.latency import (
@@ -79,15 +80,16 @@ def load_endpoint_latency(
     endpoint, variant = endpoint.strip(), (variant or "AllTraffic").strip()
     if not endpoint:
         raise InputError("Enter the endpoint name.", hint="As shown in SageMaker → Inference → Endpoints.")
-    t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
-    t0 = t0.tz_localize("UTC") if t0.tzinfo is None else t0.tz_convert("UTC")
-    t1 = t1.tz_localize("UTC") if t1.tzinfo is None else t1.tz_convert("UTC")
+    t0, t1 = utc_timestamp(start), utc_timestamp(end)
+    if pd.isna(t0) or pd.isna(t1):
+        raise InputError(f"Cannot read {start!r} / {end!r} as dates or times.", hint="Use e.g. 2024-05-01.")
     if t1 <= t0:
         raise InputError(f"The time window is empty ({t0} to {t1}).", hint="Pick an end after the start.")
     if period < 60 or period % 60:
         raise InputError(f"The period must be a multiple of 60 s; got {period}.")
-    current = pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC")
-    current = current.tz_localize("UTC") if current.tzinfo is None else current.tz_convert("UTC")
+    current = utc_timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC")
+    if pd.isna(current):
+        raise InputError(f"Cannot read {now!r} as a date or time.")
     p = allowed_period(t0.to_pydatetime(), current.to_pydatetime(), period)
     dims: list[DimensionTypeDef] = [
         {"Name": "EndpointName", "Value": endpoint},
