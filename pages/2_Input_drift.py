@@ -15,7 +15,7 @@ st.caption(
 )
 
 data = drift_page.drift_data_ui()
-kinds = drift_page.drift_kinds(data.reference, tuple(data.shared))
+kinds = drift_page.drift_kinds(data.reference, data.reference_digest, tuple(data.shared))
 roles = drift_page.drift_roles_ui(data, kinds)
 
 with st.expander("Verdict rule, column types and tests", icon=":material/tune:"):
@@ -31,7 +31,7 @@ options: drift_page.DriftOptions = {
     "names": (data.reference_label, data.current_label),
 }
 with ui.friendly_errors(), st.spinner("Testing every column…"):
-    report = drift_page.drift_compare(data.reference, data.current, **options)
+    report = drift_page.drift_compare(data.reference, data.current, digests=data.digests, **options)
 
 drifted, columns = len(report.drifted_columns), report.table["column"].nunique()
 unsure = report.table.loc[report.table["status"] == "could not tell", "column"].nunique()
@@ -119,7 +119,12 @@ with multi_tab:
         tested_kinds = tuple((c, report.kinds[c]) for c in tested)
         with ui.friendly_errors(stop=False), st.spinner("Training the domain classifier…"):
             mv = drift_page.drift_multivariate(
-                data.reference, data.current, columns=tuple(tested), kinds=tested_kinds, alpha=report.alpha
+                data.reference,
+                data.current,
+                digests=data.digests,
+                columns=tuple(tested),
+                kinds=tested_kinds,
+                alpha=report.alpha,
             )
             a, b, c = st.columns(3)
             a.metric("Held-out AUC", f"{mv.auc:.3f}", help="0.5: indistinguishable; 1: fully separable")
@@ -144,7 +149,9 @@ with time_tab:
         st.info("Pick how to cut the current data into windows.", icon=":material/calendar_view_week:")
     else:
         with ui.friendly_errors(stop=False), st.spinner("Testing every window × column…"):
-            windows = drift_page.drift_windows(data.reference, data.current, split=(freq, size), **options)
+            windows = drift_page.drift_windows(
+                data.reference, data.current, digests=data.digests, split=(freq, size), **options
+            )
             st.caption(
                 f"{len(windows.windows)} windows × {windows.table['column'].nunique()} columns; "
                 "p-values adjusted across the whole grid."

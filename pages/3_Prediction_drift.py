@@ -14,7 +14,7 @@ st.caption(
 )
 
 data = drift_page.drift_data_ui()
-kinds = drift_page.drift_kinds(data.reference, tuple(data.shared))
+kinds = drift_page.drift_kinds(data.reference, data.reference_digest, tuple(data.shared))
 prediction, label, timestamp = drift_page.drift_roles_ui(data, kinds, require_prediction=True)
 if prediction is None:
     st.info(
@@ -60,6 +60,7 @@ with ui.friendly_errors(), st.spinner("Comparing the predictions…"):
     result = drift_page.drift_prediction(
         data.reference,
         data.current,
+        digests=data.digests,
         prediction=prediction,
         label=label,
         timestamp=timestamp,

@@ -1,9 +1,11 @@
-"""Model Monitor artifacts: data capture, baseline statistics and constraints, constraint checks."""
+"""Model Monitor artifacts: data capture, baseline statistics and constraints, constraint checks, and the
+violations of past monitoring executions."""
 
 import streamlit as st
 
 from lib import charts, ui
 from lib.analysis import monitor_checks
+from lib.charts import timing as monitor_charts
 from lib.sources import capture
 from lib.ui import monitor_page
 
@@ -12,7 +14,7 @@ monitor_page.monitor_state()
 st.title("Model Monitor artifacts")
 
 state = st.session_state
-left, mid, right = st.columns([2, 1, 1])
+left, mid, right, last = st.columns([2, 1, 1, 1])
 with left:
     capture_files = st.file_uploader(
         "Data capture files (.jsonl, .jsonl.gz, or one .zip of the hourly folders)",
@@ -38,6 +40,16 @@ with right:
         help="From the baselining job's output; needed for the constraint checks.",
     )
     monitor_page.monitor_ingest("constraints", cons_file)
+with last:
+    violation_files = st.file_uploader(
+        "constraint_violations.json (optional, one per execution)",
+        type=["json"],
+        accept_multiple_files=True,
+        key=monitor_page.monitor_uploader_key("violations"),
+        help="From a monitoring schedule's output, s3://<output>/<schedule>/yyyy/mm/dd/hh/. Several files "
+        "(oldest first) give a history over executions.",
+    )
+    monitor_page.monitor_ingest("violations", violation_files)
 for slot, err in state.monitor_errors.items():
     ui.show_error(err)
     st.caption(f"The {slot} file was not used; what was loaded before is still shown.")
@@ -46,15 +58,21 @@ art = monitor_page.monitor_artifacts(tuple(sorted(state.monitor_files.items())))
 if art.is_demo:
     st.info(
         "**You are looking at demo artifacts** (synthetic data capture of a churn model, with three broken "
-        "records, and its baseline statistics and constraints). Upload your own files above.",
+        "records, and its baseline statistics and constraints; the violations history is computed from "
+        "them). Upload your own files above.",
         icon=":material/science:",
     )
 elif st.button("Forget the uploads and show the demo again", icon=":material/restart_alt:"):
     monitor_page.monitor_reset()
     st.rerun()
 
-tab_capture, tab_checks, tab_baseline = st.tabs(
-    [":material/table: Captured data", ":material/rule: Constraint checks", ":material/bar_chart: Baseline"]
+tab_capture, tab_checks, tab_history, tab_baseline = st.tabs(
+    [
+        ":material/table: Captured data",
+        ":material/rule: Constraint checks",
+        ":material/history: Violations history",
+        ":material/bar_chart: Baseline",
+    ]
 )
 
 with tab_capture:
@@ -69,6 +87,8 @@ with tab_capture:
         c1.metric("Records read", f"{result.n_records:,}", help="JSON lines in the capture files")
         c2.metric("Bad records", f"{result.n_bad:,}", help="Lines that gave no row (see the problems)")
         c3.metric("Rows (inferences)", f"{len(frame):,}", help="Batch requests give several rows")
+        for note in result.notes:
+            st.info(ui.md_escape(note), icon=":material/info:")
         if result.problems:
             with st.expander(f"{len(result.problems)} problem(s) while reading", expanded=result.n_bad > 0):
                 st.markdown("\n".join(f"- {ui.md_escape(p)}" for p in result.problems))
@@ -142,6 +162,48 @@ with tab_checks:
             "L∞ for categories) as in the prebuilt Model Monitor container; "
             "see `lib/analysis/monitor_checks.py`."
         )
+
+with tab_history:
+    history = monitor_page.monitor_history(tuple(sorted(state.monitor_files.items())))
+    if history is None:
+        st.info(
+            "Upload constraint_violations.json files (one per monitoring execution) to see which "
+            "features were flagged, run after run; or data capture files and a constraints.json to "
+            "compute the checks per hour.",
+            icon=":material/info:",
+        )
+    else:
+        st.caption(ui.md_escape(monitor_page.monitor_history_source(history)))
+        totals = history.totals()
+        if len(history.executions) > 1:
+            history_chart = monitor_charts.violations_history(history.counts())
+            st.altair_chart(history_chart, width="stretch")
+            ui.chart_downloads(history_chart, base_name="violations-history", key="monitor_history_chart")
+        st.dataframe(
+            totals,
+            width="stretch",
+            hide_index=True,
+            column_config={
+                "execution": st.column_config.TextColumn("Execution", pinned=True),
+                "violations": st.column_config.NumberColumn("Violations", format="%d"),
+                "features": st.column_config.NumberColumn("Features flagged", format="%d"),
+            },
+        )
+        if len(history):
+            st.dataframe(
+                history.table,
+                width="stretch",
+                hide_index=True,
+                column_config={
+                    "execution": st.column_config.TextColumn("Execution", pinned=True),
+                    "feature_name": st.column_config.TextColumn("Feature"),
+                    "constraint_check_type": st.column_config.TextColumn("Check"),
+                    "description": st.column_config.TextColumn("Description", width="large"),
+                },
+            )
+        else:
+            st.success("No violations in any execution.", icon=":material/verified:")
+        ui.csv_download(history.table, file_name="violations-history.csv", key="monitor_history_csv")
 
 with tab_baseline:
     baseline = art.baseline

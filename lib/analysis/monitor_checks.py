@@ -13,15 +13,18 @@ import pandas as pd
 from scipy import stats
 
 from lib.sources.capture import CaptureResult, read_capture_report
-from lib.sources.files import Source
+from lib.sources.files import Source, source_bytes
 from lib.sources.monitor_files import (
+    VIOLATION_COLUMNS,
     Baseline,
     Constraints,
     FeatureConstraint,
     FeatureStatistics,
+    _execution_names,
     _threshold,
     read_constraints,
     read_statistics,
+    read_violations,
 )
 
 #: Columns a capture frame adds that are not model inputs (never flagged as extra columns).
@@ -511,8 +514,99 @@ def _drift_check(
 
 
 @dataclass(frozen=True)
+class ViolationsHistory:
+    """The violations of several monitoring executions, oldest first.
+
+    Attributes
+    ----------
+    table
+        One row per violation: ``execution, feature_name, constraint_check_type, description``
+        (then any other keys the files carry), in execution order.
+    executions
+        Every execution, in order, those without violations included.
+    computed
+        ``False``: read from ``constraint_violations.json`` files; ``True``: computed here by
+        :meth:`MonitorArtifacts.check_history` (one execution per hour of the capture).
+    """
+
+    table: pd.DataFrame
+    executions: tuple[str, ...]
+    computed: bool = False
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def counts(self) -> pd.DataFrame:
+        """Violations per execution and feature: ``execution, feature_name, violations, checks``
+        (``checks``: the check types, comma-separated), one row for every execution and every
+        feature that has a violation in any of them (zero where it has none), in execution order."""
+        cols = ["execution", "feature_name", "violations", "checks"]
+        if self.table.empty or not self.executions:
+            return pd.DataFrame({c: pd.Series(dtype="int64" if c == "violations" else "str") for c in cols})
+        rows = self.table.assign(feature_name=self.table["feature_name"].fillna("(none)").astype("str"))
+        features = list(dict.fromkeys(rows["feature_name"]))
+        grid = pd.MultiIndex.from_product(
+            [list(self.executions), features], names=["execution", "feature_name"]
+        )
+        grouped = rows.groupby(["execution", "feature_name"], sort=False)
+        checks = grouped["constraint_check_type"].agg(
+            lambda s: ", ".join(dict.fromkeys(str(v) for v in s if pd.notna(v)))
+        )
+        out = pd.DataFrame(
+            {
+                "violations": grouped.size().reindex(grid, fill_value=0),
+                "checks": checks.reindex(grid).fillna(""),
+            }
+        ).reset_index()
+        out["violations"] = out["violations"].astype("int64")
+        return out[cols]
+
+    def totals(self) -> pd.DataFrame:
+        """Violations per execution: ``execution, violations, features`` (distinct features)."""
+        counts = self.table.groupby("execution", sort=False) if len(self.table) else None
+        return pd.DataFrame(
+            {
+                "execution": list(self.executions),
+                "violations": [
+                    int(counts.size().get(e, 0)) if counts is not None else 0 for e in self.executions
+                ],
+                "features": [
+                    int(counts["feature_name"].nunique().get(e, 0)) if counts is not None else 0
+                    for e in self.executions
+                ],
+            }
+        )
+
+
+def read_violations_history(files: Sequence[Source]) -> ViolationsHistory:
+    """``constraint_violations.json`` files, one per execution, oldest first, as a history.
+
+    Executions are named as :func:`lib.sources.monitor_files.read_violations` names them (file
+    name, the differing path part, or ``#<n> <name>``); a run without violations is kept with
+    zero rows.
+
+    Raises
+    ------
+    InputError
+        If a file is not a constraint_violations.json (naming it and what it is instead).
+    """
+    items = list(files)
+    tables = [read_violations(item) for item in items]  # each checked on its own
+    names = _execution_names(items, [source_bytes(item)[1] for item in items])
+    parts = [t.assign(execution=name) for t, name in zip(tables, names, strict=True) if len(t)]
+    table = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({c: pd.Series(dtype="str") for c in ("execution", *VIOLATION_COLUMNS)})
+    )
+    table = table[["execution", *[c for c in table.columns if c != "execution"]]]
+    return ViolationsHistory(table, tuple(names))
+
+
+@dataclass(frozen=True)
 class MonitorArtifacts:
-    """What the Model Monitor page shows: data capture, baseline statistics and constraints.
+    """What the Model Monitor page shows: data capture, baseline statistics and constraints, and
+    the violations of past monitoring executions.
 
     Any part may be missing (``None``). ``capture_label`` names the capture files.
     """
@@ -522,6 +616,46 @@ class MonitorArtifacts:
     constraints: Constraints | None = None
     capture_label: str = ""
     is_demo: bool = False
+    violations: ViolationsHistory | None = None
+
+    def history(self) -> ViolationsHistory | None:
+        """The uploaded violations history, else :meth:`check_history`."""
+        return self.violations if self.violations is not None else self.check_history()
+
+    def check_history(self, freq: str = "h") -> ViolationsHistory | None:
+        """``check`` on each ``freq`` period (UTC) of the capture, as an hourly monitoring schedule
+        runs it; executions are named by the period start. None without capture or constraints, or
+        without capture times."""
+        if self.capture is None or self.constraints is None:
+            return None
+        frame = self.capture.frame
+        times = frame["inference_time"] if "inference_time" in frame.columns else None
+        if times is None or times.isna().all():
+            return None
+        # ISO-like labels of the period starts: sorting them sorts the periods.
+        periods = pd.to_datetime(times, utc=True).dt.floor(freq).dt.strftime("%Y-%m-%d %H:%M UTC")
+        names: list[str] = []
+        tables = []
+        for start, rows_of_period in frame.groupby(periods, sort=True):
+            part = MonitorArtifacts(
+                CaptureResult(rows_of_period.reset_index(drop=True), 0, 0, ()),
+                self.baseline,
+                self.constraints,
+            ).check()
+            assert part is not None
+            name = str(start)
+            names.append(name)
+            rows = pd.DataFrame(
+                [(name, v.feature_name, v.constraint_check_type, v.description) for v in part.violations],
+                columns=["execution", *VIOLATION_COLUMNS],
+            )
+            tables.append(rows)
+        table = (
+            pd.concat(tables, ignore_index=True)
+            if tables
+            else pd.DataFrame(columns=["execution", *VIOLATION_COLUMNS])
+        )
+        return ViolationsHistory(table, tuple(names), computed=True)
 
     def check(self) -> Violations | None:
         """``check_constraints`` on the captured data (None without capture or constraints)."""
@@ -541,8 +675,12 @@ def load_artifacts(
     constraints: Source | None = None,
     *,
     capture_label: str = "",
+    violations: Sequence[Source] = (),
 ) -> MonitorArtifacts:
     """Read whichever Model Monitor artifacts are given.
+
+    ``violations``: ``constraint_violations.json`` files of past executions, oldest first (see
+    :func:`read_violations_history`).
 
     Positional capture inputs (CSV rows, lists) are named with the baseline's feature names when a
     ``statistics.json`` is given (else the constraints' feature names, else ``f0``, ``f1`` …),
@@ -560,4 +698,5 @@ def load_artifacts(
         baseline.feature_names if baseline is not None else cons.feature_names if cons is not None else None
     )
     result = read_capture_report(list(capture), feature_names=names) if len(capture) else None
-    return MonitorArtifacts(result, baseline, cons, capture_label)
+    history = read_violations_history(violations) if len(violations) else None
+    return MonitorArtifacts(result, baseline, cons, capture_label, violations=history)

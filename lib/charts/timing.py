@@ -269,3 +269,35 @@ def baseline_vs_current(distributions: pd.DataFrame, feature: str) -> alt.Chart:
             width="container",
         )
     )
+
+
+def violations_history(counts: pd.DataFrame) -> alt.Chart:
+    """Violations per feature per monitoring execution, stacked (``ViolationsHistory.counts()``:
+    ``execution, feature_name, violations, checks``); every execution is on the axis, in order,
+    those without violations too."""
+    data = chart_rows(counts, ["execution", "feature_name", "violations", "checks"])
+    data = data.loc[data["violations"] > 0] if len(data) else data
+    order = list(dict.fromkeys(counts["execution"])) if len(counts) else []
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("execution:N")
+            .title("Execution")
+            .scale(domain=order)
+            .axis(labelAngle=-30, labelLimit=200),
+            y=alt.Y("sum(violations):Q").title("Violations").axis(tickMinStep=1),
+            color=alt.Color("feature_name:N").title("Feature"),
+            tooltip=[
+                alt.Tooltip("execution:N").title("Execution"),
+                alt.Tooltip("feature_name:N").title("Feature"),
+                alt.Tooltip("violations:Q").title("Violations"),
+                alt.Tooltip("checks:N").title("Checks"),
+            ],
+        )
+        .properties(
+            title=alt.Title("Violations per execution", subtitle="Stacked by feature"),
+            height=260,
+            width="container",
+        )
+    )

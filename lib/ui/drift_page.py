@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import drift
+from lib.analysis import monitor_checks
 from lib.demo import drift as demo_drift
 from lib.errors import AppError
 from lib.sources.tables import SUFFIXES
@@ -52,6 +53,21 @@ class DriftData:
     current_label: str
     reference_demo: bool
     current_demo: bool
+    reference_digest: str = ""
+    current_digest: str = ""
+
+    @property
+    def digests(self) -> tuple[str, str]:
+        """Content digests of (reference, current), computed once when each table came in: the
+        cached computations are keyed on these, never on the frames themselves."""
+        return self.reference_digest, self.current_digest
+
+    @property
+    def notes(self) -> list[str]:
+        """What the readers noted about the tables in use (see :func:`drift_frame_notes`)."""
+        return drift_frame_notes(self.reference, "reference", self.reference_label) + drift_frame_notes(
+            self.current, "current", self.current_label
+        )
 
     @property
     def is_demo(self) -> bool:
@@ -78,6 +94,67 @@ def drift_demo() -> tuple[pd.DataFrame, pd.DataFrame]:
     return demo_drift.demo_reference(), demo_drift.demo_current()
 
 
+def frame_digest(frame: pd.DataFrame) -> str:
+    """SHA-256 of a frame's columns, dtypes, index and every value (for frames built in the app;
+    an upload is keyed on its bytes instead, see :func:`content_digest`)."""
+    h = hashlib.sha256()
+    h.update("\x1f".join(f"{c}\x1e{t}" for c, t in frame.dtypes.items()).encode())
+    try:
+        values = pd.util.hash_pandas_object(frame, index=True).to_numpy()
+    except TypeError:  # unhashable cells (lists, dicts): hash their text
+        values = pd.util.hash_pandas_object(frame.astype("str"), index=True).to_numpy()
+    h.update(values.tobytes())
+    return h.hexdigest()
+
+
+def content_digest(name: str, content: bytes) -> str:
+    """SHA-256 of an uploaded file's name and bytes (the name picks the reader)."""
+    return hashlib.sha256(name.encode() + b"\x00" + content).hexdigest()
+
+
+def drift_store(side: str, frame: pd.DataFrame, label: str, *, digest: str | None = None) -> None:
+    """Put a table in the session as one side of the drift pages, with its content digest
+    (``digest``, else :func:`frame_digest` of it): computed here, once, never on a rerun."""
+    state = st.session_state
+    state[f"drift_{side}"] = frame
+    state[f"drift_{side}_label"] = label
+    state[f"drift_{side}_digest"] = (frame, digest or frame_digest(frame))
+
+
+def _drift_digest(side: str, frame: pd.DataFrame) -> str:
+    """The stored digest of ``frame``; computed (once) when the frame was put in the session by
+    other means than :func:`drift_store`, or replaced since."""
+    state = st.session_state
+    keyed = state.get(f"drift_{side}_digest")
+    if isinstance(keyed, tuple) and len(keyed) == 2 and keyed[0] is frame:
+        return str(keyed[1])
+    digest = frame_digest(frame)
+    state[f"drift_{side}_digest"] = (frame, digest)
+    return digest
+
+
+def drift_frame_notes(frame: pd.DataFrame, side: str, label: str) -> list[str]:
+    """What a reader noted about a table (``frame.attrs["notes"]``: a header-less CSV named
+    ``_c0…``, how capture inputs were named) and the caveat of a reference drawn from baseline
+    statistics whose string features have no distribution (``attrs["unknown_values"]``)."""
+    notes = frame.attrs.get("notes") or ()
+    out = [
+        f"{side.capitalize()} ({label}): {note}"
+        for note in (notes if isinstance(notes, list | tuple) else [notes])
+    ]
+    unknown = [str(c) for c in frame.attrs.get("unknown_values") or ()]
+    if unknown:
+        names = ", ".join(unknown)
+        out.append(
+            f"{side.capitalize()} ({label}): the baseline statistics give no distribution for the string "
+            f"feature(s) {names}, so their values in this reference are a placeholder "
+            f"({monitor_checks.UNKNOWN_VALUE!r}). Every real value differs from it: a drift verdict on "
+            "these columns says nothing. Set their kind to id to leave them out, or upload a real "
+            "reference table."
+        )
+    return out
+
+
 def drift_data() -> DriftData:
     """The data in use: what a user (or the Model Monitor page) put in the session, else the demo."""
     state = st.session_state
@@ -85,12 +162,14 @@ def drift_data() -> DriftData:
     frames = {}
     for side, demo_frame in zip(DRIFT_SIDES, (demo_ref, demo_cur), strict=True):
         frame = state.get(f"drift_{side}")
-        is_demo = not isinstance(frame, pd.DataFrame)
-        label = str(state.get(f"drift_{side}_label") or f"your {side}")
-        label = DRIFT_DEMO_LABELS[side] if is_demo else label
-        frames[side] = (frame if isinstance(frame, pd.DataFrame) else demo_frame, label, is_demo)
-    (ref, ref_label, ref_demo), (cur, cur_label, cur_demo) = frames["reference"], frames["current"]
-    return DriftData(ref, cur, ref_label, cur_label, ref_demo, cur_demo)
+        if isinstance(frame, pd.DataFrame):
+            label = str(state.get(f"drift_{side}_label") or f"your {side}")
+            frames[side] = (frame, label, False, _drift_digest(side, frame))
+        else:
+            frames[side] = (demo_frame, DRIFT_DEMO_LABELS[side], True, f"demo:{side}")
+    (ref, ref_label, ref_demo, ref_digest) = frames["reference"]
+    (cur, cur_label, cur_demo, cur_digest) = frames["current"]
+    return DriftData(ref, cur, ref_label, cur_label, ref_demo, cur_demo, ref_digest, cur_digest)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -113,15 +192,15 @@ def drift_ingest(side: str, upload: Any) -> None:
     if upload is None or seen.get(side) == upload.file_id:
         return
     seen[side] = upload.file_id
+    content = upload.getvalue()
     try:
         with st.spinner(f"Reading {upload.name}…"):
-            frame = drift_read(upload.name, upload.getvalue())
+            frame = drift_read(upload.name, content)
     except AppError as err:
         errors[side] = err
         return
     errors.pop(side, None)
-    state[f"drift_{side}"] = frame
-    state[f"drift_{side}_label"] = upload.name
+    drift_store(side, frame, upload.name, digest=content_digest(upload.name, content))
 
 
 def drift_back_to_demo() -> None:
@@ -130,6 +209,7 @@ def drift_back_to_demo() -> None:
     for side in DRIFT_SIDES:
         state.pop(f"drift_{side}", None)
         state.pop(f"drift_{side}_label", None)
+        state.pop(f"drift_{side}_digest", None)
     state.pop("drift_upload_seen", None)
     state.pop("drift_upload_errors", None)
     state.drift_generation = state.get("drift_generation", 0) + 1
@@ -188,14 +268,21 @@ def drift_data_ui() -> DriftData:
                     help="Forget the uploaded (or Model Monitor) data and compare the demo tables again.",
                     width="stretch",
                 )
+        for note in data.notes:
+            st.info(md_escape(note), icon=":material/info:")
     return data
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def drift_kinds(reference: pd.DataFrame, shared: tuple[str, ...]) -> dict[str, str]:
-    """Inferred kind of each shared column (cached by the data)."""
+# The cached computations below take the frames as ``_reference``/``_current``: Streamlit does not
+# hash those (it would hash a row sample of a large frame, so two different uploads could share a
+# report); they are keyed on the content digests computed once at ingest (``DriftData.digests``).
 
-    return {k: str(v) for k, v in drift.infer_kinds(reference[list(shared)]).items()}
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def drift_kinds(_reference: pd.DataFrame, reference_digest: str, shared: tuple[str, ...]) -> dict[str, str]:
+    """Inferred kind of each shared column (cached on the reference's digest)."""
+
+    return {k: str(v) for k, v in drift.infer_kinds(_reference[list(shared)]).items()}
 
 
 def drift_roles_ui(
@@ -327,7 +414,6 @@ def _drift_kind_label(kind: str, *, inferred: str) -> str:
     return f"{kind} (inferred)" if kind == inferred else kind
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 class DriftOptions(TypedDict):
     """The keyword arguments :func:`drift_compare` and :func:`drift_windows` share (hashable: cache keys)."""
 
@@ -338,19 +424,21 @@ class DriftOptions(TypedDict):
     names: tuple[str, str]
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
 def drift_compare(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
+    _reference: pd.DataFrame,
+    _current: pd.DataFrame,
     *,
+    digests: tuple[str, str],
     rule: tuple[float, float, float],
     kinds: tuple[tuple[str, str], ...],
     tests: tuple[tuple[str, str], ...],
     roles: tuple[str | None, str | None, str | None],
     names: tuple[str, str],
 ) -> Any:
-    """:func:`lib.drift.compare`, cached on the data and every option (widget reruns are instant)."""
+    """:func:`lib.drift.compare`, cached on the digests and every option (widget reruns are instant)."""
 
-    return drift.compare(reference, current, **_drift_options(rule, kinds, tests, roles, names))
+    return drift.compare(_reference, _current, **_drift_options(rule, kinds, tests, roles, names))
 
 
 def _drift_options(
@@ -378,23 +466,27 @@ def _drift_options(
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def drift_multivariate(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
+    _reference: pd.DataFrame,
+    _current: pd.DataFrame,
     *,
+    digests: tuple[str, str],
     columns: tuple[str, ...],
     kinds: tuple[tuple[str, str], ...],
     alpha: float,
 ) -> Any:
     """:func:`lib.drift.domain_classifier` on the tested columns, cached."""
 
-    return drift.domain_classifier(reference, current, columns=list(columns), kinds=dict(kinds), alpha=alpha)
+    return drift.domain_classifier(
+        _reference, _current, columns=list(columns), kinds=dict(kinds), alpha=alpha
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def drift_windows(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
+    _reference: pd.DataFrame,
+    _current: pd.DataFrame,
     *,
+    digests: tuple[str, str],
     split: tuple[str | None, int | None],
     rule: tuple[float, float, float],
     kinds: tuple[tuple[str, str], ...],
@@ -406,14 +498,15 @@ def drift_windows(
 
     freq, size = split
     options = _drift_options(rule, kinds, tests, roles, names)
-    return drift.compare_windows(reference, current, freq=freq, size=size, **options)
+    return drift.compare_windows(_reference, _current, freq=freq, size=size, **options)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def drift_prediction(
-    reference: pd.DataFrame,
-    current: pd.DataFrame,
+    _reference: pd.DataFrame,
+    _current: pd.DataFrame,
     *,
+    digests: tuple[str, str],
     prediction: str,
     label: str | None,
     timestamp: str | None,
@@ -429,8 +522,8 @@ def drift_prediction(
     alpha, numeric, categorical = rule
     freq, size = split
     return drift.prediction_drift(
-        reference,
-        current,
+        _reference,
+        _current,
         prediction=prediction,
         label=label,
         timestamp=timestamp if (freq or size) else None,

@@ -12,8 +12,9 @@ from lib.analysis import monitor_checks
 from lib.demo import monitor as demo_monitor
 from lib.errors import AppError
 from lib.sources import capture
+from lib.ui import drift_page
 
-MONITOR_SLOTS: Final = ("capture", "statistics", "constraints")
+MONITOR_SLOTS: Final = ("capture", "statistics", "constraints", "violations")
 
 
 def monitor_state() -> None:
@@ -86,18 +87,43 @@ def monitor_artifacts(files: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ..
         named(*stats[0]) if stats else None,
         named(*cons[0]) if cons else None,
         capture_label=", ".join(n for n, _ in by_slot.get("capture", ())),
+        violations=[named(n, d) for n, d in by_slot.get("violations", ())],
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=20)
+def monitor_history(files: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...]) -> Any:
+    """The violations history of the artifacts (:meth:`MonitorArtifacts.history`): the uploaded
+    constraint_violations.json files, else the checks per hour of the capture; None without either."""
+
+    return monitor_artifacts(files).history()
+
+
+def monitor_history_source(history: Any) -> str:
+    """One line saying where the violations history comes from."""
+    n = len(history.executions)
+    if history.computed:
+        return (
+            f"No constraint_violations.json uploaded: these are the constraint checks computed here on "
+            f"each hour of the captured data ({n} hour(s)), as an hourly monitoring schedule would run them."
+        )
+    return (
+        f"{n} monitoring execution(s) read from constraint_violations.json, in upload order "
+        "(upload them oldest first)."
     )
 
 
 def monitor_use_capture_for_drift(frame: pd.DataFrame, label: str) -> None:
     """Button callback: the captured data becomes the drift pages' current data."""
 
-    st.session_state.drift_current = capture.drift_frame(frame)
-    st.session_state.drift_current_label = f"Model Monitor capture: {label}"
+    drift_page.drift_store("current", capture.drift_frame(frame), f"Model Monitor capture: {label}")
 
 
 def monitor_use_baseline_for_drift(baseline: Any) -> None:
     """Button callback: a sample drawn from the baseline statistics becomes the drift reference."""
 
-    st.session_state.drift_reference = monitor_checks.baseline_reference(baseline)
-    st.session_state.drift_reference_label = f"Model Monitor baseline: {baseline.source} (synthetic sample)"
+    drift_page.drift_store(
+        "reference",
+        monitor_checks.baseline_reference(baseline),
+        f"Model Monitor baseline: {baseline.source} (synthetic sample)",
+    )

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib import drift
 from lib.demo import drift as demo_drift
+from lib.ui import drift_page
 from tests.support.paths import ROOT
 
 INPUT = "pages/2_Input_drift.py"
@@ -209,3 +210,83 @@ def test_verdict_rule_settings_survive_a_visit_to_another_page() -> None:
     assert not at.exception, at.exception
     assert at.number_input(key="drift_input_numeric").value == 0.5
     assert metrics(at)["Columns drifted"] == "2 of 8"
+
+
+def test_a_new_upload_with_the_same_name_and_row_count_gets_a_new_report() -> None:
+    """Streamlit hashes a 10,000-row sample of a large frame: the cached computations must be keyed
+    on the content digest instead, or the second upload is served the first one's report."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    n = 200_000
+    ref = pd.DataFrame({"x": rng.normal(0, 1, 5_000), "colour": rng.choice(["red", "blue"], 5_000)})
+    first = pd.DataFrame({"x": rng.normal(0, 1, n), "colour": rng.choice(["red", "blue"], n)})
+    # 10 % of the rows move by 3 sd, none of them in the rows Streamlit's hasher samples (seed 0).
+    sampled = first.sample(n=10_000, random_state=0).index
+    moved = rng.choice(first.index.difference(sampled), n // 10, replace=False)
+    second = first.copy()
+    second.loc[moved, "x"] += 3.0
+    assert first.loc[sampled].equals(second.loc[sampled])
+    at = open_page(INPUT)
+    uploader(at, "reference").set_value(("train.csv", csv_bytes(ref), "text/csv")).run()
+    uploader(at, "current").set_value(("prod.csv", csv_bytes(first), "text/csv")).run()
+    assert not at.exception, at.exception
+    before = at.dataframe[0].value.set_index("column")
+    auc_before = metrics(at)["Held-out AUC"]
+    assert before.loc["x", "status"] == "no drift"
+    uploader(at, "current").set_value(("prod.csv", csv_bytes(second), "text/csv")).run()
+    assert not at.exception, at.exception
+    after = at.dataframe[0].value.set_index("column")
+    assert metrics(at)["Rows"] == "5,000 → 200,000"
+    assert after.loc["x", "status"] == "DRIFT"
+    assert after.loc["x", "effect_size"] == pytest.approx(
+        drift.compare(ref, second).table.set_index("column").loc["x", "effect_size"], rel=1e-6
+    )
+    assert metrics(at)["Held-out AUC"] != auc_before  # the domain classifier ran again
+
+
+def test_the_content_digest_is_computed_once_per_upload(
+    small: tuple[pd.DataFrame, pd.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ref, cur = small
+    calls = {"content": 0, "frame": 0}
+    content_digest, frame_digest = drift_page.content_digest, drift_page.frame_digest
+
+    def counted_content(name: str, content: bytes) -> str:
+        calls["content"] += 1
+        return content_digest(name, content)
+
+    def counted_frame(frame: pd.DataFrame) -> str:
+        calls["frame"] += 1
+        return frame_digest(frame)
+
+    monkeypatch.setattr(drift_page, "content_digest", counted_content)
+    monkeypatch.setattr(drift_page, "frame_digest", counted_frame)
+    at = open_page(INPUT)
+    uploader(at, "reference").set_value(("train.csv", csv_bytes(ref), "text/csv")).run()
+    uploader(at, "current").set_value(("prod.csv", csv_bytes(cur), "text/csv")).run()
+    at.toggle(key="drift_input_only_flagged").set_value(False).run()
+    at.number_input(key="drift_input_numeric").set_value(0.5).run()
+    at.run()
+    assert not at.exception, at.exception
+    assert calls == {"content": 2, "frame": 0}  # one per upload, none on the five reruns
+    # A frame put in the session by other code is hashed once, on the first run that uses it.
+    at = open_page(INPUT, drift_reference=ref, drift_current=cur, drift_current_label="handed over")
+    at.run()
+    at.run()
+    assert not at.exception, at.exception
+    assert calls == {"content": 2, "frame": 2}
+
+
+def test_header_less_csv_note_is_shown(small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    ref, _ = small
+    numbers = pd.DataFrame({"a": ref["x"], "b": ref["x"] * 2})
+    at = open_page(INPUT)
+    raw = numbers.to_csv(index=False, header=False).encode()
+    uploader(at, "reference").set_value(("baseline.csv", raw, "text/csv")).run()
+    uploader(at, "current").set_value(("current.csv", raw, "text/csv")).run()
+    assert not at.exception, at.exception
+    notes = [i.value.replace("\\", "") for i in at.info if "not a header" in i.value]
+    assert len(notes) == 2
+    assert notes[0].startswith("Reference (baseline.csv)")
+    assert "_c0.._c1" in notes[0]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import io
+import json
 import zipfile
 
 import pandas as pd
@@ -13,9 +15,10 @@ from lib.sources import monitor_files
 from tests.support.paths import DATA, ROOT
 
 MM = DATA / "model_monitor"
+REAL = DATA / "real" / "model_monitor"
 PAGE = "pages/5_Model_Monitor.py"
 NAMES = ["age", "tenure_months", "monthly_charges", "plan"]
-CAPTURE, STATISTICS, CONSTRAINTS = 0, 1, 2  # uploader order on the page
+CAPTURE, STATISTICS, CONSTRAINTS, VIOLATIONS = 0, 1, 2, 3  # uploader order on the page
 
 
 def open_page() -> AppTest:
@@ -46,7 +49,8 @@ def test_demo_shows_capture_problems_checks_and_baseline_on_first_open() -> None
     assert any("8 violation(s)" in w.value for w in at.warning)
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download constraint_violations.json" in labels
-    assert len(at.get("vega_lite_chart")) == 1  # baseline against current, first feature
+    # violations history (checks per hour of the demo capture), baseline against current
+    assert len(at.get("vega_lite_chart")) == 2
 
 
 def test_uploading_the_shared_samples_replaces_the_demo() -> None:
@@ -135,3 +139,91 @@ def test_removing_a_rejected_file_clears_its_error_and_keeps_the_data() -> None:
     assert not at.exception
     assert not at.error
     assert metrics(at)["Records read"] == "16"
+
+
+def history_totals(at: AppTest) -> pd.DataFrame:
+    return next(
+        df.value for df in at.dataframe if list(df.value.columns) == ["execution", "violations", "features"]
+    )
+
+
+def test_demo_violations_history_is_computed_per_hour_of_the_capture() -> None:
+    at = open_page()
+    assert any("computed here on each hour" in c.value.replace("\\", "") for c in at.caption)
+    totals = history_totals(at)
+    assert totals["execution"].tolist() == ["2024-05-06 13:00 UTC", "2024-05-06 14:00 UTC"]
+    assert totals["violations"].tolist() == [4, 8]
+
+
+def test_violations_files_give_a_history_and_a_wrong_file_is_refused() -> None:
+    # As S3 writes them: every execution's file is called constraint_violations.json.
+    first = (
+        "constraint_violations.json",
+        (MM / "constraint_violations.json").read_bytes(),
+        "application/json",
+    )
+    taxi = (REAL / "constraint_violations_taxi.json").read_bytes()
+    second = ("constraint_violations.json", taxi, "application/json")
+    at = open_page()
+    at.file_uploader[VIOLATIONS].set_value([first, second]).run()
+    assert not at.exception
+    assert not at.error
+    assert not any("demo artifacts" in i.value for i in at.info)
+    assert any("2 monitoring execution(s) read" in c.value.replace("\\", "") for c in at.caption)
+    totals = history_totals(at)
+    executions = ["#1 constraint_violations.json", "#2 constraint_violations.json"]
+    assert totals["execution"].tolist() == executions
+    assert totals["violations"].tolist() == [2, len(json.loads(taxi)["violations"])]
+    table = next(df.value for df in at.dataframe if "constraint_check_type" in df.value.columns)
+    assert table["execution"].drop_duplicates().tolist() == executions
+    assert set(table.loc[table["execution"] == executions[0], "feature_name"]) == {"monthly_charges", "age"}
+    assert len(at.get("vega_lite_chart")) == 1  # the history; no capture, no baseline
+    # A statistics.json in the violations slot: a clear error, the history kept.
+    at.file_uploader[VIOLATIONS].set_value([sample("statistics.json")]).run()
+    assert not at.exception
+    assert any(
+        "statistics.json" in e.value and "not a constraint_violations.json" in e.value for e in at.error
+    )
+    assert any("violations file was not used" in c.value for c in at.caption)
+    pd.testing.assert_frame_equal(history_totals(at), totals)
+    assert len(at.session_state["monitor_files"]["violations"]) == 2
+
+
+def test_one_violations_file_without_violations_shows_an_empty_execution() -> None:
+    empty = ("constraint_violations.json", b'{"violations": []}', "application/json")
+    at = open_page()
+    at.file_uploader[VIOLATIONS].set_value([empty]).run()
+    assert not at.exception
+    assert history_totals(at)["violations"].tolist() == [0]
+    assert any("No violations in any execution" in s.value for s in at.success)
+
+
+def _statistics_with_label_and_unknown_plan() -> bytes:
+    """The sample statistics.json with a label column first (the capture then holds one value fewer)
+    and no distribution for the string feature ``plan``."""
+    doc = json.loads((MM / "statistics.json").read_bytes())
+    label = copy.deepcopy(doc["features"][0])
+    label["name"] = "churned"
+    doc["features"].insert(0, label)
+    plan = next(f for f in doc["features"] if f["name"] == "plan")
+    del plan["string_statistics"]["distribution"]
+    return json.dumps(doc).encode()
+
+
+def test_reader_notes_are_shown_here_and_on_the_drift_page() -> None:
+    at = open_page()
+    at.file_uploader[STATISTICS].set_value(
+        ("statistics.json", _statistics_with_label_and_unknown_plan(), "application/json")
+    ).run()
+    at.file_uploader[CAPTURE].set_value([sample("data_capture_sample.jsonl")]).run()
+    assert not at.exception
+    note = "the baseline's first column 'churned' is the label"
+    assert any(note in i.value.replace("\\", "") for i in at.info)
+    at.button(key="monitor_use_capture").click().run()
+    at.button(key="monitor_use_baseline").click().run()
+    assert not at.exception
+    at.switch_page("pages/2_Input_drift.py").run()
+    assert not at.exception, at.exception
+    shown = [i.value.replace("\\", "") for i in at.info]
+    assert any(note in v and v.startswith("Current (Model Monitor capture") for v in shown)
+    assert any("no distribution for the string feature(s) plan" in v for v in shown)

@@ -64,3 +64,15 @@ def test_prediction_drift_demo_renders_accuracy_per_window(page: Page, app_serve
     expect(perf.locator("canvas, svg").first).to_be_visible(timeout=TIMEOUT)
     wait_idle(page)
     no_exception(page)
+
+
+def test_model_monitor_violations_history_renders(page: Page, app_server: AppServer) -> None:
+    open_page(page, app_server, "Model_Monitor")
+    page.get_by_role("tab", name="Violations history").click()
+    chart = page.get_by_test_id("stVegaLiteChart").filter(has_text="Violations per execution")
+    expect(chart.locator("canvas, svg").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("2024-05-06 14:00 UTC").first).to_be_visible(timeout=TIMEOUT)
+    wait_idle(page)
+    no_exception(page)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "monitor-violations-history.png"), full_page=True)
