@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,18 @@ def test_no_imports_inside_function_bodies(tmp_path: Path) -> None:
         assert imports_inside_functions(planted) == ["lib/_planted_for_test.py:2"]
     finally:
         planted.unlink()
+
+
+@pytest.mark.parametrize("script", sorted((ROOT / "benchmarks").glob("*.py")), ids=lambda p: p.name)
+def test_benchmark_imports_resolve(script: Path) -> None:
+    """Benchmarks are scripts nobody runs in CI: their imports must follow every move of the code."""
+    missing = []
+    for node in ast.walk(ast.parse(script.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("lib", "tests"):
+            module = importlib.import_module(node.module)
+            missing += [
+                f"{node.module}.{a.name}"
+                for a in node.names
+                if not hasattr(module, a.name) and importlib.util.find_spec(f"{node.module}.{a.name}") is None
+            ]
+    assert missing == []
