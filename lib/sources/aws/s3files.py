@@ -80,11 +80,13 @@ def s3_error(
     doing = f" while {what}" if what else ""
     if code in aws.ACCESS_DENIED_CODES or code == "403":
         action = S3_ACTIONS.get(operation, f"s3:{operation or 'GetObject'}")
-        arn = f"arn:aws:s3:::{bucket}" if action == "s3:ListBucket" else f"arn:aws:s3:::{bucket}/{key}*"
+        listing = action == "s3:ListBucket"
+        arn = f"arn:aws:s3:::{bucket}" if listing else f"arn:aws:s3:::{bucket}/{key}*"
+        kms = "" if listing else " (a KMS-encrypted object also needs kms:Decrypt on its key)"
         return DataSourceError(
-            f"Access denied: these credentials lack the IAM permission {action} on {resource}{doing}.",
-            hint=f"Ask your AWS administrator to allow {action} on {arn} (a KMS-encrypted bucket also "
-            "needs kms:Decrypt), or switch to a profile that has it.",
+            f"Access denied: these credentials lack the IAM permission {action} on {resource}.",
+            hint=f"Ask your AWS administrator to allow {action} on {arn}{kms}, or switch to a profile "
+            "that has it.",
         )
     if code in WRONG_REGION_CODES:
         headers = err.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
