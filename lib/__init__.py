@@ -34,6 +34,14 @@ _EXPORTS: Final[dict[str, str]] = {
     "load_training_jobs": "lib.sources.aws.load",
     "load_instance_metrics": "lib.sources.aws.metrics",
     "load_endpoint_latency": "lib.sources.aws.endpoint_latency",
+    "list_endpoints": "lib.sources.aws.endpoints",
+    "load_endpoint_capture": "lib.sources.aws.capture_s3",
+    "load_baseline": "lib.sources.aws.monitoring",
+    "list_monitoring_schedules": "lib.sources.aws.monitoring",
+    "monitoring_history": "lib.sources.aws.monitoring",
+    "publish_drift_metrics": "lib.sources.aws.publish",
+    "read_s3_object": "lib.sources.aws.s3files",
+    "write_s3_object": "lib.sources.aws.s3files",
     # Model Monitor artifacts, drift tables, latency files
     "read_capture": "lib.sources.capture",
     "read_capture_report": "lib.sources.capture",
@@ -95,17 +103,24 @@ __all__ = [
     "find_training_jobs",
     "flag_runs",
     "latency_percentiles",
+    "list_endpoints",
+    "list_monitoring_schedules",
+    "load_baseline",
+    "load_endpoint_capture",
     "load_endpoint_latency",
     "load_export",
     "load_instance_metrics",
     "load_training_jobs",
     "make_session",
+    "monitoring_history",
     "prediction_drift",
+    "publish_drift_metrics",
     "read_capture",
     "read_capture_report",
     "read_constraints",
     "read_export",
     "read_latency_export",
+    "read_s3_object",
     "read_statistics",
     "read_table",
     "run_timings",
@@ -113,6 +128,7 @@ __all__ = [
     "runs_table",
     "series_drift",
     "smooth",
+    "write_s3_object",
 ]
 
 if TYPE_CHECKING:  # what a type checker and an IDE see; at run time __getattr__ imports on first use
@@ -133,9 +149,14 @@ if TYPE_CHECKING:  # what a type checker and an IDE see; at run time __getattr__
     from lib.drift import compare_windows as compare_drift_windows
     from lib.errors import AppError, DataSourceError, InputError
     from lib.sources import FORMATS, LoadedExport, MetricDefinition, load_export, read_export
+    from lib.sources.aws.capture_s3 import load_endpoint_capture
     from lib.sources.aws.endpoint_latency import load_endpoint_latency
+    from lib.sources.aws.endpoints import list_endpoints
     from lib.sources.aws.load import load_training_jobs
     from lib.sources.aws.metrics import load_instance_metrics
+    from lib.sources.aws.monitoring import list_monitoring_schedules, load_baseline, monitoring_history
+    from lib.sources.aws.publish import publish_drift_metrics
+    from lib.sources.aws.s3files import read_s3_object, write_s3_object
     from lib.sources.aws.session import make_session
     from lib.sources.aws.training_jobs import find_training_jobs
     from lib.sources.capture import read_capture, read_capture_report

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import numpy as np
 import pytest
 from botocore.config import Config
 
@@ -385,3 +386,156 @@ def _filter_matches(rec: dict[str, Any], flt: dict[str, str]) -> bool:
         "LessThan": actual < other,
         "LessThanOrEqualTo": actual <= other,
     }[op]
+
+
+# ---------------------------------------------------------------- data capture in S3 + an endpoint
+
+CAPTURE_BUCKET = "capture-bucket"
+CAPTURE_PREFIX = "datacapture"
+CAPTURE_FEATURES = ("label", "age", "income")  # Model Monitor order: the label first, then the inputs
+
+
+@dataclass
+class SeededCapture:
+    """What :func:`seed_capture` wrote: the destination and every record (time, inputs, prediction)."""
+
+    endpoint: str
+    destination: str
+    variants: tuple[str, ...]
+    start: dt.datetime
+    hours: int
+    records: list[dict[str, Any]] = field(default_factory=list)  # variant, key, time, age, income, prediction
+    keys: list[str] = field(default_factory=list)
+
+    def rows(self, start: dt.datetime, end: dt.datetime, variant: str | None = None) -> list[dict[str, Any]]:
+        return [r for r in self.records if start <= r["time"] < end and variant in (None, r["variant"])]
+
+
+def capture_line(event_id: str, when: dt.datetime, inputs: Sequence[float], prediction: float) -> str:
+    """One SageMaker data capture JSON line (CSV input and output, as real endpoints write them)."""
+    return json.dumps(
+        {
+            "captureData": {
+                "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT",
+                                  "data": ",".join(f"{v:g}" for v in inputs), "encoding": "CSV"},
+                "endpointOutput": {"observedContentType": "text/csv; charset=utf-8", "mode": "OUTPUT",
+                                   "data": f"{prediction:g}", "encoding": "CSV"},
+            },
+            "eventMetadata": {"eventId": event_id,
+                              "inferenceTime": when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"},
+            "eventVersion": "0",
+        }
+    )  # fmt: skip
+
+
+def seed_capture(
+    endpoint: str,
+    *,
+    name: str = "churn-prod",
+    variants: Sequence[str] = ("AllTraffic",),
+    start: dt.datetime | None = None,
+    hours: int = 24,
+    files_per_hour: int = 2,
+    records_per_file: int = 5,
+    shift_from_hour: int | None = None,
+    create_endpoint: bool = True,
+    seed: int = 11,
+) -> SeededCapture:
+    """Write hourly capture objects under ``s3://capture-bucket/datacapture/<name>/<variant>/yyyy/mm/dd/hh/``
+    and (``create_endpoint``) a SageMaker endpoint whose config has that ``DataCaptureConfig``.
+
+    Record ``i`` of a file lies inside the file's hour (minute ``10 * file + i``); inputs are
+    ``age ~ N(40, 5)`` and ``income ~ N(50, 10)`` (shifted by +15 and +30 from hour
+    ``shift_from_hour`` on), prediction ``age / 100``.
+    """
+    start = start or dt.datetime(2024, 5, 6, 0, 0, tzinfo=dt.UTC)
+    destination = f"s3://{CAPTURE_BUCKET}/{CAPTURE_PREFIX}"
+    s3 = client(endpoint, "s3")
+    with suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket=CAPTURE_BUCKET)
+    rng = np.random.default_rng(seed)
+    seeded = SeededCapture(name, destination, tuple(variants), start, hours)
+    for variant in variants:
+        for h in range(hours):
+            hour = start + dt.timedelta(hours=h)
+            shift = shift_from_hour is not None and h >= shift_from_hour
+            for f in range(files_per_hour):
+                lines = []
+                for i in range(records_per_file):
+                    when = hour + dt.timedelta(minutes=10 * f + i, seconds=7)
+                    age = round(float(rng.normal(55 if shift else 40, 5)), 2)
+                    income = round(float(rng.normal(80 if shift else 50, 10)), 2)
+                    event = f"{variant}-{h:03d}-{f}-{i}"
+                    lines.append(capture_line(event, when, (age, income), age / 100))
+                    seeded.records.append(
+                        {"variant": variant, "time": when, "event_id": event, "age": age, "income": income,
+                         "prediction": age / 100}
+                    )  # fmt: skip
+                folder = f"{CAPTURE_PREFIX}/{name}/{variant}/{hour:%Y/%m/%d/%H}"
+                key = f"{folder}/{10 * f:02d}-07-000-{variant}-{f}.jsonl"
+                s3.put_object(Bucket=CAPTURE_BUCKET, Key=key, Body=("\n".join(lines) + "\n").encode())
+                seeded.keys.append(key)
+    if create_endpoint:
+        sm = client(endpoint, "sagemaker")
+        sm.create_model(
+            ModelName=f"{name}-model",
+            ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/SageMakerRole",
+            PrimaryContainer={"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/xgboost:1"},
+        )
+        sm.create_endpoint_config(
+            EndpointConfigName=f"{name}-config",
+            ProductionVariants=[
+                {"VariantName": v, "ModelName": f"{name}-model", "InitialInstanceCount": 1,
+                 "InstanceType": "ml.m5.large", "InitialVariantWeight": 1.0}
+                for v in variants
+            ],
+            DataCaptureConfig={
+                "EnableCapture": True,
+                "InitialSamplingPercentage": 100,
+                "DestinationS3Uri": destination,
+                "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+            },
+        )  # fmt: skip
+        sm.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
+    return seeded
+
+
+def put_json(endpoint: str, uri: str, doc: Any) -> None:
+    """Write ``doc`` as JSON to ``s3://bucket/key`` on the moto server (creating the bucket)."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    s3 = client(endpoint, "s3")
+    with suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(doc).encode())
+
+
+def statistics_doc(
+    features: dict[str, tuple[float, float]], *, n: int = 1000, seed: int = 3
+) -> dict[str, Any]:
+    """A Model Monitor ``statistics.json`` for normal features ``name → (mean, std)``.
+
+    10 KLL buckets and the sketch items of a seeded sample of ``n`` (so the drawn reference resamples
+    it); a feature named ``label`` is Integral 0/1 (Model Monitor puts the label first).
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for name, (mean, std) in features.items():
+        values = rng.integers(0, 2, n).astype(float) if name == "label" else rng.normal(mean, std, n)
+        counts, edges = np.histogram(values, bins=10)
+        buckets = [{"lower_bound": float(lo), "upper_bound": float(hi), "count": float(c)}
+                   for lo, hi, c in zip(edges[:-1], edges[1:], counts, strict=True)]  # fmt: skip
+        out.append(
+            {
+                "name": name,
+                "inferred_type": "Integral" if name == "label" else "Fractional",
+                "numerical_statistics": {
+                    "common": {"num_present": n, "num_missing": 0},
+                    "mean": float(values.mean()), "sum": float(values.sum()), "std_dev": float(values.std()),
+                    "min": float(values.min()), "max": float(values.max()),
+                    "distribution": {"kll": {"buckets": buckets,
+                                             "sketch": {"parameters": {"c": 0.64, "k": 2048},
+                                                        "data": [[round(float(v), 2) for v in values]]}}},
+                },
+            }
+        )  # fmt: skip
+    return {"version": 0.0, "dataset": {"item_count": n}, "features": out}
