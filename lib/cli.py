@@ -46,7 +46,6 @@ EXIT_ERROR: Final = 2
 #: Rows of the drift table printed (the report files hold them all).
 SHOWN_ROWS: Final = 15
 #: Rows drawn from a statistics.json baseline as the reference sample.
-BASELINE_ROWS: Final = 10_000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -254,8 +253,8 @@ def _reference(args: argparse.Namespace, aws: _Aws) -> tuple[pd.DataFrame, str, 
         name = args.baseline or f"baseline of schedule {args.schedule}"
     if baseline is None:
         raise InputError(f"{name}: the baseline has no statistics.json to draw a reference from.")
-    frame = baseline_reference(baseline, n=BASELINE_ROWS)
-    return frame, f"{name} ({BASELINE_ROWS:,} rows drawn from the statistics)", baseline
+    frame = baseline_reference(baseline)  # as many rows as the baseline saw, at most 10,000
+    return frame, f"{name} ({len(frame):,} rows drawn from the statistics)", baseline
 
 
 def _current(

@@ -35,8 +35,16 @@ IGNORED_COLUMNS: Final = ("inference_time", "event_id", "prediction")
 UNKNOWN_VALUE: Final = "(value not in statistics.json)"
 
 
-def baseline_reference(baseline: Baseline, n: int = 10_000, seed: int = 0) -> pd.DataFrame:
+#: Most rows a reference drawn from a baseline gets (the drift tests' cost grows with it).
+MAX_REFERENCE_ROWS: Final = 10_000
+
+
+def baseline_reference(baseline: Baseline, n: int | None = None, seed: int = 0) -> pd.DataFrame:
     """A synthetic reference sample drawn from the baseline's statistics.
+
+    ``n`` defaults to the baseline dataset's own row count (``item_count``), at most
+    :data:`MAX_REFERENCE_ROWS`: drawing more rows than the baseline saw would make the drift tests
+    treat the baseline as stronger evidence than it is (false drift on data like the baseline's).
 
     Numeric features, best source first:
 
@@ -56,6 +64,9 @@ def baseline_reference(baseline: Baseline, n: int = 10_000, seed: int = 0) -> pd
     at the baseline's missing rate. Features are drawn independently (the statistics file holds
     no joint information), so use it for per-column drift only.
     """
+    if n is None:
+        count = baseline.item_count
+        n = int(min(count, MAX_REFERENCE_ROWS)) if math.isfinite(count) and count >= 1 else MAX_REFERENCE_ROWS
     rng = np.random.default_rng(seed)
     columns: dict[str, Any] = {}
     unknown: list[str] = []

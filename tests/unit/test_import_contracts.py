@@ -22,6 +22,7 @@ WINGS: tuple[tuple[str, ...], ...] = (
     ("lib.charts",),
     ("lib.demo",),
     ("lib.ui",),
+    ("lib.cli", "lib.__main__"),  # the command line sits on top, beside the app
 )
 
 

@@ -380,7 +380,7 @@ def test_reference_mean_and_quantiles_agree_with_the_file(path: Path) -> None:
     from lib.analysis.monitor_checks import sketch_sample
 
     baseline = read_statistics(path)
-    reference = baseline_reference(baseline)
+    reference = baseline_reference(baseline, n=10_000)  # fidelity of the sampler, not sampling noise
     for f in baseline.features:
         if f.kind != "numeric":
             continue
@@ -520,3 +520,11 @@ def test_read_violations_refuses_a_baseline_file() -> None:
 
     with pytest.raises(InputError, match=r"is a statistics\.json"):
         read_violations(STATS)
+
+
+def test_baseline_reference_is_as_large_as_the_baseline_data_at_most() -> None:
+    """A reference larger than the baseline's own data would overstate the evidence (false drift)."""
+    baseline = read_statistics(STATS)
+    expected = int(min(baseline.item_count, 10_000))
+    assert len(baseline_reference(baseline)) == expected
+    assert len(baseline_reference(baseline, n=123)) == 123
