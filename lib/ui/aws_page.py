@@ -11,16 +11,22 @@ from typing import TYPE_CHECKING, Any, Final
 import pandas as pd
 import streamlit as st
 
-from lib.errors import AppError
+from lib.errors import AppError, InputError
+from lib.sources.aws import capture_s3, endpoints, monitoring, training_jobs
 from lib.sources.aws import load as live
 from lib.sources.aws import session as aws
-from lib.sources.aws import training_jobs
-from lib.ui.frame import md_escape, merge_into_session, source_entry
+from lib.ui import monitor_page
+from lib.ui.frame import friendly_errors, md_escape, merge_into_session, source_entry
 
 if TYPE_CHECKING:  # only the type: sessions are made by lib.sources.aws.session
     import boto3
 
 AWS_DEFAULT_CHAIN: Final = "(default credential chain)"
+ALL_VARIANTS: Final = "(every variant)"
+RANGE_LAST: Final = "Last hours"
+RANGE_BETWEEN: Final = "Start and end"
+BASELINE_FROM_SCHEDULE: Final = "Monitoring schedule"
+BASELINE_FROM_URI: Final = "statistics.json S3 URI"
 
 
 def aws_profiles() -> tuple[list[str], AppError | None]:
@@ -60,6 +66,16 @@ def aws_form_restore(profiles: list[str]) -> None:
         "aws_max_jobs": lambda: 100,
         "aws_include_logs": lambda: False,
         "aws_instance_metrics": lambda: False,
+        "aws_ep_name": lambda: None,
+        "aws_ep_variant": lambda: ALL_VARIANTS,
+        "aws_ep_range": lambda: RANGE_LAST,
+        "aws_ep_hours": lambda: 24,
+        "aws_ep_start": str,
+        "aws_ep_end": str,
+        "aws_ep_max_records": lambda: None,
+        "aws_ep_baseline_from": lambda: BASELINE_FROM_SCHEDULE,
+        "aws_ep_schedule": lambda: None,
+        "aws_ep_baseline_uri": str,
     }
     for key, make in defaults.items():
         if key not in saved:
@@ -120,6 +136,7 @@ def aws_connect(choice: str | None, region: str | None, endpoint: str) -> None:
     state = st.session_state
     state.aws_connection = None
     state.aws_found = None
+    state.aws_endpoints = None  # listed with the old settings; loaded capture/baseline are kept
     profile = aws_profile_name(choice)
     endpoint_url = aws.check_endpoint_url(endpoint)
     with st.spinner("Connecting…"):
@@ -320,3 +337,470 @@ def aws_jobs_columns() -> dict[str, Any]:
         "instance_type": col.TextColumn("Instance"),
         "instance_count": col.NumberColumn("Count", format="%d"),
     }
+
+
+# ---------------------------------------------------------------- endpoint drift (issue 13)
+
+
+class PartialCapture(Exception):  # noqa: N818 - a signal, not an error shown to anyone
+    """Raised by :func:`aws_capture_cached` so a partial capture is returned but never cached."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        super().__init__("partial capture")
+        self.frame = frame
+
+
+def aws_utc(text: str, name: str) -> pd.Timestamp:
+    """A UTC timestamp from the text of a start/end box (naive means UTC)."""
+    if not text or not text.strip():
+        raise InputError(f"{name} is empty.", hint="E.g. 2024-05-06 00:00 (UTC), or use the last hours.")
+    try:
+        stamp = pd.Timestamp(text.strip())
+    except (ValueError, TypeError) as err:
+        raise InputError(
+            f"{name}: cannot read {text.strip()!r} as a date/time.", hint="E.g. 2024-05-06 13:00."
+        ) from err
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def aws_capture_range(
+    mode: str, hours: float | None, start: str, end: str, now: pd.Timestamp | None = None
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``[start, end)`` of a capture load: the last ``hours`` (ending at the next whole minute, so
+    loads within the same minute share the cache), or the typed start and end."""
+    if mode == RANGE_LAST:
+        if not hours or hours <= 0:
+            raise InputError("Give a number of hours (at least 1).")
+        t1 = (now or pd.Timestamp.now(tz="UTC")).floor("min") + pd.Timedelta(minutes=1)
+        return t1 - pd.Timedelta(hours=float(hours)), t1
+    t0, t1 = aws_utc(start, "Start"), aws_utc(end, "End")
+    if t1 <= t0:
+        raise InputError(f"End ({t1:%Y-%m-%d %H:%M}) must be after start ({t0:%Y-%m-%d %H:%M}).")
+    return t0, t1
+
+
+def aws_list_endpoints() -> None:
+    """List the region's SageMaker endpoints with their data capture settings."""
+    state = st.session_state
+    conn = state.aws_connection
+    with st.spinner("Listing endpoints…"):
+        listed = endpoints.list_endpoints(
+            aws_session(conn["profile"], conn["region"]), endpoint_url=conn["endpoint"]
+        )
+    state.aws_endpoints = listed
+    state.aws_endpoints_warnings = list(listed.attrs.get("warnings", []))
+    capturing = listed.loc[listed["capture_enabled"], "endpoint"].tolist()
+    if state.aws_form.get("aws_ep_name") not in set(listed["endpoint"]):
+        _aws_set("aws_ep_name", (capturing or list(listed["endpoint"]) or [None])[0])
+
+
+def aws_endpoint_columns() -> dict[str, Any]:
+    """Column labels of the endpoints table (``endpoints.ENDPOINT_COLUMNS``)."""
+    col = st.column_config
+    when = "YYYY-MM-DD HH:mm"
+    return {
+        "endpoint": col.TextColumn("Endpoint", pinned=True),
+        "status": col.TextColumn("Status"),
+        "variants": col.TextColumn("Variants"),
+        "capture_enabled": col.CheckboxColumn("Data capture"),
+        "capture_destination": col.TextColumn("Capture destination"),
+        "capture_options": col.TextColumn("Captures"),
+        "sampling_percentage": col.NumberColumn("Sampling %", format="%.0f"),
+        "created": col.DatetimeColumn("Created (UTC)", format=when),
+        "last_modified": col.DatetimeColumn("Modified (UTC)", format=when),
+    }
+
+
+@st.cache_data(ttl="10m", show_spinner=False, max_entries=20)
+def aws_capture_cached(
+    profile: str | None,
+    region: str,
+    endpoint_url: str | None,
+    account: str,
+    endpoint: str,
+    variant: str | None,
+    start: str,
+    end: str,
+    max_records: int | None,
+    feature_names: tuple[str, ...] | None,
+) -> pd.DataFrame:
+    """Cached :func:`lib.sources.aws.capture_s3.load_endpoint_capture` (10 min), with a progress bar.
+
+    A partial result (``attrs["partial"]``: some listings or objects failed, or the deadline passed)
+    is raised as :class:`PartialCapture`, so it is shown but never served from the cache later as if
+    it were complete.
+    """
+    bar = st.progress(0.0, text="Listing capture…")
+
+    def report(done: int, total: int, text: str) -> None:
+        bar.progress(min(1.0, done / total) if total else 0.0, text=md_escape(text))
+
+    try:
+        frame = capture_s3.load_endpoint_capture(
+            aws_session(profile, region),
+            endpoint,
+            start,
+            end,
+            variant=variant,
+            max_records=max_records,
+            progress=report,
+            feature_names=list(feature_names) if feature_names else None,
+            endpoint_url=endpoint_url,
+        )
+    finally:
+        bar.empty()
+    if frame.attrs.get("partial"):
+        raise PartialCapture(frame)
+    return frame
+
+
+def aws_load_capture(
+    endpoint: str, variant: str | None, start: pd.Timestamp, end: pd.Timestamp, max_records: int | None
+) -> None:
+    """Load an endpoint's capture (cached unless partial); keep it in ``aws_ep_capture`` on success.
+
+    Named after the loaded baseline's features when there is one (Model Monitor's convention).
+    On an error the capture loaded before is kept.
+    """
+    state = st.session_state
+    conn = state.aws_connection
+    baseline = state.get("aws_ep_baseline")
+    names = tuple(baseline.feature_names) if baseline is not None else None
+    try:
+        frame = aws_capture_cached(
+            conn["profile"],
+            conn["region"],
+            conn["endpoint"],
+            conn["account"],
+            endpoint,
+            variant,
+            start.isoformat(),
+            end.isoformat(),
+            int(max_records) if max_records else None,
+            names,
+        )
+    except PartialCapture as partial:
+        frame = partial.frame
+    where = f"{endpoint}/{variant}" if variant else endpoint
+    state.aws_ep_capture = frame
+    state.aws_ep_capture_label = f"{where}, {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
+
+
+def aws_capture_report() -> None:
+    """What the last capture load brought: records, bad records, notes and warnings."""
+    state = st.session_state
+    frame = state.get("aws_ep_capture")
+    if frame is None:
+        return
+    attrs = frame.attrs
+    bad = int(attrs.get("n_bad", 0))
+    outside = int(attrs.get("n_outside", 0))
+    st.success(
+        f"Capture of {md_escape(state.aws_ep_capture_label)}: {len(frame):,} records "
+        f"({int(attrs.get('n_records', len(frame))):,} read from {int(attrs.get('n_objects', 0)):,} "
+        f"object(s), {bad:,} bad record{'s' if bad != 1 else ''}"
+        f"{f', {outside:,} outside the range' if outside else ''}).",
+        icon=":material/cloud_done:",
+    )
+    if attrs.get("partial"):
+        st.warning("Partial result: some capture could not be read (see below). It is not cached.")
+    for warning in attrs.get("warnings") or ():
+        st.warning(md_escape(warning), icon=":material/warning:")
+    for note in attrs.get("notes") or ():
+        st.caption(md_escape(note))
+
+
+def aws_list_schedules(endpoint: str) -> None:
+    """The endpoint's Model Monitor schedules, remembered with the endpoint they belong to."""
+    state = st.session_state
+    conn = state.aws_connection
+    with st.spinner("Listing monitoring schedules…"):
+        frame = monitoring.list_monitoring_schedules(
+            aws_session(conn["profile"], conn["region"]), endpoint, endpoint_url=conn["endpoint"]
+        )
+    state.aws_ep_schedules = {"endpoint": endpoint, "frame": frame}
+    if len(frame) and state.aws_form.get("aws_ep_schedule") not in set(frame["schedule"]):
+        _aws_set("aws_ep_schedule", str(frame["schedule"].iloc[0]))
+
+
+def aws_load_baseline(target: str) -> None:
+    """A baseline from a schedule name or an S3 URI; kept in ``aws_ep_baseline`` on success."""
+    state = st.session_state
+    conn = state.aws_connection
+    with st.spinner("Reading the baseline…"):
+        baseline, constraints = monitoring.load_baseline(
+            aws_session(conn["profile"], conn["region"]), target.strip(), endpoint_url=conn["endpoint"]
+        )
+    if baseline is None:
+        raise InputError(
+            f"{target.strip()} has a constraints.json but no statistics.json: a drift reference needs "
+            "the statistics.",
+            hint="Give the baseline job's statistics.json S3 URI.",
+        )
+    state.aws_ep_baseline = baseline
+    state.aws_ep_constraints = constraints
+    state.aws_ep_baseline_label = target.strip()
+
+
+def aws_baseline_report() -> None:
+    """The loaded baseline: where from, its features and rows."""
+    state = st.session_state
+    baseline = state.get("aws_ep_baseline")
+    if baseline is None:
+        return
+    names = ", ".join(baseline.feature_names[:12]) + (" …" if len(baseline.feature_names) > 12 else "")
+    rows = "" if pd.isna(baseline.item_count) else f", {int(baseline.item_count):,} rows"
+    cons = " and its constraints" if state.get("aws_ep_constraints") is not None else ""
+    st.success(
+        f"Baseline {md_escape(state.aws_ep_baseline_label)}{cons}: {len(baseline.features)} features "
+        f"({md_escape(names)}){rows}.",
+        icon=":material/rule:",
+    )
+
+
+def aws_use_capture() -> None:
+    """Button callback: the capture becomes the drift pages' current data (as on Model Monitor)."""
+    state = st.session_state
+    monitor_page.monitor_use_capture_for_drift(state.aws_ep_capture, state.aws_ep_capture_label)
+    state.aws_ep_handed_current = state.drift_current_label
+
+
+def aws_use_baseline() -> None:
+    """Button callback: a sample drawn from the baseline becomes the drift reference (as on Model Monitor)."""
+    state = st.session_state
+    monitor_page.monitor_use_baseline_for_drift(state.aws_ep_baseline)
+    state.aws_ep_handed_reference = state.drift_reference_label
+
+
+def aws_handover() -> None:
+    """The two hand-over buttons, what is in use, and the link to Input drift."""
+    state = st.session_state
+    left, right = st.columns(2)
+    left.button(
+        "Use capture as current data",
+        key="aws_ep_use_capture",
+        icon=":material/input:",
+        disabled=state.get("aws_ep_capture") is None,
+        on_click=aws_use_capture,
+        help="The drift pages compare it with their reference.",
+    )
+    right.button(
+        "Use baseline as reference",
+        key="aws_ep_use_baseline",
+        icon=":material/rule:",
+        disabled=state.get("aws_ep_baseline") is None,
+        on_click=aws_use_baseline,
+        help="A synthetic sample drawn from the baseline statistics (as on the Model Monitor page).",
+    )
+    current = state.get("aws_ep_handed_current")
+    reference = state.get("aws_ep_handed_reference")
+    in_use = [
+        f"{side}: {md_escape(label)}"
+        for side, label, handed in (
+            ("Current data", state.get("drift_current_label"), current),
+            ("Reference", state.get("drift_reference_label"), reference),
+        )
+        if handed is not None and label == handed
+    ]
+    if in_use:
+        st.info("In use on the drift pages: " + "; ".join(in_use) + ".", icon=":material/compare_arrows:")
+        st.page_link("pages/2_Input_drift.py", label="Open Input drift", icon=":material/compare_arrows:")
+
+
+def aws_show_history(schedule: str) -> None:
+    """Load the schedule's recent executions and their violations into ``aws_ep_history``."""
+    state = st.session_state
+    conn = state.aws_connection
+    with st.spinner("Reading the monitoring history…"):
+        frame = monitoring.monitoring_history(
+            aws_session(conn["profile"], conn["region"]), schedule, endpoint_url=conn["endpoint"]
+        )
+    state.aws_ep_history = {"schedule": schedule, "frame": frame}
+
+
+def aws_history_report(schedule: str | None) -> None:
+    """The monitoring history table and violations per execution as a bar chart."""
+    history = st.session_state.get("aws_ep_history")
+    if not history or history["schedule"] != schedule:
+        return
+    frame: pd.DataFrame = history["frame"]
+    for warning in frame.attrs.get("warnings") or ():
+        st.warning(md_escape(warning), icon=":material/warning:")
+    if frame.empty:
+        st.info(f"Schedule {md_escape(schedule)} has no executions yet.")
+        return
+    per_run = frame.groupby("execution_time")["feature_name"].count().rename("violations").reset_index()
+    st.caption(f"{len(per_run)} execution(s), newest first; one row per violation.")
+    st.bar_chart(per_run, x="execution_time", y="violations", height=200)
+    st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def _aws_valid_choice(key: str, options: list[Any]) -> None:
+    """Reset a kept choice that is not among the options (the first one) before its widget is drawn."""
+    if st.session_state.get(key) not in options:
+        _aws_set(key, options[0] if options else None)
+
+
+def aws_endpoint_drift() -> None:
+    """The "Endpoint drift" section: endpoints, capture, baseline, hand-over, monitoring history."""
+    state = st.session_state
+    st.caption(
+        "Data capture of a SageMaker endpoint, read from S3, compared on the drift pages with its "
+        "Model Monitor baseline (or any reference you upload there)."
+    )
+    if st.button("List endpoints", icon=":material/search:", key="aws_ep_list_button"):
+        with friendly_errors(stop=False):
+            aws_list_endpoints()
+    listed = state.get("aws_endpoints")
+    if listed is None:
+        st.info("Press **List endpoints** to see this region's SageMaker endpoints.", icon=":material/info:")
+        aws_capture_report()
+        aws_handover()
+        return
+    for warning in state.get("aws_endpoints_warnings", []):
+        st.warning(md_escape(warning), icon=":material/warning:")
+    if listed.empty:
+        st.info("No SageMaker endpoints in this region.", icon=":material/info:")
+        aws_capture_report()
+        aws_handover()
+        return
+    st.dataframe(
+        listed[list(endpoints.ENDPOINT_COLUMNS)],
+        width="stretch",
+        hide_index=True,
+        column_config=aws_endpoint_columns(),
+        key="aws_ep_table",
+    )
+
+    st.markdown("**Capture**")
+    names = list(listed["endpoint"])
+    _aws_valid_choice("aws_ep_name", names)
+    c1, c2 = st.columns(2)
+    endpoint = c1.selectbox(
+        "Endpoint", names, key="aws_ep_name", on_change=aws_remember, args=("aws_ep_name",)
+    )
+    row = listed.loc[listed["endpoint"] == endpoint].iloc[0]
+    variants = [ALL_VARIANTS, *[v for v in str(row["variants"]).split(",") if v]]
+    _aws_valid_choice("aws_ep_variant", variants)
+    variant = c2.selectbox(
+        "Variant", variants, key="aws_ep_variant", on_change=aws_remember, args=("aws_ep_variant",)
+    )
+    if not row["capture_enabled"]:
+        st.warning(
+            f"Endpoint {md_escape(endpoint)} has no data capture configured: there is nothing to load.",
+            icon=":material/videocam_off:",
+        )
+    mode = st.radio(
+        "Time range (UTC)",
+        [RANGE_LAST, RANGE_BETWEEN],
+        key="aws_ep_range",
+        horizontal=True,
+        on_change=aws_remember,
+        args=("aws_ep_range",),
+    )
+    r1, r2, r3 = st.columns(3)
+    hours: float | None = None
+    start = end = ""
+    if mode == RANGE_LAST:
+        hours = r1.number_input(
+            "Hours",
+            min_value=1,
+            max_value=capture_s3.MAX_HOURS,
+            step=1,
+            key="aws_ep_hours",
+            on_change=aws_remember,
+            args=("aws_ep_hours",),
+        )
+    else:
+        start = r1.text_input(
+            "Start (UTC)",
+            key="aws_ep_start",
+            placeholder="2024-05-06 00:00",
+            on_change=aws_remember,
+            args=("aws_ep_start",),
+        )
+        end = r2.text_input(
+            "End (UTC, excluded)",
+            key="aws_ep_end",
+            placeholder="2024-05-07 00:00",
+            on_change=aws_remember,
+            args=("aws_ep_end",),
+        )
+    max_records = r3.number_input(
+        "At most (records)",
+        min_value=1,
+        value=None,
+        step=1000,
+        key="aws_ep_max_records",
+        placeholder="all",
+        on_change=aws_remember,
+        args=("aws_ep_max_records",),
+        help="A uniform random sample of this many records; empty = all.",
+    )
+    if state.get("aws_ep_baseline") is None:
+        st.caption("Load the baseline first to name the capture's columns after its features.")
+    if st.button("Load capture", icon=":material/cloud_download:", type="primary", key="aws_ep_load_button"):
+        with friendly_errors(stop=False):
+            t0, t1 = aws_capture_range(mode, hours, start, end)
+            aws_load_capture(endpoint, None if variant == ALL_VARIANTS else variant, t0, t1, max_records)
+    aws_capture_report()
+
+    st.markdown("**Baseline**")
+    source = st.radio(
+        "Baseline from",
+        [BASELINE_FROM_SCHEDULE, BASELINE_FROM_URI],
+        key="aws_ep_baseline_from",
+        horizontal=True,
+        on_change=aws_remember,
+        args=("aws_ep_baseline_from",),
+    )
+    target: str | None = None
+    schedule: str | None = None
+    if source == BASELINE_FROM_SCHEDULE:
+        if st.button("List schedules", icon=":material/schedule:", key="aws_ep_schedules_button"):
+            with friendly_errors(stop=False):
+                aws_list_schedules(endpoint)
+        found = state.get("aws_ep_schedules")
+        if found and found["endpoint"] == endpoint:
+            schedules = list(found["frame"]["schedule"])
+            if schedules:
+                _aws_valid_choice("aws_ep_schedule", schedules)
+                schedule = st.selectbox(
+                    "Monitoring schedule",
+                    schedules,
+                    key="aws_ep_schedule",
+                    on_change=aws_remember,
+                    args=("aws_ep_schedule",),
+                )
+                target = schedule
+            else:
+                st.info(
+                    f"Endpoint {md_escape(endpoint)} has no monitoring schedule: give the S3 URI instead."
+                )
+    else:
+        target = st.text_input(
+            "statistics.json S3 URI",
+            key="aws_ep_baseline_uri",
+            placeholder="s3://bucket/baseline/statistics.json",
+            on_change=aws_remember,
+            args=("aws_ep_baseline_uri",),
+        )
+    if st.button(
+        "Load baseline",
+        icon=":material/rule:",
+        key="aws_ep_baseline_button",
+        disabled=not (target or "").strip(),
+    ):
+        with friendly_errors(stop=False):
+            aws_load_baseline(str(target))
+    aws_baseline_report()
+
+    st.markdown("**Use on the drift pages**")
+    aws_handover()
+
+    if schedule:
+        st.markdown("**Monitoring history**")
+        if st.button("Show monitoring history", icon=":material/history:", key="aws_ep_history_button"):
+            with friendly_errors(stop=False):
+                aws_show_history(schedule)
+        aws_history_report(schedule)

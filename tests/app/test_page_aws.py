@@ -476,3 +476,218 @@ def test_load_jobs_for_charts_reports_progress_up_to_one(aws_env: str) -> None:
         "CPUUtilization",
         "MemoryUtilization",
     }
+
+
+# ---------------------------------------------------------------- endpoint drift (issue 13)
+
+DAY = dt.datetime(2024, 5, 6, tzinfo=dt.UTC)
+
+
+def list_endpoints(at: AppTest) -> AppTest:
+    connect(at).button(key="aws_ep_list_button").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def load_capture(at: AppTest, start: str, end: str) -> AppTest:
+    at.radio(key="aws_ep_range").set_value(aws_page.RANGE_BETWEEN).run()
+    at.text_input(key="aws_ep_start").input(start)
+    at.text_input(key="aws_ep_end").input(end)
+    at.button(key="aws_ep_load_button").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def endpoint_table(at: AppTest) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if "capture_destination" in d.value.columns)
+
+
+def test_endpoints_are_listed_with_their_capture(aws_env: str) -> None:
+    aws_server.seed_capture(aws_env, hours=2)
+    at = list_endpoints(page())
+    table = endpoint_table(at)
+    row = table.set_index("endpoint").loc["churn-prod"]
+    assert row["status"] == "InService"
+    assert row["variants"] == "AllTraffic"
+    assert bool(row["capture_enabled"]) is True
+    assert row["capture_destination"] == f"s3://{aws_server.CAPTURE_BUCKET}/{aws_server.CAPTURE_PREFIX}"
+    assert at.selectbox(key="aws_ep_name").value == "churn-prod"
+    assert at.selectbox(key="aws_ep_variant").options == [aws_page.ALL_VARIANTS, "AllTraffic"]
+
+
+def test_load_capture_then_use_it_as_the_drift_current_data(aws_env: str) -> None:
+    seeded = aws_server.seed_capture(aws_env, hours=24)
+    at = load_capture(list_endpoints(page()), "2024-05-06 02:00", "2024-05-06 05:00")
+    frame = at.session_state["aws_ep_capture"]
+    assert len(frame) == len(seeded.rows(DAY + dt.timedelta(hours=2), DAY + dt.timedelta(hours=5))) == 30
+    assert frame.attrs["n_bad"] == 0
+    assert any("30 records" in s and "6 object(s)" in s and "0 bad records" in s for s in texts(at.success))
+    assert not at.error
+
+    at.button(key="aws_ep_use_capture").click().run()
+    assert not at.exception, at.exception
+    state = at.session_state
+    label = state["drift_current_label"]
+    assert label.startswith("Model Monitor capture: churn-prod")  # the Model Monitor page's hand-over
+    assert "2024-05-06 02:00 to 2024-05-06 05:00 UTC" in label
+    current = state["drift_current"]
+    assert len(current) == 30
+    assert "prediction" in current.columns
+    assert not {"event_id", "inference_time"} & set(current.columns)  # capture.drift_frame
+    assert any("In use on the drift pages" in i for i in texts(at.info))
+
+    at.switch_page("pages/2_Input_drift.py").run()
+    assert not at.exception, at.exception
+    assert any("Model Monitor capture\\: churn\\-prod" in s for s in texts(at.success))
+
+
+def test_an_empty_time_range_is_a_clear_error_and_keeps_the_loaded_capture(aws_env: str) -> None:
+    aws_server.seed_capture(aws_env, hours=3)
+    at = load_capture(list_endpoints(page()), "2024-05-06 00:00", "2024-05-06 03:00")
+    assert len(at.session_state["aws_ep_capture"]) == 30
+    load_capture(at, "2024-06-01 00:00", "2024-06-01 02:00")
+    assert len(at.error) == 1
+    assert "No data capture objects for churn-prod" in at.error[0].value
+    assert len(at.session_state["aws_ep_capture"]) == 30  # kept
+    assert any("30 records" in s for s in texts(at.success))
+    load_capture(at, "2024-06-01 02:00", "2024-06-01 00:00")
+    assert texts(at.error) == ["End (2024-06-01 00:00) must be after start (2024-06-01 02:00)."]
+    assert len(at.session_state["aws_ep_capture"]) == 30
+
+
+def test_a_second_capture_load_makes_no_aws_calls(aws_env: str, api_calls: Counter[str]) -> None:
+    aws_server.seed_capture(aws_env, hours=2)
+    at = load_capture(list_endpoints(page()), "2024-05-06 00:00", "2024-05-06 02:00")
+    assert api_calls["GetObject"] == 4
+    api_calls.clear()
+    at.button(key="aws_ep_load_button").click().run()
+    assert not at.exception, at.exception
+    assert api_calls == Counter()
+    assert len(at.session_state["aws_ep_capture"]) == 20
+
+
+def test_a_partial_capture_is_shown_but_never_cached(aws_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    aws_server.seed_capture(aws_env, hours=1)
+    real = aws_page.capture_s3.load_endpoint_capture
+    calls: list[int] = []
+
+    def partial(*args: Any, **kwargs: Any) -> pd.DataFrame:
+        calls.append(1)
+        frame = real(*args, **kwargs)
+        frame.attrs["partial"] = True
+        frame.attrs["warnings"] = ("s3://capture-bucket/x: throttled",)
+        return frame
+
+    monkeypatch.setattr(aws_page.capture_s3, "load_endpoint_capture", partial)
+    at = load_capture(list_endpoints(page()), "2024-05-06 00:00", "2024-05-06 01:00")
+    assert len(at.session_state["aws_ep_capture"]) == 10
+    assert any("Partial result" in w for w in texts(at.warning))
+    assert any("throttled" in w for w in texts(at.warning))
+    at.button(key="aws_ep_load_button").click().run()
+    assert len(calls) == 2  # loaded again: a partial result is not cached
+
+
+def test_baseline_from_an_s3_uri_names_the_capture_and_becomes_the_reference(aws_env: str) -> None:
+    aws_server.seed_capture(aws_env, hours=2)
+    uri = "s3://baselines/churn/statistics.json"
+    aws_server.put_json(
+        aws_env, uri, aws_server.statistics_doc({"label": (0, 1), "age": (40, 5), "income": (50, 10)}, n=500)
+    )
+    at = list_endpoints(page())
+    at.radio(key="aws_ep_baseline_from").set_value(aws_page.BASELINE_FROM_URI).run()
+    at.text_input(key="aws_ep_baseline_uri").input(uri).run()
+    at.button(key="aws_ep_baseline_button").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["aws_ep_baseline"].feature_names == ["label", "age", "income"]
+    assert any("3 features" in s and "500 rows" in s for s in texts(at.success))
+
+    load_capture(at, "2024-05-06 00:00", "2024-05-06 02:00")
+    assert {"age", "income"} <= set(at.session_state["aws_ep_capture"].columns)  # named after the baseline
+    at.button(key="aws_ep_use_baseline").click().run()
+    at.button(key="aws_ep_use_capture").click().run()
+    assert not at.exception, at.exception
+    state = at.session_state
+    assert state["drift_reference_label"].startswith("Model Monitor baseline")
+    assert len(state["drift_reference"]) == 500
+    assert {"label", "age", "income"} <= set(state["drift_current"].columns)
+
+
+def test_a_missing_baseline_uri_is_an_error_and_keeps_the_capture(aws_env: str) -> None:
+    aws_server.seed_capture(aws_env, hours=1)
+    at = load_capture(list_endpoints(page()), "2024-05-06 00:00", "2024-05-06 01:00")
+    at.radio(key="aws_ep_baseline_from").set_value(aws_page.BASELINE_FROM_URI).run()
+    at.text_input(key="aws_ep_baseline_uri").input("s3://capture-bucket/nothing/statistics.json").run()
+    at.button(key="aws_ep_baseline_button").click().run()
+    assert not at.exception, at.exception
+    assert len(at.error) == 1
+    assert "aws_ep_baseline" not in at.session_state
+    assert len(at.session_state["aws_ep_capture"]) == 10
+
+
+def test_schedules_their_baseline_and_monitoring_history(
+    aws_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto has no Model Monitor API: the library calls are replaced by their results
+    aws_server.seed_capture(aws_env, hours=1)
+    uri = "s3://baselines/churn/statistics.json"
+    aws_server.put_json(aws_env, uri, aws_server.statistics_doc({"age": (40, 5)}, n=200))
+    schedules = pd.DataFrame(
+        [{"schedule": "churn-hourly", "endpoint": "churn-prod", "status": "Scheduled",
+          "monitoring_type": "DataQuality", "job_definition": None, "created": None, "last_modified": None}]
+    )  # fmt: skip
+    history = pd.DataFrame(
+        {
+            "execution_time": pd.to_datetime(
+                ["2024-05-06 02:00", "2024-05-06 02:00", "2024-05-06 01:00"], utc=True
+            ),
+            "status": ["CompletedWithViolations", "CompletedWithViolations", "Completed"],
+            "feature_name": ["age", "income", None],
+            "constraint_check_type": ["baseline_drift_check", "data_type_check", None],
+            "description": ["drifted", "type", ""],
+            "processing_job": ["j2", "j2", "j1"],
+            "report_uri": [None, None, None],
+        }
+    )
+    history.attrs["warnings"] = []
+    asked: list[Any] = []
+    monkeypatch.setattr(
+        aws_page.monitoring, "list_monitoring_schedules", lambda s, e, **k: asked.append(e) or schedules
+    )
+    real_baseline = aws_page.monitoring.load_baseline
+    monkeypatch.setattr(
+        aws_page.monitoring,
+        "load_baseline",
+        lambda s, target, **k: asked.append(target) or real_baseline(s, uri, **k),
+    )
+    monkeypatch.setattr(
+        aws_page.monitoring, "monitoring_history", lambda s, name, **k: asked.append(name) or history
+    )
+    at = list_endpoints(page())
+    at.button(key="aws_ep_schedules_button").click().run()
+    assert at.selectbox(key="aws_ep_schedule").value == "churn-hourly"
+    at.button(key="aws_ep_baseline_button").click().run()
+    at.button(key="aws_ep_history_button").click().run()
+    assert not at.exception, at.exception
+    assert asked == ["churn-prod", "churn-hourly", "churn-hourly"]
+    assert at.session_state["aws_ep_baseline"].feature_names == ["age"]
+    shown = next(d.value for d in at.dataframe if "constraint_check_type" in d.value.columns)
+    assert len(shown) == 3
+    assert any("2 execution(s)" in c for c in texts(at.caption))
+
+
+def test_capture_range_last_hours_ends_at_the_next_minute() -> None:
+    now = pd.Timestamp("2024-05-06 10:20:30", tz="UTC")
+    t0, t1 = aws_page.aws_capture_range(aws_page.RANGE_LAST, 24, "", "", now=now)
+    assert (t0, t1) == (
+        pd.Timestamp("2024-05-05 10:21", tz="UTC"),
+        pd.Timestamp("2024-05-06 10:21", tz="UTC"),
+    )
+    t0, t1 = aws_page.aws_capture_range(aws_page.RANGE_BETWEEN, None, "2024-05-06", "2024-05-06T03:00+02:00")
+    assert (t0, t1) == (
+        pd.Timestamp("2024-05-06 00:00", tz="UTC"),
+        pd.Timestamp("2024-05-06 01:00", tz="UTC"),
+    )
+    with pytest.raises(InputError, match="Start is empty"):
+        aws_page.aws_capture_range(aws_page.RANGE_BETWEEN, None, " ", "2024-05-06")
+    with pytest.raises(InputError, match="cannot read"):
+        aws_page.aws_capture_range(aws_page.RANGE_BETWEEN, None, "yesterday-ish", "2024-05-06")
