@@ -691,3 +691,27 @@ def test_capture_range_last_hours_ends_at_the_next_minute() -> None:
         aws_page.aws_capture_range(aws_page.RANGE_BETWEEN, None, " ", "2024-05-06")
     with pytest.raises(InputError, match="cannot read"):
         aws_page.aws_capture_range(aws_page.RANGE_BETWEEN, None, "yesterday-ish", "2024-05-06")
+
+
+def test_the_default_range_is_the_last_24_hours_and_survives_a_page_visit(aws_env: str) -> None:
+    hour = pd.Timestamp.now(tz="UTC").floor("h").to_pydatetime()
+    aws_server.seed_capture(aws_env, start=hour - dt.timedelta(hours=30), hours=30)  # 6 hours too old
+    at = list_endpoints(page())
+    assert at.radio(key="aws_ep_range").value == aws_page.RANGE_LAST
+    assert at.number_input(key="aws_ep_hours").value == 24
+    at.number_input(key="aws_ep_max_records").set_value(50).run()
+    at.button(key="aws_ep_load_button").click().run()
+    assert not at.exception, at.exception
+    frame = at.session_state["aws_ep_capture"]
+    assert len(frame) == 50  # a sample of the ~230 records of the last 24 hours
+    assert frame.attrs["n_records"] - frame.attrs["n_outside"] >= 220  # not the 6 hours before
+    assert frame.attrs["n_records"] <= 240
+    assert any("50 records" in s for s in texts(at.success))
+    assert any("uniform random sample of 50" in c for c in texts(at.caption))
+
+    at.switch_page("pages/2_Input_drift.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert at.number_input(key="aws_ep_max_records").value == 50
+    assert at.selectbox(key="aws_ep_name").value == "churn-prod"
+    assert any("50 records" in s for s in texts(at.success))
