@@ -592,6 +592,13 @@ def aws_handover() -> None:
         on_click=aws_use_baseline,
         help="A synthetic sample drawn from the baseline statistics (as on the Model Monitor page).",
     )
+    frame, baseline = state.get("aws_ep_capture"), state.get("aws_ep_baseline")
+    if frame is not None and baseline is not None and not set(baseline.feature_names) & set(frame.columns):
+        st.warning(
+            "The capture's columns are not named after the baseline's features (it was loaded before "
+            "the baseline): press **Load capture** again so the two can be compared.",
+            icon=":material/sync_problem:",
+        )
     current = state.get("aws_ep_handed_current")
     reference = state.get("aws_ep_handed_reference")
     in_use = [

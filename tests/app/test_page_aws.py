@@ -715,3 +715,21 @@ def test_the_default_range_is_the_last_24_hours_and_survives_a_page_visit(aws_en
     assert at.number_input(key="aws_ep_max_records").value == 50
     assert at.selectbox(key="aws_ep_name").value == "churn-prod"
     assert any("50 records" in s for s in texts(at.success))
+
+
+def test_a_capture_loaded_before_the_baseline_asks_to_be_loaded_again(aws_env: str) -> None:
+    aws_server.seed_capture(aws_env, hours=1)
+    uri = "s3://baselines/churn/statistics.json"
+    aws_server.put_json(
+        aws_env, uri, aws_server.statistics_doc({"label": (0, 1), "age": (40, 5), "income": (50, 10)})
+    )
+    at = load_capture(list_endpoints(page()), "2024-05-06 00:00", "2024-05-06 01:00")
+    assert not {"age", "income"} & set(at.session_state["aws_ep_capture"].columns)  # positional names
+    at.radio(key="aws_ep_baseline_from").set_value(aws_page.BASELINE_FROM_URI).run()
+    at.text_input(key="aws_ep_baseline_uri").input(uri).run()
+    at.button(key="aws_ep_baseline_button").click().run()
+    assert any("Load capture** again" in w for w in texts(at.warning))
+    at.button(key="aws_ep_load_button").click().run()
+    assert not at.exception, at.exception
+    assert {"age", "income"} <= set(at.session_state["aws_ep_capture"].columns)
+    assert not any("Load capture** again" in w for w in texts(at.warning))
