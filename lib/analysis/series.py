@@ -32,6 +32,9 @@ _MAD_TO_SD: Final = 1.4826
 MAX_AUTOCORRELATION: Final = 0.9
 # Candidate lag-1 autocorrelations, tried from 0 upwards (see ``_ar1_segmentation``).
 _AR1_GRID: Final = tuple(round(0.1 * i, 1) for i in range(10))
+# The estimate's spread at n = 72 is about ±0.1; half a standard error on top keeps an underestimate
+# from letting AR(1) noise through (measured: false alarms at rho = 0.8 fell from 9.5 % to about 3 %).
+_AR1_MARGIN: Final = 0.5
 
 
 @dataclass(frozen=True)
@@ -269,14 +272,15 @@ def _ar1_segmentation(y: np.ndarray, scale: float, penalty: float, min_size: int
     For ``rho`` = 0, 0.1, ..., 0.9 in turn, segment with the noise scaled by the AR(1) long-run standard
     deviation ``scale * sqrt(1 + rho) / (1 - rho)`` (``scale`` is ``robust_scale``, which is
     ``sd * sqrt(1 - rho)`` under AR(1)), then measure the residual autocorrelation within the segments
-    found. The first ``rho`` at least as large as that measurement is kept: a too small ``rho``
-    over-segments yet leaves correlated residuals; a level shift, once found, no longer inflates them.
+    found. The first ``rho`` at least as large as that measurement plus half its standard error
+    (``sqrt((1 - rho^2) / n) / 2``) is kept: a too small ``rho`` over-segments yet leaves correlated
+    residuals; a level shift, once found, no longer inflates them.
     """
     cps: list[int] = []
     centred = y - np.median(y)
     for rho in _AR1_GRID:
         cps = _pelt(centred / (scale * math.sqrt(1.0 + rho) / (1.0 - rho)), penalty, min_size)
-        if _segment_ar1(y, cps) <= rho + 1e-9:
+        if _segment_ar1(y, cps) + _AR1_MARGIN * math.sqrt((1.0 - rho * rho) / len(y)) <= rho + 1e-9:
             return cps, rho
     return cps, MAX_AUTOCORRELATION
 
@@ -286,19 +290,12 @@ def lag1_autocorrelation(values: Sequence[float] | np.ndarray | pd.Series, *, mi
 
     The estimate that ``change_points(..., autocorrelation=True)`` uses: the smallest ``rho`` on the grid
     0, 0.1, ..., 0.9 for which the residuals around the change points found (allowing for ``rho``) are
-    no more autocorrelated than ``rho`` (bias-corrected lag-1 autocorrelation around segment medians).
+    no more autocorrelated than ``rho`` (bias-corrected lag-1 autocorrelation around segment medians,
+    plus half its standard error).
     Isolated outliers are replaced first (Hampel filter). 0 for series shorter than ``2 * min_size``
     or constant ones.
     """
-    x = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype="float64")
-    x = x[np.isfinite(x)]
-    if len(x) < 2 * max(min_size, 1):
-        return 0.0
-    scale = robust_scale(x)
-    if scale <= 0 or not math.isfinite(scale):
-        return 0.0
-    y = _hampel(x, min_size - 1, scale)
-    return _ar1_segmentation(y, scale, default_penalty(len(x)), max(min_size, 1))[1]
+    return _change_points(values, min_size=max(min_size, 1), autocorrelation=True)[1]
 
 
 def change_points(
@@ -360,6 +357,17 @@ def change_points(
     >>> change_points([10.0, 10.2, 9.9, 10.1, 10.0, 9.8, 20.1, 19.9, 20.2, 20.0, 19.8, 20.1])
     [6]
     """
+    return _change_points(values, penalty=penalty, min_size=min_size, autocorrelation=autocorrelation)[0]
+
+
+def _change_points(
+    values: Sequence[float] | np.ndarray | pd.Series,
+    *,
+    penalty: float | None = None,
+    min_size: int = 3,
+    autocorrelation: bool | float = False,
+) -> tuple[list[int], float]:
+    """``change_points`` and the lag-1 autocorrelation it allowed for."""
     if min_size < 1:
         raise InputError(f"min_size must be at least 1; got {min_size}.")
     raw = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype="float64")
@@ -367,18 +375,18 @@ def change_points(
     x = raw[keep]
     n = len(x)
     if n < 2 * min_size:
-        return []
+        return [], 0.0
     scale = robust_scale(x)
     if scale <= 0 or not math.isfinite(scale):
-        return []  # constant series
+        return [], 0.0  # constant series
     y = _hampel(x, min_size - 1, scale)
     pen = default_penalty(n) if penalty is None else float(penalty)
     if autocorrelation is True:
-        cps, _ = _ar1_segmentation(y, scale, pen, min_size)
+        cps, rho = _ar1_segmentation(y, scale, pen, min_size)
     else:
         rho = min(max(float(autocorrelation), 0.0), MAX_AUTOCORRELATION)
         cps = _pelt((y - np.median(y)) / (scale * math.sqrt(1.0 + rho) / (1.0 - rho)), pen, min_size)
-    return [int(keep[p]) for p in cps]
+    return [int(keep[p]) for p in cps], rho
 
 
 def explain_change_points(
@@ -513,7 +521,7 @@ def series_drift(
     time_kept = time_s[keep].reset_index(drop=True)
     n = len(x)
     signal = np.log(x) if log_scale and n and bool((x > 0).all()) else x
-    rho = lag1_autocorrelation(signal) if autocorrelation else 0.0
+    cps, rho = _change_points(signal, autocorrelation=autocorrelation)
     comparison = compare_windows(
         x, recent=recent, baseline=baseline, alpha=alpha, unit=unit, what=what, autocorrelation=rho
     )
@@ -521,7 +529,6 @@ def series_drift(
     window = np.array(["earlier"] * n, dtype=object)
     window[n - k - b : n - k] = "baseline"
     window[n - k :] = "recent"
-    cps = change_points(signal, autocorrelation=rho) if autocorrelation else change_points(signal)
     bounds = [0, *cps, n]
     segment = np.zeros(n, dtype="int64")
     seg_median = np.full(n, np.nan)

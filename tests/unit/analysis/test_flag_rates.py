@@ -166,11 +166,11 @@ def test_latency_tests_on_ar1_noise_keep_false_alarms_near_5_percent(phi: float)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("phi", "cp_power", "window_power"), [(0.0, 0.85, 0.9), (0.3, 0.7, 0.8)])
+@pytest.mark.parametrize(("phi", "cp_power", "window_power"), [(0.0, 0.85, 0.9), (0.3, 0.55, 0.8)])
 def test_latency_tests_still_find_a_two_sd_step(phi: float, cp_power: float, window_power: float) -> None:
     """A 2-sd (marginal) step: in the middle for change points (found within ±3), over the recent third
-    for the window comparison; 72 values, 150 series. Measured (bench_flags.py, 400 series): 96 % / 100 %
-    at phi 0, see benchmarks/README.md for the rest."""
+    for the window comparison; 72 values, 150 series. Measured by bench_flags.py (400 series): 96 % and
+    99.5 % at phi 0, 68.5 % and 89.5 % at phi 0.3 (the limits sit about 2.5 binomial sd below)."""
     rng = np.random.default_rng([73, int(10 * phi)])
     noise = _ar1(rng, 72, phi, 150)
     middle = noise + np.where(np.arange(72) >= 36, 2.0, 0.0)
