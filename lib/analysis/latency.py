@@ -98,8 +98,9 @@ def latency_drift(
     ``endpoint``/``variant`` default to the first ones in the frame. Neighbouring buckets are not
     independent (load and caches persist from hour to hour), so by default both the change points and
     the window comparison allow for the lag-1 autocorrelation (``series_drift(autocorrelation=True)``);
-    on AR(1) noise that keeps false alarms at about the nominal level, where the independent-points
-    tests raise them in 30-100 % of stationary series (``benchmarks/bench_flags.py``).
+    on AR(1) noise (lag-1 autocorrelation 0.3-0.8) that keeps false alarms at 0-4.2 % of stationary
+    series, where the independent-points tests raise them in 27-100 % (change points) and 13-51 %
+    (window comparison); see ``benchmarks/bench_flags.py``.
 
     Raises
     ------
