@@ -123,6 +123,9 @@ with tab_drift:
         (st.warning if drift.comparison.significant or drift.change_points else st.success)(
             ui.md_escape(drift.summary), icon=":material/insights:"
         )
+        slow = timing.timing_outliers(timings, "seconds_per_epoch")
+        if len(slow):
+            st.warning(ui.md_escape(" ".join(slow["explanation"])), icon=":material/hourglass_top:")
         drift_chart = charts.series_drift(
             drift.series, drift.change_points, title=f"{measures[measure]} per run", y_title=measures[measure]
         )

@@ -10,6 +10,7 @@ import pandas as pd
 
 from lib.analysis import pricing
 from lib.analysis.pricing import job_seconds
+from lib.analysis.runs import FLAG_ALPHA, MIN_RUNS_FOR_FLAGS, calibrated_threshold, robust_z_scores
 from lib.analysis.series import SeriesDrift, series_drift
 from lib.errors import InputError
 from lib.schema import to_utc
@@ -161,6 +162,75 @@ def duration_drift(
         unit=unit,
         what="runs",
     )
+
+
+OUTLIER_COLUMNS: Final = ("job", "value", "median_others", "ratio", "score", "explanation")
+
+_MEASURE_WORDS: Final = {
+    "training_s": "training time",
+    "billable_s": "billable time",
+    "seconds_per_epoch": "seconds per epoch",
+}
+
+
+def timing_outliers(
+    timings: pd.DataFrame,
+    measure: str = "seconds_per_epoch",
+    *,
+    alpha: float = FLAG_ALPHA,
+) -> pd.DataFrame:
+    """Single runs much slower (or faster) than the others on one measure, named in words.
+
+    The same calibrated rule as the final-value flag of ``runs.flag_runs``, on ``log(measure)`` (a
+    run three times as slow is as unusual as one a third as long): a robust z-score
+    ``0.6745 (log x - median) / MAD`` beyond ``runs.calibrated_threshold(n, alpha)``, which ``n`` like
+    runs cross by chance in only ``alpha`` (5 %) of tables. Needs ``MIN_RUNS_FOR_FLAGS`` runs with a
+    positive value; no rows otherwise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``OUTLIER_COLUMNS``: ``value`` of the run, ``median_others`` (median of the other runs),
+        ``ratio`` (value / median_others), ``score`` (robust z of the log) and ``explanation``, e.g.
+        "Run X took 3.1× the median seconds per epoch of the other 11 runs (...)". ``attrs`` holds
+        ``measure``, ``n_runs`` and ``threshold``.
+    """
+    if measure not in timings.columns:
+        raise InputError(f"No timing column {measure!r}.")
+    values = pd.to_numeric(timings[measure], errors="coerce").astype("float64")
+    ok = values.notna() & (values > 0)
+    jobs = timings.loc[ok, "job"].astype("str").to_numpy()
+    x = values[ok].to_numpy()
+    n = len(x)
+    rows: list[dict[str, object]] = []
+    threshold = calibrated_threshold(n, alpha) if n >= MIN_RUNS_FOR_FLAGS else float("inf")
+    words = _MEASURE_WORDS.get(measure, measure)
+    if n >= MIN_RUNS_FOR_FLAGS:
+        scores = robust_z_scores(np.log(x))[0]
+        for i in np.flatnonzero(np.abs(scores) > threshold):
+            others = float(np.median(np.delete(x, i)))
+            ratio = float(x[i]) / others
+            rows.append(
+                {
+                    "job": str(jobs[i]),
+                    "value": float(x[i]),
+                    "median_others": others,
+                    "ratio": ratio,
+                    "score": float(scores[i]),
+                    "explanation": (
+                        f"Run {jobs[i]} took {ratio:.1f}× the median {words} of the other {n - 1} runs "
+                        f"({x[i]:,.0f} s against {others:,.0f} s; robust z-score {scores[i]:.1f} on the log "
+                        f"scale, flag above {threshold:.2f}, which {n} like runs exceed by chance in "
+                        f"{100 * alpha:g} % of tables)."
+                    ),
+                }
+            )
+    out = pd.DataFrame(rows, columns=list(OUTLIER_COLUMNS)).astype(
+        {"job": "str", "value": "float64", "median_others": "float64", "ratio": "float64",
+         "score": "float64", "explanation": "str"}
+    )  # fmt: skip
+    out.attrs.update(measure=measure, n_runs=n, threshold=threshold)
+    return out
 
 
 def timing_measures(timings: pd.DataFrame) -> dict[str, str]:

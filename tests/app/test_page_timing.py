@@ -62,6 +62,14 @@ def test_demo_shows_costs_phases_drift_and_latency_without_exception() -> None:
     assert expected.spot_savings_usd > 0  # the demo has one managed-spot run
     # The latency demo's step is found and said in words.
     assert any("1 change point" in unescape(w.value) for w in at.warning)
+    # The run whose epochs take about three times as long is named in one line.
+    jobs = demo.demo_jobs()
+    slow_job = jobs.loc[jobs["instance_type"] == "ml.g5.xlarge", "job"].iloc[0]
+    assert any(
+        unescape(w.value).startswith(f"Run {slow_job} took")
+        and "the median seconds per epoch" in unescape(w.value)
+        for w in at.warning
+    )
 
 
 def test_cost_arithmetic_is_visible_per_run() -> None:

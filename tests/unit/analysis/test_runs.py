@@ -157,17 +157,25 @@ def test_flag_runs_low_final_value_with_numbers_in_words() -> None:
     assert len(flags) == 1
     row = flags.iloc[0]
     assert row["job"] == "run-04"
-    assert row["severity"] == "alert"  # |z| = 20.9 > 2 × 3.5
+    cut = runs.calibrated_threshold(5)
+    assert 7.5 < cut < 8.5  # the 95 % point of the largest of 5 normal robust z-scores
+    assert row["severity"] == "alert"  # |z| = 20.9 > 2 × 7.99
     assert row["score"] == pytest.approx(-20.9095, abs=1e-3)
     assert row["explanation"] == (
         "Final validation:accuracy 0.6 is unusually low (worse than the other runs): the median of 5 runs "
-        "is 0.91 (MAD 0.01), a robust z-score of -20.9 (flag above 3.5)."
+        f"is 0.91 (MAD 0.01), a robust z-score of -20.9 (flag above {cut:.2f}, the level 5 like runs "
+        "exceed by chance in 5 % of tables)."
     )
+    # The fixed Iglewicz-Hoaglin rule is still there when asked for.
+    fixed = runs.flag_runs(_finals_table([0.90, 0.91, 0.92, 0.93, 0.60]), threshold=3.5)
+    assert fixed.iloc[0]["explanation"].endswith("a robust z-score of -20.9 (flag above 3.5).")
 
 
 def test_flag_runs_mad_zero_falls_back_to_mean_absolute_deviation() -> None:
-    # MAD = 0 (four equal values); MeanAD = 0.3 / 5 = 0.06; z = -0.3 / (1.253314 * 0.06) = -3.989
-    flags = runs.flag_runs(_finals_table([0.9, 0.9, 0.9, 0.9, 0.6]))
+    # MAD = 0 (four equal values); MeanAD = 0.3 / 5 = 0.06; z = -0.3 / (1.253314 * 0.06) = -3.989:
+    # beyond the fixed 3.5, not beyond the 5-run calibrated threshold (about 8).
+    assert runs.flag_runs(_finals_table([0.9, 0.9, 0.9, 0.9, 0.6])).empty
+    flags = runs.flag_runs(_finals_table([0.9, 0.9, 0.9, 0.9, 0.6]), threshold=3.5)
     assert len(flags) == 1
     assert flags.iloc[0]["score"] == pytest.approx(-0.3 / (1.253314 * 0.06))
     assert flags.iloc[0]["severity"] == "warning"
@@ -217,20 +225,32 @@ def _spaced_table(gaps_h: list[float]) -> pd.DataFrame:
 
 
 def test_spacing_change_flagged_at_the_run_where_it_starts() -> None:
-    flags = runs.flag_runs(_spaced_table([1, 1, 1, 1, 10, 10, 10]))
+    flags = runs.flag_runs(_spaced_table([1, 1.2, 0.8, 1, 1.1, 0.9, 10, 12, 9, 11]))
     spacing = flags.loc[flags["flag"] == "runs further apart"]
     assert len(spacing) == 1
-    assert spacing.iloc[0]["job"] == "run-05"  # the first run after a 10-hour gap
-    assert spacing.iloc[0]["score"] == pytest.approx(10.0)
+    assert spacing.iloc[0]["job"] == "run-07"  # the first run after a 10-hour gap
+    assert spacing.iloc[0]["score"] == pytest.approx(10.5)
+    change = runs.spacing_change(_spaced_table([1, 1.2, 0.8, 1, 1.1, 0.9, 10, 12, 9, 11])["gap_s"][1:])
+    assert change is not None
+    # The 4 longest gaps last: 2 of the C(10, 4) = 210 orderings (either end) split as clearly.
+    assert change.p_value == pytest.approx(2 / 210, abs=0.006)
     assert spacing.iloc[0]["explanation"] == (
-        "From this run on, runs are further apart: the median gap over the last 3 gaps is 10.0 hours, "
-        "against 60 min over the 4 before (10.0× longer; flag at 3× either way)."
+        "From this run on, runs are further apart: the mean gap over the last 4 gaps is 10.5 hours, "
+        f"against 60 min over the 6 before (10.5× longer). Only {100 * change.p_value:.1f} % of random "
+        "orderings of the same gaps split as clearly (flag at 5 % and 3× either way)."
     )
 
 
 def test_spacing_closer_together_also_flagged() -> None:
-    flags = runs.flag_runs(_spaced_table([10, 10, 10, 1, 1]))
+    flags = runs.flag_runs(_spaced_table([10, 12, 9, 11, 10, 1, 1.2, 0.8, 1]))
     assert list(flags["flag"]) == ["runs closer together"]
+
+
+def test_spacing_change_that_chance_explains_is_not_flagged() -> None:
+    # Four long gaps then three short ones: 10× apart, but 2 of C(7, 3) = 35 orderings split as clearly.
+    flags = runs.flag_runs(_spaced_table([10, 10, 10, 10, 1, 1, 1]))
+    assert flags.empty
+    assert runs.spacing_change([1.0, 2.0, 3.0]) is None  # fewer than four gaps
 
 
 def test_regular_spacing_not_flagged() -> None:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from lib import demo
-from lib.analysis import runs
+from lib.analysis import runs, timing
 from lib.schema import JOB_COLUMNS, validate_jobs, validate_metrics
 
 
@@ -79,6 +79,26 @@ def test_demo_spacing_change_late_in_the_fortnight(table: pd.DataFrame) -> None:
     spacing = flags.loc[flags["flag"] == "runs further apart"]
     assert len(spacing) == 1
     assert list(table["job"]).index(spacing.iloc[0]["job"]) >= 8
+
+
+def test_demo_slow_run_is_named_by_the_seconds_per_epoch_outlier_rule(
+    metrics: pd.DataFrame, jobs: pd.DataFrame
+) -> None:
+    out = timing.timing_outliers(timing.run_timings(jobs, metrics), "seconds_per_epoch")
+    slow = jobs.loc[jobs["instance_type"] == "ml.g5.xlarge", "job"].iloc[0]
+    assert list(out["job"]) == [slow]  # the only one: no other run is called slow or fast
+    row = out.iloc[0]
+    assert row["ratio"] == pytest.approx(2.5, abs=0.1)  # 1,460 s against a median of 586 s
+    assert row["explanation"].startswith(
+        f"Run {slow} took 2.5× the median seconds per epoch of the other 11 runs"
+    )
+
+
+def test_demo_spacing_change_is_not_chance(table: pd.DataFrame) -> None:
+    change = runs.spacing_change(table["gap_s"].to_numpy()[1:])
+    assert change is not None
+    assert change.split == 8  # the last three gaps, about two days each
+    assert change.p_value < 0.025  # at least twice as clear as the 5 % flag level
 
 
 def test_demo_slow_run_is_longest_with_three_times_longer_epochs(
