@@ -54,9 +54,11 @@ _EXPORTS: Final[dict[str, str]] = {
     "flag_runs": "lib.analysis.runs",
     "align_runs": "lib.analysis.runs",
     "smooth": "lib.analysis.runs",
+    "spacing_change": "lib.analysis.runs",
     # timing, cost, series
     "run_timings": "lib.analysis.timing",
     "runs_cost_table": "lib.analysis.timing",
+    "timing_outliers": "lib.analysis.timing",
     "cost_table": "lib.analysis.pricing",
     "change_points": "lib.analysis.series",
     "compare_windows": "lib.analysis.series",
@@ -128,6 +130,8 @@ __all__ = [
     "runs_table",
     "series_drift",
     "smooth",
+    "spacing_change",
+    "timing_outliers",
     "write_s3_object",
 ]
 
@@ -135,9 +139,9 @@ if TYPE_CHECKING:  # what a type checker and an IDE see; at run time __getattr__
     from lib.analysis.latency import latency_percentiles
     from lib.analysis.monitor_checks import baseline_reference, check_constraints
     from lib.analysis.pricing import cost_table
-    from lib.analysis.runs import align_runs, flag_runs, runs_table, smooth
+    from lib.analysis.runs import align_runs, flag_runs, runs_table, smooth, spacing_change
     from lib.analysis.series import change_points, compare_windows, series_drift
-    from lib.analysis.timing import run_timings, runs_cost_table
+    from lib.analysis.timing import run_timings, runs_cost_table, timing_outliers
     from lib.drift import (
         TESTS,
         DriftReport,

@@ -468,7 +468,8 @@ def _put_latency(moto: str, endpoint: str, t0: dt.datetime, values: list[float])
 
 
 def test_load_endpoint_latency_from_moto_average_and_maximum(aws_env: str) -> None:
-    t0 = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(hours=1)
+    # The start of the previous hour: the three points share one hour bucket whatever the clock says.
+    t0 = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=1)
     _put_latency(aws_env, "churn-ep", t0, [11_000.0, 12_000.0, 13_000.0])
     _put_latency(aws_env, "other-ep", t0, [99_000.0])  # another endpoint must not leak in
     session = aws.make_session(None, "us-east-1")
