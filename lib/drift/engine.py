@@ -343,7 +343,7 @@ class PreparedColumn:
                             "sentinel",
                             ref_share,
                             cur_share,
-                            cur_share >= d.sentinel_share,
+                            cur_share >= d.sentinel_share / 2,  # found on a side at full share
                             f"the value {value:.6g} holds {ref_share:.1%} of {names[0]} and {cur_share:.1%} "
                             f"of {names[1]} values, far outside the bulk: a placeholder for missing? "
                             "The tests keep it; the effect size (normal scores) is not swayed by it.",
@@ -360,10 +360,14 @@ class PreparedColumn:
             n_ref = int(ref_counts.sum())
             # Good-Turing: the share of future rows in categories not seen yet is about the share
             # of reference rows whose category appears exactly once.
-            expected = int((ref_counts == 1).sum()) / n_ref if n_ref else 0.0
-            excess_p = (
-                float(stats.binom.sf(n_new - 1, total, max(expected, 0.5 / max(n_ref, 1)))) if n_new else 1.0
+            singles, doubles = int((ref_counts == 1).sum()), int((ref_counts == 2).sum())
+            expected = singles / n_ref if n_ref else 0.0
+            # Noise of the observed share (binomial) and of the Good-Turing estimate ((f1 + 2 f2) / n²).
+            noise = math.sqrt(
+                max(expected, 0.5 / max(n_ref, 1)) / max(total, 1)
+                + (singles + 2 * doubles) / max(n_ref, 1) ** 2
             )
+            excess_p = float(stats.norm.sf((share - expected) / noise)) if noise > 0 else 1.0
             flagged = share - expected >= d.unseen_share and excess_p < d.unseen_alpha
             examples = ", ".join(repr(v) for v in new.sort_values(ascending=False).index[:3])
             out.append(
@@ -566,7 +570,8 @@ def finalise(rows: list[dict[str, Any]], alpha: float) -> pd.DataFrame:
     """
     frame = pd.DataFrame(rows)
     skip = frame["_skip"] if "_skip" in frame else pd.Series([None] * len(frame))
-    tested = skip.isna().to_numpy()
+    small = frame["_small"] if "_small" in frame else pd.Series([None] * len(frame))
+    tested = (skip.isna() & small.isna()).to_numpy()
     p = pd.to_numeric(frame["p_value"], errors="coerce").to_numpy(dtype=np.float64)
     has_p = ~np.isnan(p) & tested  # None (distance tests) became NaN in the frame
     adjusted = np.full(len(frame), np.nan)
@@ -578,8 +583,12 @@ def finalise(rows: list[dict[str, Any]], alpha: float) -> pd.DataFrame:
     for i, row in enumerate(frame.to_dict("records")):
         if not tested[i]:
             drifted.append(False)
-            status.append("not tested")
-            reason.append(f"not tested: {row['_skip']}")
+            if isinstance(row.get("_small"), str):
+                status.append("too small to judge")
+                reason.append(str(row["_small"]))
+            else:
+                status.append("not tested")
+                reason.append(f"not tested: {row['_skip']}")
             continue
         n_ref, n_cur = row["_mde_n"]
         mde[i] = min_detectable_effect(

@@ -12,7 +12,9 @@ from scipy import optimize, stats
 
 from lib.drift.registry import Treatment
 
-Status = Literal["drift", "negligible", "no drift", "not detected", "could not tell", "not tested"]
+Status = Literal[
+    "drift", "negligible", "no drift", "not detected", "could not tell", "not tested", "too small to judge"
+]
 
 #: Null mean of the normal-score Wasserstein distance is ``NULL_SHIFT_FACTOR · sqrt(1/n + 1/m)``:
 #: ``sqrt(2/π) · ∫ sqrt(Φ(z)(1 - Φ(z))) dz`` (Brownian-bridge limit; 0.33 at 30 vs 30 rows).
@@ -56,8 +58,9 @@ class Defaults:
         3 interquartile ranges from the quartiles), is reported as a sentinel (placeholder) value.
     unseen_alpha : float
         Unseen categories are flagged only when their share exceeds the Good-Turing expectation
-        (reference singletons / reference rows) by ``unseen_share`` and a one-sided binomial test
-        against that expectation gives p below this.
+        (reference singletons / reference rows) by ``unseen_share`` and a one-sided z test of the
+        excess (binomial noise of the share plus the estimate's ``(f1 + 2 f2) / n²``) gives p
+        below this.
     """
 
     alpha: float = 0.05
