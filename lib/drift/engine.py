@@ -12,16 +12,23 @@ import pandas as pd
 from scipy import stats
 
 from lib.drift.registry import TESTS, Samples, Treatment, get_test
-from lib.drift.rule import DEFAULTS, Defaults, min_detectable_effect, verdict
+from lib.drift.resample import MAX_PERMUTATION_ROWS
+from lib.drift.rule import DEFAULTS, Defaults, corrected_effect, min_detectable_effect, verdict
 from lib.drift.types import TESTABLE_KINDS, ColumnKind, infer_kinds, to_numbers
 from lib.errors import InputError
 from lib.sources.tables import check_pair
 
 OTHER: Final = "(other)"
+#: Integer values holding at least this share of reference rows count towards "low cardinality".
+FREQUENT_VALUE_SHARE: Final = 0.01
+#: ... and those frequent values must hold at least this share of the rows (a count, not a measure).
+FREQUENT_COVERAGE: Final = 0.95
+#: Tests that permute values on a subsample of at most MAX_PERMUTATION_ROWS per side.
+_SUBSAMPLED_TESTS: Final = ("wasserstein", "energy")
 
 
 EFFECT_MEASURES: Final[dict[Treatment, str]] = {
-    "numeric": "wasserstein_sd",
+    "numeric": "wasserstein_normal_scores",
     "categorical": "total_variation",
 }
 
@@ -35,7 +42,10 @@ TABLE_COLUMNS: Final = (
     "statistic",
     "p_value",
     "p_adjusted",
+    "p_method",
     "effect_size",
+    "effect_low",
+    "effect_high",
     "effect_measure",
     "effect_threshold",
     "min_detectable_effect",
@@ -150,9 +160,9 @@ class PreparedColumn:
         if "_treatment" not in self.__dict__:
             ref = self.ref.sorted
             assert ref is not None
-            distinct = int(np.count_nonzero(ref[1:] != ref[:-1])) + 1 if ref.size else 0
-            low = distinct <= self.settings.defaults.low_cardinality
-            self.__dict__["_treatment"] = "categorical" if low else "numeric"
+            self.__dict__["_treatment"] = low_cardinality_treatment(
+                ref, self.settings.defaults.low_cardinality
+            )
         return self.__dict__["_treatment"]
 
     def samples(self, treatment: Treatment) -> Samples:
@@ -216,6 +226,9 @@ class PreparedColumn:
             "statistic": math.nan,
             "p_value": None,
             "effect_size": math.nan,
+            "effect_low": math.nan,
+            "effect_high": math.nan,
+            "p_method": "",
             "effect_measure": EFFECT_MEASURES[treatment],
             "effect_threshold": threshold,
             "min_detectable_effect": math.nan,
@@ -232,28 +245,40 @@ class PreparedColumn:
                 raise InputError(f"Column {column!r}: {err.message}", hint=err.hint) from err
             row["_skip"] = err.message
             return row
+        effect, low, high = self.effect(treatment)
+        cap = MAX_PERMUTATION_ROWS if name in _SUBSAMPLED_TESTS else None
         row.update(
             statistic=result.statistic,
             p_value=result.p_value,
+            p_method=result.method,
             n_reference=result.n_reference,
             n_current=result.n_current,
-            effect_size=self.effect(treatment),
-            min_detectable_effect=min_detectable_effect(
-                treatment,
-                result.n_reference,
-                result.n_current,
-                alpha=self.settings.alpha,
-                n_categories=samples.n_categories if treatment == "categorical" else 2,
+            effect_size=effect,
+            effect_low=low,
+            effect_high=high,
+            _mde_test=name,
+            _mde_n=(
+                min(result.n_reference, cap or result.n_reference),
+                min(result.n_current, cap or result.n_current),
             ),
+            _n_categories=samples.n_categories if treatment == "categorical" else 2,
         )
         return row
 
-    def effect(self, treatment: Treatment) -> float:
-        s = self.samples(treatment)
-        if treatment == "numeric":
-            return s.wasserstein / s.spread
-        ref, cur = s.shares
-        return float(0.5 * np.abs(ref - cur).sum())
+    def effect(self, treatment: Treatment) -> tuple[float, float, float]:
+        """``(effect, low, high)``: normal-score shift or total variation, corrected for chance."""
+        key = f"_effect_{treatment}"
+        if key not in self.__dict__:
+            s = self.samples(treatment)
+            if treatment == "numeric":
+                raw, pooled = s.wasserstein_scores, None
+            else:
+                ref, cur = s.shares
+                raw = float(0.5 * np.abs(ref - cur).sum())
+                _, r, c = s.counts
+                pooled = (r + c) / max(int(r.sum() + c.sum()), 1)
+            self.__dict__[key] = corrected_effect(raw, treatment, s.n_reference, s.n_current, pooled)
+        return self.__dict__[key]
 
     def signals(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -308,26 +333,112 @@ class PreparedColumn:
                         f"[{lo:.4g}, {hi:.4g}] (about {chance:.1%} expected by chance)",
                     )
                 )
+                found = sentinel(cur_sorted, d.sentinel_share) or sentinel(ref_sorted, d.sentinel_share)
+                if found is not None:
+                    value = found[0]
+                    ref_share, cur_share = _value_share(ref_sorted, value), _value_share(cur_sorted, value)
+                    out.append(
+                        _signal(
+                            column,
+                            "sentinel",
+                            ref_share,
+                            cur_share,
+                            cur_share >= d.sentinel_share / 2,  # found on a side at full share
+                            f"the value {value:.6g} holds {ref_share:.1%} of {names[0]} and {cur_share:.1%} "
+                            f"of {names[1]} values, far outside the bulk: a placeholder for missing? "
+                            "The tests keep it; the effect size (normal scores) is not swayed by it.",
+                        )
+                    )
         else:
             ref_counts, cur_counts = self.ref.counts, self.cur.counts
             assert ref_counts is not None
             assert cur_counts is not None
             new = cur_counts[~cur_counts.index.isin(ref_counts.index)]
             total = int(cur_counts.sum())
-            share = int(new.sum()) / total if total else 0.0
+            n_new = int(new.sum())
+            share = n_new / total if total else 0.0
+            n_ref = int(ref_counts.sum())
+            # Good-Turing: the share of future rows in categories not seen yet is about the share
+            # of reference rows whose category appears exactly once.
+            singles, doubles = int((ref_counts == 1).sum()), int((ref_counts == 2).sum())
+            expected = singles / n_ref if n_ref else 0.0
+            # Noise of the observed share (binomial) and of the Good-Turing estimate ((f1 + 2 f2) / n²).
+            noise = math.sqrt(
+                max(expected, 0.5 / max(n_ref, 1)) / max(total, 1)
+                + (singles + 2 * doubles) / max(n_ref, 1) ** 2
+            )
+            excess_p = float(stats.norm.sf((share - expected) / noise)) if noise > 0 else 1.0
+            flagged = share - expected >= d.unseen_share and excess_p < d.unseen_alpha
             examples = ", ".join(repr(v) for v in new.sort_values(ascending=False).index[:3])
             out.append(
                 _signal(
                     column,
                     "unseen_categories",
-                    0.0,
+                    expected,
                     share,
-                    share >= d.unseen_share,
+                    flagged,
                     f"{share:.1%} of {names[1]} rows have categories never seen in {names[0]}"
-                    + (f" ({len(new)} new: {examples})" if len(new) else ""),
+                    + (f" ({len(new)} new: {examples})" if len(new) else "")
+                    + f"; about {expected:.1%} expected from {names[0]}'s rare categories (Good-Turing)",
                 )
             )
         return out
+
+
+def low_cardinality_treatment(ref_sorted: np.ndarray, low_cardinality: int) -> Treatment:
+    """Numbers tested as categories (chi-square) or as numbers (KS), decided stably.
+
+    Integer-valued columns count only the values holding at least :data:`FREQUENT_VALUE_SHARE` of
+    the reference rows (when those hold :data:`FREQUENT_COVERAGE` of the rows), so a rare tail
+    value (a Poisson count's 9 or 10) turning up in one reference sample and not in another does
+    not flip the test; other columns count every value.
+    """
+    if ref_sorted.size == 0:
+        return "numeric"
+    starts = np.flatnonzero(np.concatenate([[True], ref_sorted[1:] != ref_sorted[:-1]]))
+    if starts.size <= low_cardinality:
+        return "categorical"
+    if not np.all(ref_sorted == np.round(ref_sorted)):
+        return "numeric"
+    counts = np.diff(np.append(starts, ref_sorted.size))
+    frequent = counts >= FREQUENT_VALUE_SHARE * ref_sorted.size
+    covered = int(counts[frequent].sum()) / ref_sorted.size
+    few = int(np.count_nonzero(frequent)) <= low_cardinality and covered >= FREQUENT_COVERAGE
+    return "categorical" if few else "numeric"
+
+
+def sentinel(sorted_values: np.ndarray, min_share: float) -> tuple[float, float] | None:
+    """``(value, share)`` of an extreme value far outside the bulk holding ≥ ``min_share`` of rows.
+
+    Placeholders (-999, 9999, -1 in a positive column) sit at an end of the sorted values; one
+    counts when it lies more than 3 interquartile ranges beyond the quartiles.
+    """
+    n = sorted_values.size
+    if n < 20:
+        return None
+    q1, q3 = sorted_values[int(0.25 * (n - 1))], sorted_values[int(0.75 * (n - 1))]
+    iqr = q3 - q1
+    if not iqr > 0:
+        return None
+    best: tuple[float, float] | None = None
+    for value in (sorted_values[0], sorted_values[-1]):
+        share = (
+            int(np.searchsorted(sorted_values, value, side="right"))
+            - int(np.searchsorted(sorted_values, value, side="left"))
+        ) / n
+        far = value < q1 - 3 * iqr or value > q3 + 3 * iqr
+        if far and share >= min_share and (best is None or share > best[1]):
+            best = (float(value), share)
+    return best
+
+
+def _value_share(sorted_values: np.ndarray, value: float) -> float:
+    if sorted_values.size == 0:
+        return 0.0
+    hits = int(np.searchsorted(sorted_values, value, side="right")) - int(
+        np.searchsorted(sorted_values, value, side="left")
+    )
+    return hits / sorted_values.size
 
 
 def _signal(column: str, name: str, ref: float, cur: float, flagged: bool, message: str) -> dict[str, Any]:
@@ -459,34 +570,56 @@ def finalise(rows: list[dict[str, Any]], alpha: float) -> pd.DataFrame:
     """
     frame = pd.DataFrame(rows)
     skip = frame["_skip"] if "_skip" in frame else pd.Series([None] * len(frame))
-    tested = skip.isna().to_numpy()
+    small = frame["_small"] if "_small" in frame else pd.Series([None] * len(frame))
+    tested = (skip.isna() & small.isna()).to_numpy()
     p = pd.to_numeric(frame["p_value"], errors="coerce").to_numpy(dtype=np.float64)
     has_p = ~np.isnan(p) & tested  # None (distance tests) became NaN in the frame
     adjusted = np.full(len(frame), np.nan)
     if has_p.any():
         adjusted[has_p] = stats.false_discovery_control(p[has_p], method="bh")
+    n_tests = max(int(has_p.sum()), 1)
+    mde = np.full(len(frame), np.nan)
     drifted, status, reason = [], [], []
     for i, row in enumerate(frame.to_dict("records")):
         if not tested[i]:
             drifted.append(False)
-            status.append("not tested")
-            reason.append(f"not tested: {row['_skip']}")
+            if isinstance(row.get("_small"), str):
+                status.append("too small to judge")
+                reason.append(str(row["_small"]))
+            else:
+                status.append("not tested")
+                reason.append(f"not tested: {row['_skip']}")
             continue
+        n_ref, n_cur = row["_mde_n"]
+        mde[i] = min_detectable_effect(
+            row["_treatment"],
+            int(n_ref),
+            int(n_cur),
+            alpha=alpha,
+            n_categories=int(row["_n_categories"]),
+            n_tests=n_tests,
+            test=str(row["_mde_test"]),
+        )
         d, s, r = verdict(
             p_adjusted=float(adjusted[i]) if has_p[i] else None,
             effect=float(row["effect_size"]),
             threshold=float(row["effect_threshold"]),
-            min_detectable=float(row["min_detectable_effect"]),
+            min_detectable=float(mde[i]),
             alpha=alpha,
             treatment=row["_treatment"],
             n_reference=int(row["n_reference"]),
             n_current=int(row["n_current"]),
+            effect_low=float(row["effect_low"]),
+            effect_high=float(row["effect_high"]),
+            method=str(row["p_method"]),
+            n_tests=n_tests,
         )
         drifted.append(d)
         status.append(s)
         reason.append(r)
     frame["p_value"] = pd.to_numeric(frame["p_value"], errors="coerce").astype("float64")
     frame["p_adjusted"] = adjusted
+    frame["min_detectable_effect"] = mde
     frame["drifted"] = drifted
     frame["status"] = status
     frame["reason"] = reason

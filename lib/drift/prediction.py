@@ -8,6 +8,13 @@ Performance metric, by the prediction and label columns:
 * numeric predictions with numeric labels otherwise → mean absolute error.
 
 Accuracy intervals are Wilson 95 % intervals; MAE intervals are mean ± 1.96 standard errors.
+
+With labels on both sides the report LEADS with realised performance
+(:attr:`PredictionReport.performance_change`, :attr:`PredictionReport.headline`): the metric on
+all labelled current rows against the reference, the difference with a 95 % interval (Newcombe's
+hybrid score interval for accuracy, Welch for MAE), a two-sided p-value (two-proportion z test /
+Welch t test) and a verdict ("worse", "better", "no change detected"); the class mix or score
+distribution comes second.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from lib.drift.overlay import binned_overlay
 from lib.drift.report import DriftReport, compare
@@ -50,6 +58,10 @@ class PredictionReport:
         :data:`PERFORMANCE_COLUMNS`; a ``"reference"`` row first when the reference has labels,
         then one row per window of the current data (``"current"`` when no windows were asked).
     metric : {"accuracy", "mae"} or None
+    performance_change : dict or None
+        With labels on both sides: ``metric``, ``reference``, ``current``, ``difference``, ``low``,
+        ``high`` (95 % interval of the difference), ``p_value``, ``verdict`` ("worse", "better",
+        "no change detected") and ``message``. Pages should show it FIRST (see :attr:`headline`).
     """
 
     drift: DriftReport
@@ -57,6 +69,16 @@ class PredictionReport:
     kind: str
     performance: pd.DataFrame | None
     metric: Metric | None
+    performance_change: dict[str, object] | None = None
+
+    @property
+    def headline(self) -> str:
+        """Realised performance first (when labels exist), then the prediction drift verdict."""
+        row = self.drift.table.iloc[0]
+        mix = f"Prediction {'class mix' if self.kind != 'numeric' else 'distribution'}: {row['reason']}"
+        if self.performance_change is None:
+            return mix
+        return f"{self.performance_change['message']} {mix}"
 
 
 def prediction_drift(
@@ -143,7 +165,85 @@ def prediction_drift(
                     )
                 )
         performance = pd.DataFrame(rows, columns=list(PERFORMANCE_COLUMNS))
+        change = None
+        if label in reference.columns:
+            change = performance_change(
+                _errors(reference, prediction, label, metric, score_threshold),
+                _errors(current, prediction, label, metric, score_threshold),
+                metric,
+                alpha=alpha,
+            )
+        return PredictionReport(report, overlay, kind, performance, metric, change)
     return PredictionReport(report, overlay, kind, performance, metric)
+
+
+def _errors(
+    frame: pd.DataFrame, prediction: str, label: str, metric: Metric, score_threshold: float
+) -> np.ndarray:
+    """Per-row correctness (accuracy, 1/0) or absolute error (MAE) of the labelled rows."""
+    pred, truth = frame[prediction], frame[label]
+    keep = (pred.notna() & truth.notna()).to_numpy()
+    pred, truth = pred[keep], truth[keep]
+    if metric == "mae":
+        p, _ = to_numbers(pred)
+        t, _ = to_numbers(truth)
+        errors = np.abs(p - t)
+        return errors[np.isfinite(errors)]
+    binary_truth = _as_binary(truth)
+    p_num, garbage = to_numbers(pred)
+    if (
+        binary_truth is not None
+        and garbage == 0
+        and p_num.size
+        and np.nanmin(p_num) >= 0
+        and np.nanmax(p_num) <= 1
+    ):
+        return ((p_num >= score_threshold) == (binary_truth == 1)).astype(float)
+    return (_norm(pred) == _norm(truth)).astype(float)
+
+
+def performance_change(
+    reference: np.ndarray, current: np.ndarray, metric: Metric, *, alpha: float = DEFAULTS.alpha
+) -> dict[str, object]:
+    """Current vs reference performance: difference, 95 % interval, p-value and verdict."""
+    n0, n1 = int(reference.size), int(current.size)
+    out: dict[str, object] = {"metric": metric, "n_reference": n0, "n_current": n1}
+    if n0 < 2 or n1 < 2:
+        out.update(verdict="could not tell", message=f"Realised {metric}: too few labelled rows to compare.")
+        return out
+    v0, v1 = float(reference.mean()), float(current.mean())
+    diff = v1 - v0
+    if metric == "accuracy":
+        l0, h0 = _wilson(int(reference.sum()), n0)
+        l1, h1 = _wilson(int(current.sum()), n1)
+        low = diff - math.sqrt((v1 - l1) ** 2 + (h0 - v0) ** 2)  # Newcombe's hybrid score interval
+        high = diff + math.sqrt((h1 - v1) ** 2 + (v0 - l0) ** 2)
+        pooled = (reference.sum() + current.sum()) / (n0 + n1)
+        se0 = math.sqrt(pooled * (1 - pooled) * (1 / n0 + 1 / n1))
+        p = float(2 * stats.norm.sf(abs(diff) / se0)) if se0 > 0 else (1.0 if diff == 0 else 0.0)
+        worse = diff < 0
+    else:
+        res = stats.ttest_ind(current, reference, equal_var=False)
+        se = math.sqrt(current.var(ddof=1) / n1 + reference.var(ddof=1) / n0)
+        df = float(res.df) if math.isfinite(float(res.df)) else 1.0
+        half = float(stats.t.ppf(0.975, df)) * se
+        low, high = diff - half, diff + half
+        p = float(res.pvalue) if math.isfinite(float(res.pvalue)) else 1.0
+        worse = diff > 0  # a larger error is worse
+    significant = p < alpha
+    verdict = ("worse" if worse else "better") if significant else "no change detected"
+    fmt = (lambda x: f"{x:.1%}") if metric == "accuracy" else (lambda x: f"{x:.4g}")
+    dfmt = (lambda x: f"{x * 100:+.1f} points") if metric == "accuracy" else (lambda x: f"{x:+.4g}")
+    message = (
+        f"Realised {metric}: {fmt(v1)} now vs {fmt(v0)} in the reference ({dfmt(diff)}, 95% interval "
+        f"{dfmt(low)} to {dfmt(high)}, p = {p:.2g}; n = {n0:,} vs {n1:,} labelled rows): "
+        + (f"performance is {verdict}." if significant else "no change detected at α = " + f"{alpha:g}.")
+    )
+    out.update(
+        reference=v0, current=v1, difference=diff, low=low, high=high, p_value=p, verdict=verdict,
+        message=message,
+    )  # fmt: skip
+    return out
 
 
 def _metric(predictions: pd.Series, labels: pd.Series, kind: str) -> Metric:

@@ -35,7 +35,9 @@ class DriftReport:
     ----------
     table : pandas.DataFrame
         One row per (column, test), sorted drifted-first then by effect size: columns
-        :data:`TABLE_COLUMNS`.
+        :data:`TABLE_COLUMNS` (``effect_size`` corrected for chance with its 95 % interval
+        ``effect_low``-``effect_high``; ``p_method`` says how the p-value was obtained;
+        ``min_detectable_effect`` is at 80 % power for the Benjamini-Hochberg level of this report).
     signals : pandas.DataFrame
         Missing-rate, type-mix, unseen-category and out-of-range signals per column
         (:data:`SIGNAL_COLUMNS`); these are flags of their own, not part of the verdict.
@@ -76,8 +78,14 @@ class DriftReport:
         """One sentence: how many columns drifted, how many could not be told."""
         columns = self.table["column"].nunique()
         unsure = self.table.loc[self.table["status"] == "could not tell", "column"].nunique()
+        bounded = self.table.loc[self.table["status"] == "not detected", "column"].nunique()
         flagged = self.signals.loc[self.signals["flagged"], "column"].nunique() if len(self.signals) else 0
         text = f"{len(self.drifted_columns)} of {columns} columns drifted"
+        if bounded:
+            text += (
+                f"; in {bounded} no drift was detected, but only changes larger than the threshold "
+                "are ruled out (see each row)"
+            )
         if unsure:
             text += f"; {unsure} could not be told at these sample sizes"
         if flagged:

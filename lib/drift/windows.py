@@ -15,7 +15,11 @@ from lib.drift.engine import SIGNAL_COLUMNS, build_column, finalise, plan_tests,
 from lib.drift.rule import DEFAULTS, rule_text
 from lib.errors import InputError
 
-Frequency = Literal["h", "D", "W"]
+Frequency = Literal["h", "D", "W", "M"]
+#: Windows when neither a period nor a row count is given (NannyML's default chunking too).
+DEFAULT_WINDOWS: Final = 10
+#: Windows with fewer rows are reported as "too small to judge" and left out of the correction.
+MIN_WINDOW_ROWS: Final = 30
 FREQUENCIES: Final[dict[str, Frequency]] = {
     "h": "h",
     "hour": "h",
@@ -26,8 +30,11 @@ FREQUENCIES: Final[dict[str, Frequency]] = {
     "w": "W",
     "week": "W",
     "weekly": "W",
+    "m": "M",
+    "month": "M",
+    "monthly": "M",
 }
-_LABEL_FORMAT: Final = {"h": "%Y-%m-%d %H:00", "D": "%Y-%m-%d", "W": "week of %Y-%m-%d"}
+_LABEL_FORMAT: Final = {"h": "%Y-%m-%d %H:00", "D": "%Y-%m-%d", "W": "week of %Y-%m-%d", "M": "%Y-%m"}
 
 
 @dataclass(frozen=True)
@@ -74,8 +81,9 @@ def split_windows(
     freq: str | None = None,
     size: int | None = None,
     name: str = "current",
+    count: int | None = None,
 ) -> list[Window]:
-    """Split a frame into windows by calendar period of ``timestamp`` or by ``size`` rows.
+    """Split a frame into windows by calendar period of ``timestamp``, by ``size`` rows, or into ``count``.
 
     Parameters
     ----------
@@ -86,6 +94,8 @@ def split_windows(
         Calendar period (UTC; weeks start on Monday).
     size : int, optional
         Rows per window (the last one may be smaller).
+    count : int, optional
+        Number of windows of (nearly) equal row counts, in time order when ``timestamp`` is given.
 
     Returns
     -------
@@ -93,8 +103,12 @@ def split_windows(
         In time (or file) order; empty periods are skipped; rows with a missing timestamp are
         left out.
     """
-    if (freq is None) == (size is None):
-        raise InputError("Choose windows either by period (freq) or by row count (size).")
+    if sum(x is not None for x in (freq, size, count)) != 1:
+        raise InputError("Choose windows either by period (freq) or by row count (size or count).")
+    if count is not None:
+        if count < 1:
+            raise InputError(f"The number of windows must be at least 1, got {count}.")
+        size = max(2, -(-len(frame) // count))
     if size is not None:
         if size < 2:
             raise InputError(f"Window size must be at least 2 rows, got {size}.")
@@ -126,14 +140,19 @@ def split_windows(
     times = parse_timestamps(frame, timestamp, name=name)
     if period == "W":
         starts = (times.dt.normalize() - pd.to_timedelta(times.dt.day_of_week, unit="D")).dt.floor("D")
+    elif period == "M":
+        starts = times.dt.normalize() - pd.to_timedelta(times.dt.day - 1, unit="D")
     else:
         starts = times.dt.floor(period)
     windows = []
     for start, index in starts.groupby(starts, sort=True).groups.items():
         stamp = pd.Timestamp(start)
-        end = stamp + (
-            pd.Timedelta(hours=1) if period == "h" else pd.Timedelta(days=1 if period == "D" else 7)
-        )
+        if period == "M":
+            end = stamp + pd.DateOffset(months=1)
+        else:
+            end = stamp + (
+                pd.Timedelta(hours=1) if period == "h" else pd.Timedelta(days=1 if period == "D" else 7)
+            )
         windows.append(Window(stamp.strftime(_LABEL_FORMAT[period]), stamp, end, frame.loc[index]))
     return windows
 
@@ -186,12 +205,19 @@ def compare_windows(
     reference_name: str = "reference",
     current_name: str = "current",
     workers: int = 2,
+    n_windows: int | None = None,
+    min_rows: int = MIN_WINDOW_ROWS,
 ) -> WindowReport:
     """Compare each window of ``current`` with the whole reference, column by column.
 
-    Same parameters as :func:`lib.drift.compare`, plus the window choice (``timestamp`` with
-    ``freq``, or ``size``). The Benjamini-Hochberg correction runs across every (window, column,
-    test) cell, and the verdict rule is :func:`lib.drift.report.verdict`.
+    Same parameters as :func:`lib.drift.compare`, plus the window choice: ``timestamp`` with
+    ``freq`` (hour, day, week, month), ``size`` rows per window, or ``n_windows`` windows of equal
+    row counts; with none of them, :data:`DEFAULT_WINDOWS` equal windows (in time order when a
+    timestamp is given) instead of one window per calendar day. Windows with fewer than
+    ``min_rows`` rows get the status "too small to judge" and stay out of the correction. The
+    Benjamini-Hochberg correction runs across every other (window, column, test) cell, and the
+    verdict rule is :func:`lib.drift.rule.verdict`; sparse category cells get Monte-Carlo p-values
+    (the χ² approximation made the grid alarm in 9-15 % of all-null 10 × 10 grids at a stated 5 %).
 
     Raises
     ------
@@ -211,7 +237,11 @@ def compare_windows(
     )
     # Tiny windows are expected: report them as "not tested" instead of raising.
     plans = [dataclasses.replace(p, explicit=False) for p in plans]
-    windows = split_windows(current, timestamp=timestamp, freq=freq, size=size, name=current_name)
+    if freq is None and size is None and n_windows is None:
+        n_windows = DEFAULT_WINDOWS
+    windows = split_windows(
+        current, timestamp=timestamp, freq=freq, size=size, name=current_name, count=n_windows
+    )
     ref_sides = {p.column: prepare_side(reference[p.column], p.kind) for p in plans}
 
     def job(item: tuple[Window, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -221,6 +251,9 @@ def compare_windows(
         )
         extra = {"window": window.label, "window_start": window.start, "window_rows": len(window.rows)}
         rows = [{**extra, **row} for row in column.rows()]
+        if len(window.rows) < min_rows:
+            for row in rows:
+                row["_small"] = f"too small to judge: {len(window.rows)} rows (fewer than {min_rows})"
         signals = [{"window": window.label, **s} for s in column.signals()]
         return rows, signals
 

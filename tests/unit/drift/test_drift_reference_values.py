@@ -139,16 +139,24 @@ def test_numeric_binned_tests_use_reference_deciles() -> None:
 
 
 def test_min_detectable_effect_formulas() -> None:
-    # KS: c(0.05) = 1.3581, D = c·sqrt(2/40); in sds for a normal shift: 2·Φ⁻¹((1+D)/2).
+    # KS: c(0.05) = 1.3581, D = c·sqrt(2/40); in sds for a normal shift: 2·Φ⁻¹((1+D)/2). At 80 %
+    # power the gap only has to reach the critical value (checked by simulation, calibration tests).
     d = math.sqrt(-math.log(0.025) / 2) * math.sqrt(2 / 40)
     assert min_detectable_effect("numeric", 40, 40, alpha=0.05) == pytest.approx(
         2 * stats.norm.ppf((1 + d) / 2)
     )
     assert min_detectable_effect("numeric", 40, 40, alpha=0.05) == pytest.approx(0.78, abs=0.01)
     assert min_detectable_effect("numeric", 2, 2, alpha=0.05) == math.inf
-    # Categories, 2 categories, n = m = 1000: 0.5·sqrt(3.8415·0.002) = 0.04383
+    # The level is alpha / n_tests (Benjamini-Hochberg's bar for a lone drifted column).
+    assert min_detectable_effect("numeric", 40, 40, alpha=0.05, n_tests=10) == pytest.approx(
+        min_detectable_effect("numeric", 40, 40, alpha=0.005)
+    )
+    # Categories, 2 categories, n = m = 1000, 80 % power: λ with P(χ²₁(λ) > 3.84) = 0.8 is 7.849;
+    # TV = 0.5·sqrt(7.849·0.002) = 0.0626 (the old, 50 %-power formula gave 0.0438).
+    lam = 7.848879
+    assert stats.ncx2.sf(stats.chi2.ppf(0.95, 1), 1, lam) == pytest.approx(0.8, abs=1e-5)
     assert min_detectable_effect("categorical", 1000, 1000, alpha=0.05, n_categories=2) == pytest.approx(
-        0.5 * math.sqrt(stats.chi2.ppf(0.95, 1) * 0.002)
+        0.5 * math.sqrt(lam * 0.002), rel=1e-5
     )
 
 

@@ -78,7 +78,8 @@ def test_per_column_override_and_thresholds() -> None:
     report = compare(ref, cur, tests={"moved": "psi"}, thresholds={"numeric": 5.0, "colour": 0.9})
     row = report.table.set_index("column").loc["moved"]
     assert row["test"] == "psi"
-    assert np.isnan(row["p_value"])
+    assert row["p_value"] < 1e-3  # distances carry a permutation p-value now
+    assert "permutation" in row["p_method"]
     assert not report.table["drifted"].any()  # both thresholds out of reach
     assert (report.table.set_index("column")["effect_threshold"][["moved", "colour"]] == [5.0, 0.9]).all()
 
@@ -116,9 +117,13 @@ def test_verdict_rule_cases() -> None:
     assert verdict(p_adjusted=0.01, effect=0.3, **common, **sizes)[:2] == (True, "drift")  # type: ignore[arg-type]
     assert verdict(p_adjusted=0.01, effect=0.05, **common, **sizes)[:2] == (False, "negligible")  # type: ignore[arg-type]
     assert verdict(p_adjusted=0.2, effect=0.3, **common, **sizes)[:2] == (False, "no drift")  # type: ignore[arg-type]
-    assert verdict(p_adjusted=None, effect=0.3, **common, **sizes)[:2] == (True, "drift")  # type: ignore[arg-type]
-    assert verdict(p_adjusted=None, effect=0.04, **common, **sizes)[:2] == (False, "no drift")  # type: ignore[arg-type]
-    unsure = {**common, "min_detectable": 0.5}
+    # No p-value: not judged against a noise floor any more (that flagged 100 % of null 10-vs-10 pairs).
+    assert verdict(p_adjusted=None, effect=0.3, **common, **sizes)[:2] == (False, "could not tell")  # type: ignore[arg-type]
+    bounded = {**common, "min_detectable": 0.28}
+    drifted, status, reason = verdict(p_adjusted=0.2, effect=0.3, **bounded, **sizes)  # type: ignore[arg-type]
+    assert (drifted, status) == (False, "not detected")
+    assert reason.startswith("no drift of 0.28 sd or more detected (n = 100 vs 100 rows; 80% power")
+    unsure = {**common, "min_detectable": 0.51}  # beyond 5x the threshold: no useful bound
     assert verdict(p_adjusted=0.2, effect=0.3, **unsure, **sizes)[:2] == (False, "could not tell")  # type: ignore[arg-type]
 
 
