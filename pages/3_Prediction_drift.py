@@ -72,6 +72,10 @@ with ui.friendly_errors(), st.spinner("Comparing the predictions…"):
         names=(data.reference_label, data.current_label),
     )
 
+change = result.performance_change
+if change is not None:  # with labels, realised performance leads: it is what the user cares about
+    worse = change["verdict"] == "worse"
+    (st.error if worse else st.info)(ui.md_escape(str(change["message"])), icon=":material/speed:")
 row = result.drift.table.iloc[0]
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Verdict", drift_page.DRIFT_STATUS_BADGES.get(row["status"], row["status"]))

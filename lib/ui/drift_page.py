@@ -33,6 +33,8 @@ DRIFT_STATUS_BADGES: Final = {
     "negligible": "negligible",
     "no drift": "no drift",
     "could not tell": "could not tell",
+    "not detected": "not detected",
+    "too small to judge": "too small to judge",
     "not tested": "not tested",
 }
 
@@ -586,13 +588,25 @@ def drift_table_columns() -> dict[str, Any]:
         "effect_size": col.NumberColumn(
             "Effect",
             format="%.3f",
-            help="Numbers: Wasserstein distance in reference sds; categories: total-variation distance",
+            help=(
+                "Numbers: Wasserstein distance on the reference's normal scores (sds for a normal column); "
+                "categories: total-variation distance. Corrected for what chance alone gives at these sizes."
+            ),
+        ),
+        "effect_low": col.NumberColumn(
+            "Effect from", format="%.3f", help="95 % interval of the effect: low end"
+        ),
+        "effect_high": col.NumberColumn(
+            "Effect to", format="%.3f", help="95 % interval of the effect: high end"
         ),
         "effect_threshold": col.NumberColumn("Threshold", format="%.3f"),
         "min_detectable_effect": col.NumberColumn(
             "Smallest detectable", format="%.3f", help="Smallest effect these sample sizes could reveal"
         ),
         "p_adjusted": col.NumberColumn("Adjusted p", format="%.2e", help="Benjamini-Hochberg"),
+        "p_method": col.TextColumn(
+            "p from", help="How the p-value was computed (exact, asymptotic, permutation…)"
+        ),
         "statistic": col.NumberColumn("Statistic", format="%.4g"),
         "n_reference": col.NumberColumn("Reference n", format="%d"),
         "n_current": col.NumberColumn("Current n", format="%d"),

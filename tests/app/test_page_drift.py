@@ -171,6 +171,17 @@ def test_prediction_page_on_demo_shows_score_drift_and_accuracy_per_day() -> Non
     assert len(at.get("vega_lite_chart")) == 2
 
 
+def test_prediction_page_leads_with_realised_performance_when_labels_exist() -> None:
+    """Issue 11: with labels, the first answer is accuracy now vs reference with its interval and verdict."""
+    at = open_page(PREDICTION)
+    assert not at.exception, at.exception
+    first = at.error[0].value  # "worse" is shown as an error box, before the class-mix verdict
+    assert first.startswith("Realised accuracy")
+    assert "65\\.0% now vs 69\\.8% in the reference" in first
+    assert "95% interval" in first
+    assert "performance is worse" in first
+
+
 def test_prediction_page_without_label_explains_how_to_get_performance() -> None:
     at = open_page(PREDICTION)
     label = next(s for s in at.selectbox if s.label == "Label")
@@ -178,6 +189,7 @@ def test_prediction_page_without_label_explains_how_to_get_performance() -> None
     assert not at.exception, at.exception
     assert any("label column" in i.value for i in at.info)
     assert metrics(at)["Verdict"] == "DRIFT"
+    assert not any(e.value.startswith("Realised") for e in at.error)  # no labels, no performance headline
 
 
 def test_prediction_page_upload_with_class_predictions(small: tuple[pd.DataFrame, pd.DataFrame]) -> None:
