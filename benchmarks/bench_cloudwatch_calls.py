@@ -31,7 +31,7 @@ from moto.server import ThreadedMotoServer  # noqa: E402
 
 from lib.sources.aws import load as live  # noqa: E402
 from lib.sources.aws import metrics as aws_metrics  # noqa: E402
-from tests.aws_server import faithful_search, seed_training_jobs  # noqa: E402
+from tests.support.aws_server import faithful_search, seed_training_jobs  # noqa: E402
 
 AWS_RTT_S = 0.08  # assumed round trip per API call to a nearby AWS region (estimate, not measured)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import re
 from collections.abc import Sequence
 from typing import Any, Final, cast
@@ -13,7 +12,7 @@ import pandas as pd
 
 from lib.errors import InputError
 from lib.schema import to_utc
-from lib.sources.files import Source, source_bytes, source_list
+from lib.sources.files import Source, csv_cells, parse_json, source_bytes, source_list
 
 LATENCY_NAMESPACE: Final = "AWS/SageMaker"
 
@@ -160,6 +159,7 @@ _CSV_ALIASES: Final = {
 
 
 def _latency_csv(data: bytes, name: str, endpoint: str, variant: str) -> list[dict[str, Any]]:
+    csv_cells(data, name)
     try:
         frame = pd.read_csv(io.BytesIO(data))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
@@ -249,8 +249,8 @@ def read_latency_export(
         text = data.lstrip()
         if text[:1] in (b"{", b"["):
             try:
-                doc = json.loads(data.decode("utf-8-sig"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as err:
+                doc = parse_json(data.decode("utf-8-sig"), label)
+            except UnicodeDecodeError as err:
                 raise InputError(f"{label}: looks like JSON but does not parse ({err}).") from err
             rows.extend(_latency_json(doc, label, endpoint, variant))
         else:

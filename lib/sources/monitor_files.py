@@ -6,7 +6,6 @@ where it belongs (:func:`monitor_file_kind` tells them apart by their keys).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -18,7 +17,7 @@ from typing import Any, Final, Literal, cast
 import pandas as pd
 
 from lib.errors import InputError
-from lib.sources.files import Source, source_bytes
+from lib.sources.files import Source, gunzip, parse_json, source_bytes
 
 CheckType = Literal[
     "data_type_check",
@@ -131,12 +130,15 @@ def _load_json(source: Source | Mapping[str, Any], expected: str) -> tuple[Any, 
     if isinstance(source, Mapping):
         return dict(source), expected
     data, label = source_bytes(source)
+    if data[:2] == b"\x1f\x8b":
+        data = gunzip(data, label)
     try:
-        return json.loads(data.decode("utf-8-sig")), label
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
         raise InputError(
             f"{label}: is not valid JSON ({err}).", hint=f"Expected a Model Monitor {expected} file."
         ) from err
+    return parse_json(text, label, hint=f"Expected a Model Monitor {expected} file."), label
 
 
 #: What each Model Monitor file is, and where it belongs (for refusal messages).
