@@ -15,7 +15,7 @@ from lib.demo import drift as demo_drift
 from lib.errors import AppError
 from lib.sources.tables import SUFFIXES
 from lib.ui.downloads import Download, download_row
-from lib.ui.frame import kept_widget, md_escape, show_error
+from lib.ui.frame import kept_widget, md_escape, show_error, upload_key
 
 DRIFT_SIDES: Final = ("reference", "current")
 
@@ -106,22 +106,30 @@ def drift_uploader_key(side: str) -> str:
 
 
 def drift_ingest(side: str, upload: Any) -> None:
-    """Read a newly uploaded file once; a good one replaces that side, a bad one keeps the data."""
+    """Read a newly uploaded file once; a good one replaces that side, a bad one keeps the data.
+
+    The file is marked seen (by uploader id and content digest) only after its result is stored:
+    a rerun that interrupts the read leaves it unmarked, so the next run reads it again.
+    """
     state = st.session_state
     seen = state.setdefault("drift_upload_seen", {})
     errors = state.setdefault("drift_upload_errors", {})
-    if upload is None or seen.get(side) == upload.file_id:
+    if upload is None:
         return
-    seen[side] = upload.file_id
+    key = upload_key(upload)
+    if seen.get(side) == key:
+        return
     try:
         with st.spinner(f"Reading {upload.name}…"):
             frame = drift_read(upload.name, upload.getvalue())
     except AppError as err:
         errors[side] = err
+        seen[side] = key
         return
     errors.pop(side, None)
     state[f"drift_{side}"] = frame
     state[f"drift_{side}_label"] = upload.name
+    seen[side] = key
 
 
 def drift_back_to_demo() -> None:
