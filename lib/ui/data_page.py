@@ -51,7 +51,7 @@ def ingest_uploads(files: list[Any], definitions: tuple[Any, ...]) -> None:
     new = [(key, f) for key, f in keyed if key not in state.loaded_ids and key not in state.upload_errors]
     if not new:
         return
-    loaded = []
+    loaded: list[tuple[str, str, Any]] = []
     seen = {src["_sha"]: src for src in state.sources}
     progress = st.progress(0.0, text="Reading files…") if len(new) > 1 else None
     twins: list[tuple[str, str]] = []  # (key, digest) of files whose content came earlier in this batch
