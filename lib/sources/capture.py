@@ -34,6 +34,7 @@ import binascii
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -374,6 +375,7 @@ def read_capture_report(
     n_records = n_bad = 0
     seen: dict[str, str] = {}
     rows: list[dict[str, object]] = []
+    renamed: set[str] = set()
     max_pred = 1
     first_bad: str | None = None
     for data, label in files:
@@ -400,6 +402,10 @@ def read_capture_report(
                 if i < len(inputs):
                     values = inputs[i]
                     if isinstance(values, dict):
+                        clash = [k for k in values if k in _RESERVED]
+                        if clash:
+                            renamed.update(clash)
+                            values = {(f"input.{k}" if k in _RESERVED else k): v for k, v in values.items()}
                         row.update(values)
                     else:
                         row[_POSITIONAL] = values
@@ -425,7 +431,25 @@ def read_capture_report(
         if isinstance(positional, list):
             for j, v in enumerate(positional):
                 row[names[j] if j < len(names) else f"f{j}"] = v
+    if renamed:
+        shown = ", ".join(sorted(renamed))
+        notes.append(
+            f"Input fields named like the capture's own columns ({shown}) were renamed "
+            f"{', '.join(f'input.{k}' for k in sorted(renamed))}: the record's metadata keeps its name."
+        )
     frame = _frame(rows, names, max_pred)
+    bad_time = frame.attrs.pop("bad_times", 0)
+    if bad_time:
+        n_bad += bad_time
+        problems.append(
+            f"{bad_time} row(s) skipped: inferenceTime is not a time in range "
+            "(1677-09-21 to 2262-04-11, ISO 8601 or epoch seconds)"
+        )
+        if frame.empty:
+            raise InputError(
+                f"{', '.join(label for _, label in files)}: no record has an inferenceTime in range.",
+                hint='Expected eventMetadata.inferenceTime like "2024-05-06T13:00:05Z".',
+            )
     if len(problems) > _MAX_PROBLEMS:
         problems = [*problems[:_MAX_PROBLEMS], f"… and {len(problems) - _MAX_PROBLEMS} more"]
     frame.attrs.update({"n_records": n_records, "n_bad": n_bad, "problems": tuple(problems)})
@@ -437,6 +461,12 @@ def read_capture_report(
 
 
 _POSITIONAL: Final = "\x00positional"
+#: Input fields that would overwrite a metadata column; they are renamed ``input.<name>``.
+_RESERVED: Final = frozenset(META_COLUMNS)
+#: inferenceTime is ISO 8601 text; a bare number ("-1", "1e300") is not taken as a time.
+_NUMERIC_TIME: Final = re.compile(r"\s*[-+]?[\d.]+(?:[eE][-+]?\d+)?\s*")
+#: An inferenceTime that means a time but cannot be one: a bare number, or a date-like text.
+_OUT_OF_RANGE: Final = re.compile(r"\s*(?:[-+]?[\d.]+(?:[eE][-+]?\d+)?\s*$|[-+]?\d{4,}-)")
 
 
 def _positional_names(
@@ -501,8 +531,12 @@ def _frame(rows: list[dict[str, object]], names: list[str], max_pred: int) -> pd
     named = set(names)
     ordered = [n for n in names if n in position and n not in skip] + [c for c in features if c not in named]
     events = raw("event_id")
+    times = raw("inference_time")
+    parsed = to_utc(
+        times.map(lambda v: v if not isinstance(v, str) or not _NUMERIC_TIME.fullmatch(v) else None)
+    )
     data: dict[str, Any] = {
-        "inference_time": to_utc(raw("inference_time")),
+        "inference_time": parsed,
         "event_id": events.astype("str").where(events.notna(), pd.NA),
     }
     wanted = [*ordered, *preds]
@@ -512,6 +546,13 @@ def _frame(rows: list[dict[str, object]], names: list[str], max_pred: int) -> pd
     for col in wanted:
         data[col] = typed.get(col, empty)
     out = pd.DataFrame(data, index=index)
+    # Out of range: a number ("-1", "1e300") or a date-like text (a year first) that gives no time.
+    # Text that is no time at all (an unfilled template "{%s}") keeps its row, without a time.
+    out_of_range = times.map(lambda v: isinstance(v, str) and bool(_OUT_OF_RANGE.match(v)))
+    unreadable = out_of_range.to_numpy(dtype=bool) & parsed.isna().to_numpy()
+    if unreadable.any():
+        out = out.loc[~unreadable]
+    out.attrs["bad_times"] = int(unreadable.sum())
     out = out.sort_values(["inference_time", "event_id"], kind="stable", na_position="last")
     return out.reset_index(drop=True)
 
@@ -523,8 +564,9 @@ _INT_LIMIT: Final = 2.0**53
 def _as_floats(values: np.ndarray) -> np.ndarray:
     """Object cells → float64 (NaN where not a number), vectorised; huge integers become inf/NaN
     instead of raising."""
-    converted = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+    converted: Any = pd.Series(values, dtype=object)
     try:
+        converted = pd.to_numeric(converted, errors="coerce")
         return np.asarray(converted, dtype="float64")
     except (OverflowError, TypeError, ValueError):
 

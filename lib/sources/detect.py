@@ -140,6 +140,8 @@ def _load_json(text: str, ctx: Context) -> tuple[Any, bool]:
         if err.pos >= len(text.rstrip()) - 1:
             return f"the JSON ends unexpectedly at {where} (is the file cut short?)", False
         return f"the JSON is invalid at {where} ({err.msg})", False
+    except ValueError as err:  # an integer of thousands of digits
+        raise fail(ctx, f"this JSON holds a number that cannot be read ({str(err)[:60]}).") from None
 
 
 def _json_lines(text: str, ctx: Context) -> list[Any] | None:
