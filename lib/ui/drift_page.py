@@ -15,7 +15,7 @@ from lib.demo import drift as demo_drift
 from lib.errors import AppError
 from lib.sources.tables import SUFFIXES
 from lib.ui.downloads import Download, download_row
-from lib.ui.frame import kept_widget, md_escape, show_error, upload_key
+from lib.ui.frame import kept_widget, md_code, md_escape, show_error, upload_key
 
 DRIFT_SIDES: Final = ("reference", "current")
 
@@ -302,12 +302,12 @@ def drift_columns_ui(
     head[2].caption("Test (auto: KS for numbers, chi-square or Fisher for categories)")
     for column in columns:
         name, kind_col, test_col = st.columns([2, 2, 3], vertical_alignment="center")
-        name.markdown(f"`{md_escape(column)}`" if "`" not in column else md_escape(column))
+        name.markdown(md_code(column))  # a code span: literal, never `tenure\\_months`
         inferred = kinds.get(column, "categorical")
         options = [inferred, *[k for k in drift.KINDS if k != inferred]]
         kind = str(
             kind_col.selectbox(
-                f"Kind of {column}",
+                f"Kind of {md_escape(column)}",
                 options,
                 key=f"drift_kind_{data.signature}_{column}",
                 label_visibility="collapsed",
@@ -320,7 +320,7 @@ def drift_columns_ui(
             test_col.caption("not tested")
             continue
         test = test_col.selectbox(
-            f"Test for {column}",
+            f"Test for {md_escape(column)}",
             [DRIFT_AUTO, *drift.tests_for_kind(kind)],
             key=f"drift_test_{data.signature}_{column}_{kind}",
             label_visibility="collapsed",

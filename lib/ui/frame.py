@@ -155,6 +155,16 @@ def md_escape(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
+def md_code(text: object) -> str:
+    """``text`` as a Markdown code span, shown literally (no escapes: inside a code span a
+    backslash is a backslash). The fence is longer than any run of backticks in the text."""
+    value = " ".join(str(text).split()) or " "
+    runs = [len(r) for r in re.findall(r"`+", value)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
+
+
 def merge_into_session(metrics: list[pd.DataFrame], jobs: list[pd.DataFrame]) -> None:
     """Merge newly loaded frames into this session's data (uploads, AWS loads).
 
