@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import codecs
 import json
-import zlib
 from collections.abc import Mapping
 from typing import Any, Final
 
-from lib.errors import InputError
 from lib.sources import cloudwatch_json, csv_formats, csv_table, loggly, logs, monitor_files, sagemaker_json
 from lib.sources.base import Context, Parsed, fail, plural
-from lib.sources.files import MAX_BYTES
+from lib.sources.files import gunzip
 
 #: Magic numbers of binary files, to say what a refused upload is.
 _BINARY_MAGIC: Final = (
@@ -37,16 +35,12 @@ _BINARY_MAGIC: Final = (
 
 
 def _gunzip(data: bytes, ctx: Context) -> bytes:
-
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    try:
-        out = inflater.decompress(data, MAX_BYTES + 1)
-    except zlib.error as err:
-        raise InputError(f"{ctx.name}: this looks like a gzip file but it is damaged ({err}).") from err
-    if len(out) > MAX_BYTES:
-        raise InputError(f"{ctx.name}: the unpacked gzip file is larger than {MAX_BYTES >> 20} MiB.")
-    if not inflater.eof:
-        raise InputError(f"{ctx.name}: this gzip file is cut short (incomplete download?).")
+    """The gzip upload unpacked in chunks, stopped at the one byte cap (:data:`MAX_BYTES`)."""
+    out = gunzip(data, ctx.name)
+    if out[:2] == b"\x1f\x8b":
+        raise fail(
+            ctx, "this is a gzip file inside a gzip file.", hint="Unpack the outer one and upload again."
+        )
     return out
 
 
@@ -146,6 +140,8 @@ def _load_json(text: str, ctx: Context) -> tuple[Any, bool]:
         if err.pos >= len(text.rstrip()) - 1:
             return f"the JSON ends unexpectedly at {where} (is the file cut short?)", False
         return f"the JSON is invalid at {where} ({err.msg})", False
+    except ValueError as err:  # an integer of thousands of digits
+        raise fail(ctx, f"this JSON holds a number that cannot be read ({str(err)[:60]}).") from None
 
 
 def _json_lines(text: str, ctx: Context) -> list[Any] | None:

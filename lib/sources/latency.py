@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from lib.errors import InputError
-from lib.schema import to_utc
-from lib.sources.files import Source, source_bytes, source_list
+from lib.schema import to_utc, utc_timestamp
+from lib.sources.files import Source, csv_cells, parse_json, source_bytes, source_list
 
 LATENCY_NAMESPACE: Final = "AWS/SageMaker"
 
@@ -62,11 +62,22 @@ def empty_latency() -> pd.DataFrame:
     return latency_frame([])
 
 
+def _float(value: Any) -> float:
+    """A number from the export; NaN (the row is dropped) for anything else, huge integers included."""
+    if isinstance(value, bool):
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return float("nan")
+
+
 def latency_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(LATENCY_COLUMNS))
     out = pd.DataFrame(
         {
-            "timestamp": to_utc(frame["timestamp"]),
+            # one at a time: a hostile stamp (1e300, a bare number, year 99999) becomes NaT, dropped below
+            "timestamp": to_utc(pd.Series([utc_timestamp(v) for v in frame["timestamp"]], dtype=object)),
             "endpoint": frame["endpoint"].astype("str"),
             "variant": frame["variant"].astype("str"),
             "metric": frame["metric"].astype("str"),
@@ -110,10 +121,13 @@ def _latency_json(doc: Any, name: str, endpoint: str, variant: str) -> list[dict
     rows: list[dict[str, Any]] = []
     if "Datapoints" in doc:
         metric = str(doc.get("Label") or "ModelLatency")
-        for dp in doc["Datapoints"] or []:
+        points = doc["Datapoints"] if isinstance(doc["Datapoints"], list) else []
+        for dp in (p for p in points if isinstance(p, dict)):
             factor = _UNIT_TO_US.get(str(dp.get("Unit", "Microseconds")).lower(), 1.0)
             stats_here = {k: v for k, v in dp.items() if k in ("Average", "Minimum", "Maximum")}
-            stats_here.update({normalise_stat(k): v for k, v in (dp.get("ExtendedStatistics") or {}).items()})
+            extended = dp.get("ExtendedStatistics")
+            if isinstance(extended, dict):
+                stats_here.update({normalise_stat(k): v for k, v in extended.items()})
             for stat, value in stats_here.items():
                 rows.append(
                     {
@@ -122,16 +136,20 @@ def _latency_json(doc: Any, name: str, endpoint: str, variant: str) -> list[dict
                         "variant": variant,
                         "metric": metric,
                         "stat": stat,
-                        "value_us": float(value) * factor,
+                        "value_us": _float(value) * factor,
                     }
                 )
         return rows
     if "MetricDataResults" in doc:
-        for res in doc["MetricDataResults"] or []:
+        results = doc["MetricDataResults"] if isinstance(doc["MetricDataResults"], list) else []
+        for res in (r for r in results if isinstance(r, dict)):
             metric, stat, ep, var = _parse_label(str(res.get("Label", "")), str(res.get("Id", "")))
             if stat in _SKIP_STATS:
                 continue
-            for ts, value in zip(res.get("Timestamps", []), res.get("Values", []), strict=False):
+            stamps, values = res.get("Timestamps"), res.get("Values")
+            if not isinstance(stamps, list) or not isinstance(values, list):
+                continue
+            for ts, value in zip(stamps, values, strict=False):
                 rows.append(
                     {
                         "timestamp": ts,
@@ -139,7 +157,7 @@ def _latency_json(doc: Any, name: str, endpoint: str, variant: str) -> list[dict
                         "variant": var or variant,
                         "metric": metric,
                         "stat": stat,
-                        "value_us": value,
+                        "value_us": _float(value),
                     }
                 )
         return rows
@@ -160,6 +178,7 @@ _CSV_ALIASES: Final = {
 
 
 def _latency_csv(data: bytes, name: str, endpoint: str, variant: str) -> list[dict[str, Any]]:
+    csv_cells(data, name)
     try:
         frame = pd.read_csv(io.BytesIO(data))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
@@ -252,6 +271,8 @@ def read_latency_export(
                 doc = json.loads(data.decode("utf-8-sig"))
             except (UnicodeDecodeError, json.JSONDecodeError) as err:
                 raise InputError(f"{label}: looks like JSON but does not parse ({err}).") from err
+            except (RecursionError, ValueError):  # too deep, or an integer of thousands of digits
+                doc = parse_json(data.decode("utf-8-sig"), label)  # raises the InputError that says which
             rows.extend(_latency_json(doc, label, endpoint, variant))
         else:
             rows.extend(_latency_csv(data, label, endpoint, variant))

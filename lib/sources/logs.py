@@ -1,4 +1,4 @@
-"""Training-log lines -> canonical metrics, the way SageMaker's metric regexes read them.
+r"""Training-log lines -> canonical metrics, the way SageMaker's metric regexes read them.
 
 Built-in line shapes (see the formats README §2):
 
@@ -34,8 +34,11 @@ Shapes the scan corrects for:
 
 The scan runs each pattern once over the whole text (C-speed ``finditer`` with a literal prefix)
 and maps match positions to line numbers with numpy, rather than looping over lines in Python.
-Lines longer than :data:`MAX_LINE_CHARS` are blanked before any regex runs, so a pathological
-line cannot make a regex crawl; user regexes with nested repetition (``(a+)+``) are refused.
+Lines longer than :data:`MAX_LINE_CHARS` are blanked before any regex runs. The users' own
+regexes run on RE2 (``google-re2``), a linear-time engine that cannot backtrack: no pattern,
+``(a|a)*b=(\d)`` included, can make a search crawl and hold the interpreter from other sessions.
+Patterns RE2 does not support (backreferences, look-around) are refused with an
+:class:`InputError` that says so.
 """
 
 from __future__ import annotations
@@ -45,10 +48,11 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+import re2
 
 from lib.errors import InputError
 from lib.schema import to_utc, validate_metrics
@@ -75,7 +79,41 @@ _XGB_ECHO = re.compile(r"Stopping\. Best iteration:[^\n]*\n(?:[ \t]*\n)*[ \t]*(?
 #: ANSI escape sequences (CSI: colours ``ESC[34m``, ``ESC[0m``, ``ESC[1;31m``, erase ``ESC[K`` ...).
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _STAMP_ANYWHERE = re.compile(r"(\[\d\d/\d\d/\d{4} \d\d:\d\d:\d\d|\[\d{4}-\d\d-\d\d:\d\d:\d\d:\d\d)")
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}]\)[+*{]")
+
+
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # the InputError says it; nothing on the server's stderr
+    options.max_mem = 8 << 20  # a huge compiled program is refused, not built
+    return options
+
+
+#: What RE2 does not support, for the refusal message.
+RE2_UNSUPPORTED: Final = (
+    "backreferences (\\1, (?P=name)), look-ahead/look-behind ((?=…), (?!…), (?<=…), (?<!…)), "
+    "possessive quantifiers and atomic groups (a*+, (?>…)), conditionals ((?(1)…))"
+)
+
+
+def _compile_user_regex(name: str, regex: str, *, multiline: bool = False) -> Any:
+    """A user's regex compiled on RE2 (linear time); :class:`InputError` if RE2 cannot run it."""
+    try:
+        return re2.compile(("(?m)" if multiline else "") + regex, _re2_options())
+    except re2.error as err:
+        detail = (
+            err.args[0].decode("utf-8", "replace") if err.args and isinstance(err.args[0], bytes) else err
+        )
+        try:
+            re.compile(regex)
+        except (re.error, RecursionError, OverflowError) as py_err:
+            raise InputError(f"Metric definition '{name}': the regex does not compile ({py_err}).") from None
+        raise InputError(
+            f"Metric definition '{name}': the regex uses a construct the linear-time engine (RE2) "
+            f"does not support ({detail}). Unsupported: {RE2_UNSUPPORTED}.",
+            hint="Rewrite it without them; SageMaker's own metric regexes rarely need them.",
+        ) from None
+
+
 _PREFIX_FORMATS: Final = ("[%m/%d/%Y %H:%M:%S", "[%Y-%m-%d:%H:%M:%S")
 
 
@@ -83,11 +121,14 @@ _PREFIX_FORMATS: Final = ("[%m/%d/%Y %H:%M:%S", "[%Y-%m-%d:%H:%M:%S")
 class MetricDefinition:
     """A SageMaker metric definition: a name and a regex whose first group is the value.
 
+    The regex runs on RE2, whose time grows linearly with the text whatever the pattern.
+
     Raises
     ------
     InputError
-        If the name is empty, the regex does not compile, has no capture group, or nests
-        repetition (``(a+)+``), which can take exponential time on a long line.
+        If the name is empty, the regex does not compile, uses constructs RE2 does not support
+        (backreferences ``\\1``, look-ahead/look-behind ``(?=…)``/``(?<=…)``, possessive or
+        atomic groups, conditionals), or has no capture group.
     """
 
     name: str
@@ -100,26 +141,17 @@ class MetricDefinition:
             raise InputError(f"Metric definition '{self.name}': the regex is empty.")
         if len(self.regex) > 500:
             raise InputError(f"Metric definition '{self.name}': the regex is longer than 500 characters.")
-        try:
-            compiled = re.compile(self.regex)
-        except (re.error, RecursionError, OverflowError) as err:
-            raise InputError(f"Metric definition '{self.name}': the regex does not compile ({err}).") from err
+        compiled = _compile_user_regex(self.name, self.regex)
         if compiled.groups < 1:
             raise InputError(
                 f"Metric definition '{self.name}': the regex has no capture group.",
                 hint=r"Put parentheses around the value, e.g. loss=([0-9.]+).",
             )
-        if _NESTED_QUANTIFIER.search(self.regex):
-            raise InputError(
-                f"Metric definition '{self.name}': the regex repeats a repeated group (like (a+)+), "
-                "which can take forever on long lines.",
-                hint="Remove the outer repetition.",
-            )
 
     @cached_property
-    def compiled(self) -> re.Pattern[str]:
-        """The compiled regex (multi-line mode, so ``^``/``$`` work per line)."""
-        return re.compile(self.regex, re.MULTILINE)
+    def compiled(self) -> Any:
+        """The compiled RE2 regex (multi-line mode, so ``^``/``$`` work per line); linear-time."""
+        return _compile_user_regex(self.name, self.regex, multiline=True)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, str]) -> MetricDefinition:

@@ -6,7 +6,6 @@ where it belongs (:func:`monitor_file_kind` tells them apart by their keys).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -18,7 +17,7 @@ from typing import Any, Final, Literal, cast
 import pandas as pd
 
 from lib.errors import InputError
-from lib.sources.files import Source, source_bytes
+from lib.sources.files import Source, gunzip, parse_json, source_bytes
 
 CheckType = Literal[
     "data_type_check",
@@ -131,12 +130,15 @@ def _load_json(source: Source | Mapping[str, Any], expected: str) -> tuple[Any, 
     if isinstance(source, Mapping):
         return dict(source), expected
     data, label = source_bytes(source)
+    if data[:2] == b"\x1f\x8b":
+        data = gunzip(data, label)
     try:
-        return json.loads(data.decode("utf-8-sig")), label
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
         raise InputError(
             f"{label}: is not valid JSON ({err}).", hint=f"Expected a Model Monitor {expected} file."
         ) from err
+    return parse_json(text, label, hint=f"Expected a Model Monitor {expected} file."), label
 
 
 #: What each Model Monitor file is, and where it belongs (for refusal messages).
@@ -236,10 +238,31 @@ def _features(doc: Any, label: str, expected: str) -> list[dict[str, Any]]:
     return feats
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else ``{}`` (a list or a number where an object belongs)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _objs(value: Any) -> list[dict[str, Any]]:
+    """The objects of a JSON list (anything else in it, or a non-list, gives nothing)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _count(value: Any, label: str, feature: str, what: str) -> float:
+    """A count from the file; a negative one is refused (it would turn weights and shares negative)."""
+    n = _num(value)
+    if n < 0:
+        raise InputError(
+            f"{label}: feature {feature!r} has a negative {what} ({n:g}).",
+            hint="Counts in a Model Monitor statistics.json are never negative; regenerate the baseline.",
+        )
+    return n
+
+
 def _num(value: Any) -> float:
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond any float
         return math.nan
 
 
@@ -271,34 +294,44 @@ def read_statistics(source: Source | Mapping[str, Any]) -> Baseline:
         num = f.get("numerical_statistics")
         txt = f.get("string_statistics")
         block = num if isinstance(num, dict) else txt if isinstance(txt, dict) else {}
-        common = block.get("common", {}) if isinstance(block.get("common"), dict) else {}
-        dist = block.get("distribution", {}) or {}
-        kll = (dist.get("kll") or {}).get("buckets") or []
-        sketch = ((dist.get("kll") or {}).get("sketch") or {}).get("data") or []
-        cats = (dist.get("categorical") or {}).get("buckets") or []
+        common = _obj(block.get("common"))
+        dist = _obj(block.get("distribution"))
+        kll = _obj(dist.get("kll"))
+        sketch = _obj(kll.get("sketch")).get("data")
+        name = str(f["name"])
         out.append(
             FeatureStatistics(
-                name=str(f["name"]),
+                name=name,
                 inferred_type=str(f.get("inferred_type", "Unknown")),
-                num_present=_num(common.get("num_present")),
-                num_missing=_num(common.get("num_missing", 0)),
+                num_present=_count(common.get("num_present"), label, name, "num_present"),
+                num_missing=_count(common.get("num_missing", 0), label, name, "num_missing"),
                 mean=_num(block.get("mean")),
                 std=_num(block.get("std_dev")),
                 min=_num(block.get("min")),
                 max=_num(block.get("max")),
-                distinct_count=_num(block.get("distinct_count")),
+                distinct_count=_count(block.get("distinct_count"), label, name, "distinct_count"),
                 numeric_buckets=tuple(
-                    (_num(b.get("lower_bound")), _num(b.get("upper_bound")), _num(b.get("count")))
-                    for b in kll
+                    (
+                        _num(b.get("lower_bound")),
+                        _num(b.get("upper_bound")),
+                        _count(b.get("count"), label, name, "bucket count"),
+                    )
+                    for b in _objs(kll.get("buckets"))
                 ),
-                categorical_buckets=tuple((str(b.get("value")), _num(b.get("count"))) for b in cats),
+                categorical_buckets=tuple(
+                    (str(b.get("value")), _count(b.get("count"), label, name, "category count"))
+                    for b in _objs(_obj(dist.get("categorical")).get("buckets"))
+                ),
                 kll_sketch=tuple(  # keep a level's place even if it is malformed: it sets the weight
                     tuple(_num(v) for v in level) if isinstance(level, list) else ()
                     for level in (sketch if isinstance(sketch, list) else [])
                 ),
             )
         )
-    return Baseline(tuple(out), _num((doc.get("dataset") or {}).get("item_count")), label)
+    item_count = _num(_obj(doc.get("dataset")).get("item_count"))
+    if item_count < 0:
+        raise InputError(f"{label}: dataset.item_count is negative ({item_count:g}).")
+    return Baseline(tuple(out), item_count, label)
 
 
 @dataclass(frozen=True)
@@ -366,8 +399,8 @@ def read_constraints(source: Source | Mapping[str, Any]) -> Constraints:
     feats = _features(doc, label, "constraints.json")
     out = []
     for f in feats:
-        nums = f.get("num_constraints") or {}
-        strs = f.get("string_constraints") or {}
+        nums = _obj(f.get("num_constraints"))
+        strs = _obj(f.get("string_constraints"))
         domains = strs.get("domains")
         out.append(
             FeatureConstraint(
@@ -376,11 +409,11 @@ def read_constraints(source: Source | Mapping[str, Any]) -> Constraints:
                 completeness=_num(f.get("completeness")),
                 is_non_negative=nums.get("is_non_negative"),
                 domains=tuple(str(d) for d in domains) if isinstance(domains, list) else None,
-                overrides=dict(f.get("monitoringConfigOverrides") or {}),
+                overrides=_obj(f.get("monitoringConfigOverrides")),
             )
         )
-    cfg = doc.get("monitoring_config") or {}
-    dist = cfg.get("distribution_constraints") or {}
+    cfg = _obj(doc.get("monitoring_config"))
+    dist = _obj(cfg.get("distribution_constraints"))
     return Constraints(
         features=tuple(out),
         evaluate_constraints=_enabled(cfg.get("evaluate_constraints"), True),

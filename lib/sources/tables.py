@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from pathlib import Path
 from typing import IO, Final, Literal
@@ -17,6 +16,7 @@ import pandas as pd
 
 from lib.errors import InputError
 from lib.sources.csv_table import sniff_separator
+from lib.sources.files import MAX_BYTES, check_cells, csv_cells, gunzip, parse_json, source_bytes
 
 FileFormat = Literal["csv", "parquet", "jsonl"]
 SUFFIXES: Final[dict[str, FileFormat]] = {
@@ -67,28 +67,25 @@ def read_table(
     if name is None:
         name = str(getattr(source, "name", None) or (source if isinstance(source, (str, Path)) else "upload"))
     label = Path(name).name
-    fmt = file_format or SUFFIXES.get(Path(name).suffix.lower())
+    suffix = Path(name).suffix.lower()
+    if suffix == ".gz":
+        suffix = Path(Path(name).stem).suffix.lower()
+    fmt = file_format or SUFFIXES.get(suffix)
     if fmt is None:
         raise InputError(
             f"{label}: unknown file type {Path(name).suffix or '(no suffix)'!r}.",
             hint="Upload a .csv, .parquet or .jsonl (JSON lines) file.",
         )
-    if isinstance(source, (str, Path)):
-        try:
-            raw = Path(source).read_bytes()
-        except OSError as err:
-            raise InputError(f"{label}: cannot open the file ({err.strerror}).") from err
-    elif isinstance(source, bytes):
-        raw = source
-    else:
-        raw = source.read()
-        if isinstance(raw, str):
-            raw = raw.encode()
+    raw, _ = source_bytes(source, label)
+    if raw[:2] == b"\x1f\x8b":
+        raw = gunzip(raw, label)
     if not raw.strip():
         raise InputError(f"{label} is empty.", hint="Expected a header row and at least two data rows.")
     try:
-        frame = _parse(raw, fmt, Path(name).suffix.lower())
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError) as err:
+        frame = _parse(raw, fmt, suffix, label)
+    except InputError:
+        raise
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, RecursionError) as err:
         # pandas' ParserError and EmptyDataError, pyarrow's ArrowInvalid and json errors are all
         # ValueErrors (or OSError for a broken Parquet footer).
         first = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
@@ -99,6 +96,24 @@ def read_table(
     if frame.shape[1] == 0:
         raise InputError(f"{label} has no columns.", hint=f"Expected a {_EXPECTED[fmt]}.")
     frame.columns = [str(col) for col in frame.columns]
+    return _plain_columns(frame)
+
+
+def _plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns (Parquet files pandas wrote keep them, unused categories included) as
+    their plain values, and nested (list, dict) cells as text: the drift tests see only the values."""
+    for i, dtype in enumerate(frame.dtypes):
+        if not (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype)):
+            continue  # numbers, text, times: nothing to do (and no per-column cost on wide tables)
+        values = frame.iloc[:, i]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            plain = values.astype(values.cat.categories.dtype) if values.notna().all() else None
+            if plain is None:
+                plain = pd.Series(values.to_numpy(dtype=object), index=frame.index).infer_objects()
+            frame.isetitem(i, plain.array)
+        elif values.dtype == object and values.map(lambda v: isinstance(v, list | dict | tuple)).any():
+            text = values.map(lambda v: v if not isinstance(v, list | dict | tuple) else str(v))
+            frame.isetitem(i, text.array)
     return frame
 
 
@@ -109,9 +124,10 @@ _EXPECTED: Final = {
 }
 
 
-def _parse(raw: bytes, fmt: FileFormat, suffix: str) -> pd.DataFrame:
+def _parse(raw: bytes, fmt: FileFormat, suffix: str, label: str) -> pd.DataFrame:
     if fmt == "csv":
         sep = _delimiter(raw, suffix)
+        csv_cells(raw, label, sep)
         frame = pd.read_csv(io.BytesIO(raw), sep=sep)
         if _first_row_is_data(raw, sep, frame):
             frame = pd.read_csv(io.BytesIO(raw), sep=sep, header=None)
@@ -123,14 +139,64 @@ def _parse(raw: bytes, fmt: FileFormat, suffix: str) -> pd.DataFrame:
             ]
         return frame
     if fmt == "parquet":
-        return pd.read_parquet(io.BytesIO(raw))
+        return _read_parquet(raw, label)
     text = raw.decode("utf-8-sig")
     if text.lstrip().startswith("["):  # one JSON array of records
-        records = json.loads(text)
+        records = parse_json(text, label, hint=f"Expected a {_EXPECTED['jsonl']}.")
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise ValueError("expected a list of objects")
+        check_cells(len(records), max((len(r) for r in records[:1000]), default=0), label)
         return pd.DataFrame.from_records(records)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    record = parse_json(first, label, hint=f"Expected a {_EXPECTED['jsonl']}.")
+    check_cells(text.count("\n") + 1, len(record) if isinstance(record, dict) else 1, label)
     return pd.read_json(io.StringIO(text), lines=True)
+
+
+def _read_parquet(raw: bytes, label: str) -> pd.DataFrame:
+    """A Parquet file, its size checked from the footer before any data is read: rows × columns
+    against :data:`MAX_CELLS`, uncompressed bytes against :data:`MAX_BYTES`; text columns are read
+    dictionary-encoded and their decoded size checked too (a few distinct long strings repeated
+    millions of times compress to nothing)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    footer = pq.ParquetFile(io.BytesIO(raw))
+    meta = footer.metadata
+    check_cells(meta.num_rows, meta.num_columns, label)
+    unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if unpacked > MAX_BYTES:
+        raise InputError(
+            f"{label}: the Parquet data is {unpacked / 2**20:,.0f} MiB uncompressed; "
+            f"the limit is {MAX_BYTES >> 20} MiB.",
+            hint="Upload a sample of the rows.",
+        )
+    schema = footer.schema_arrow
+    text_columns = [
+        f.name
+        for f in schema
+        if pa.types.is_string(f.type)
+        or pa.types.is_large_string(f.type)
+        or pa.types.is_binary(f.type)
+        or pa.types.is_large_binary(f.type)
+    ]
+    table = pq.ParquetFile(io.BytesIO(raw), read_dictionary=text_columns).read()
+    size = 0
+    for column in table.columns:
+        if pa.types.is_dictionary(column.type):
+            for chunk in column.chunks:
+                lengths = pc.binary_length(chunk.dictionary)
+                size += int(pc.sum(pc.take(lengths, chunk.indices)).as_py() or 0)
+        else:
+            size += column.nbytes
+        if size > MAX_BYTES:
+            raise InputError(
+                f"{label}: the Parquet data is over {MAX_BYTES >> 20} MiB once read; the limit is "
+                f"{MAX_BYTES >> 20} MiB.",
+                hint="Upload a sample of the rows.",
+            )
+    return table.to_pandas()
 
 
 _NUMBER: Final = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import pandas as pd
@@ -12,7 +11,7 @@ from lib.errors import AppError
 from lib.sources import FORMATS, load_export
 from lib.sources.logs import MetricDefinition
 from lib.ui.downloads import csv_download
-from lib.ui.frame import md_escape, merge_into_session, show_error, source_entry
+from lib.ui.frame import content_digest, md_escape, merge_into_session, show_error, source_entry, upload_key
 
 
 def formats_help() -> str:
@@ -40,45 +39,57 @@ def parse_metric_definitions(frame: pd.DataFrame) -> tuple[Any, ...]:
 def ingest_uploads(files: list[Any], definitions: tuple[Any, ...]) -> None:
     """Parse newly uploaded files and merge them into this session's data.
 
-    Files already merged (or already rejected) are skipped, so reruns do no work twice. A file that
-    fails leaves everything loaded so far untouched; the first good file replaces the demo data.
+    Files already merged (or already rejected) are skipped, so reruns do no work twice. A file is
+    marked (by uploader id and content digest, :func:`upload_key`) only once its result, data or
+    error, is stored: a rerun that interrupts the reading leaves the unread files unmarked, and the
+    next run reads them. A file that fails leaves everything loaded so far untouched; the first good
+    file replaces the demo data.
     """
 
     state = st.session_state
-    new = [f for f in files if f.file_id not in state.loaded_ids and f.file_id not in state.upload_errors]
+    keyed = [(upload_key(f), f) for f in files]
+    new = [(key, f) for key, f in keyed if key not in state.loaded_ids and key not in state.upload_errors]
     if not new:
         return
-    loaded = []
+    loaded: list[tuple[str, str, Any]] = []
     seen = {src["_sha"]: src for src in state.sources}
     progress = st.progress(0.0, text="Reading files…") if len(new) > 1 else None
-    for i, upload in enumerate(new):
-        digest = hashlib.sha256(upload.getvalue()).hexdigest()
+    twins: list[tuple[str, str]] = []  # (key, digest) of files whose content came earlier in this batch
+    for i, (key, upload) in enumerate(new):
+        digest = content_digest(key)
         if digest in seen:  # the same content again (e.g. re-dropped): nothing new to merge
-            state.loaded_ids.add(upload.file_id)
-            state.sources.append({**seen[digest], "_id": upload.file_id, "notes": "Same content as before."})
+            state.sources.append({**seen[digest], "_id": key, "notes": "Same content as before."})
+            state.loaded_ids.add(key)
+            continue
+        if any(digest == d for _, d, _ in loaded):  # dropped twice at once: merged once
+            twins.append((key, digest))
             continue
         with st.spinner(f"Reading {upload.name}…"):
             try:
                 result = load_export(upload, upload.name, metric_definitions=definitions)
-                loaded.append((upload.file_id, digest, result))
+                loaded.append((key, digest, result))
             except AppError as err:
-                state.upload_errors[upload.file_id] = (upload.name, err.message, err.hint)
+                state.upload_errors[key] = (upload.name, err.message, err.hint)
         if progress is not None:
             progress.progress((i + 1) / len(new), text=f"Read {i + 1} of {len(new)} files")
     if progress is not None:
         progress.empty()
     if not loaded:
-        if any(f.file_id in state.loaded_ids for f in new):
+        if any(key in state.loaded_ids for key, _ in new):
             st.rerun()
         return
     merge_into_session([item.metrics for _, _, item in loaded], [item.jobs for _, _, item in loaded])
-    for file_id, digest, item in loaded:
-        state.loaded_ids.add(file_id)
+    for key, digest, item in loaded:
         state.sources.append(
             source_entry(
-                file_id, digest, item.name, item.format_label, item.metrics, item.notes, n_jobs=len(item.jobs)
+                key, digest, item.name, item.format_label, item.metrics, item.notes, n_jobs=len(item.jobs)
             )
         )
+        state.loaded_ids.add(key)
+    merged = {src["_sha"]: src for src in state.sources}
+    for key, digest in twins:
+        state.sources.append({**merged[digest], "_id": key, "notes": "Same content as before."})
+        state.loaded_ids.add(key)
     st.rerun()  # redraw the sidebar summary with the new data
 
 
@@ -87,11 +98,12 @@ def upload_report(files: list[Any]) -> None:
     state = st.session_state
     read = {src["_id"]: src for src in state.sources}
     for upload in files:
-        if upload.file_id in state.upload_errors:
-            _, message, hint = state.upload_errors[upload.file_id]
+        key = upload_key(upload)
+        if key in state.upload_errors:
+            _, message, hint = state.upload_errors[key]
             show_error(AppError(message, hint))
-        elif upload.file_id in read:
-            src = read[upload.file_id]
+        elif key in read:
+            src = read[key]
             st.success(
                 f"{md_escape(src['file'])}: read as **{src['read as']}**, {src['points']:,} points "
                 f"from {src['runs']} run{'s' if src['runs'] != 1 else ''}.",

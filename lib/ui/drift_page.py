@@ -16,7 +16,7 @@ from lib.demo import drift as demo_drift
 from lib.errors import AppError
 from lib.sources.tables import SUFFIXES
 from lib.ui.downloads import Download, download_row
-from lib.ui.frame import kept_widget, md_escape, show_error
+from lib.ui.frame import kept_widget, md_code, md_escape, show_error, upload_key
 
 DRIFT_SIDES: Final = ("reference", "current")
 
@@ -187,22 +187,30 @@ def drift_uploader_key(side: str) -> str:
 
 
 def drift_ingest(side: str, upload: Any) -> None:
-    """Read a newly uploaded file once; a good one replaces that side, a bad one keeps the data."""
+    """Read a newly uploaded file once; a good one replaces that side, a bad one keeps the data.
+
+    The file is marked seen (by uploader id and content digest) only after its result is stored:
+    a rerun that interrupts the read leaves it unmarked, so the next run reads it again.
+    """
     state = st.session_state
     seen = state.setdefault("drift_upload_seen", {})
     errors = state.setdefault("drift_upload_errors", {})
-    if upload is None or seen.get(side) == upload.file_id:
+    if upload is None:
         return
-    seen[side] = upload.file_id
+    key = upload_key(upload)
+    if seen.get(side) == key:
+        return
     content = upload.getvalue()
     try:
         with st.spinner(f"Reading {upload.name}…"):
             frame = drift_read(upload.name, content)
     except AppError as err:
         errors[side] = err
+        seen[side] = key
         return
     errors.pop(side, None)
     drift_store(side, frame, upload.name, digest=content_digest(upload.name, content))
+    seen[side] = key
 
 
 def drift_back_to_demo() -> None:
@@ -383,12 +391,12 @@ def drift_columns_ui(
     head[2].caption("Test (auto: KS for numbers, chi-square or Fisher for categories)")
     for column in columns:
         name, kind_col, test_col = st.columns([2, 2, 3], vertical_alignment="center")
-        name.markdown(f"`{md_escape(column)}`" if "`" not in column else md_escape(column))
+        name.markdown(md_code(column))  # a code span: literal, never `tenure\\_months`
         inferred = kinds.get(column, "categorical")
         options = [inferred, *[k for k in drift.KINDS if k != inferred]]
         kind = str(
             kind_col.selectbox(
-                f"Kind of {column}",
+                f"Kind of {md_escape(column)}",
                 options,
                 key=f"drift_kind_{data.signature}_{column}",
                 label_visibility="collapsed",
@@ -401,7 +409,7 @@ def drift_columns_ui(
             test_col.caption("not tested")
             continue
         test = test_col.selectbox(
-            f"Test for {column}",
+            f"Test for {md_escape(column)}",
             [DRIFT_AUTO, *drift.tests_for_kind(kind)],
             key=f"drift_test_{data.signature}_{column}_{kind}",
             label_visibility="collapsed",

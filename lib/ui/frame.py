@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -58,8 +59,8 @@ STATE_DEFAULTS: Final[dict[str, Callable[[], Any]]] = {
     "jobs": lambda: demo_data()[1],
     "is_demo": lambda: True,
     "sources": list,  # LoadedExport summaries of what the user loaded, in order
-    "upload_errors": dict,  # file id -> (name, message, hint) of rejected uploads
-    "loaded_ids": set,  # uploader file ids already merged (so a rerun does not merge twice)
+    "upload_errors": dict,  # upload key (file id + digest) -> (name, message, hint) of rejected uploads
+    "loaded_ids": set,  # upload keys (file id + digest) already merged (so a rerun does not merge twice)
 }
 
 
@@ -154,6 +155,16 @@ def md_escape(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
+def md_code(text: object) -> str:
+    """``text`` as a Markdown code span, shown literally (no escapes: inside a code span a
+    backslash is a backslash). The fence is longer than any run of backticks in the text."""
+    value = " ".join(str(text).split()) or " "
+    runs = [len(r) for r in re.findall(r"`+", value)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
+
+
 def merge_into_session(metrics: list[pd.DataFrame], jobs: list[pd.DataFrame]) -> None:
     """Merge newly loaded frames into this session's data (uploads, AWS loads).
 
@@ -198,3 +209,23 @@ def source_entry(
 def page_link_for(label: str) -> PageLink | None:
     """The registered page with this sidebar label (None if that page is not there)."""
     return next((p for p in PAGES if p.label == label), None)
+
+
+def upload_key(upload: Any) -> str:
+    """Identity of an uploaded file: its uploader id and a digest of its content.
+
+    Ingest functions mark a file seen under this key only after its result (data or error) is
+    stored, so a rerun that interrupts the read (a second drop, a widget change) reads it again
+    instead of dropping it, and a re-drop of the same content is recognised. The digest is
+    computed once per uploader id (an uploaded file's content never changes).
+    """
+    digests: dict[str, str] = st.session_state.setdefault("upload_digests", {})
+    file_id = str(upload.file_id)
+    if file_id not in digests:
+        digests[file_id] = hashlib.sha256(upload.getvalue()).hexdigest()
+    return f"{file_id}:{digests[file_id]}"
+
+
+def content_digest(key: str) -> str:
+    """The content digest part of an :func:`upload_key`."""
+    return key.rsplit(":", 1)[-1]

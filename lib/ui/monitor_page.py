@@ -13,6 +13,7 @@ from lib.demo import monitor as demo_monitor
 from lib.errors import AppError
 from lib.sources import capture
 from lib.ui import drift_page
+from lib.ui.frame import upload_key
 
 MONITOR_SLOTS: Final = ("capture", "statistics", "constraints", "violations")
 
@@ -30,17 +31,18 @@ def monitor_ingest(slot: str, uploads: Any) -> None:
 
     A bad file leaves the slot's previous files (and so everything shown) unchanged and records an
     error shown until the upload changes. Removing files from the uploader keeps what was loaded.
+    Files are marked seen (uploader ids and content digests) only after the result is stored, so a
+    rerun that interrupts the read cannot drop them.
     """
     state = st.session_state
     files = [f for f in (uploads if isinstance(uploads, list) else [uploads]) if f is not None]
-    ids = tuple(f.file_id for f in files)
     if not files:  # removed from the uploader: keep the data, drop a stale error
         state.monitor_errors.pop(slot, None)
         state.monitor_seen.pop(slot, None)
         return
-    if state.monitor_seen.get(slot) == ids:
+    keys = tuple(upload_key(f) for f in files)
+    if state.monitor_seen.get(slot) == keys:
         return
-    state.monitor_seen[slot] = ids
     named = tuple((f.name, f.getvalue()) for f in files)
     current = dict(state.monitor_files)
     current[slot] = named
@@ -49,9 +51,11 @@ def monitor_ingest(slot: str, uploads: Any) -> None:
             monitor_artifacts(tuple(sorted(current.items())))
     except AppError as err:
         state.monitor_errors[slot] = err
+        state.monitor_seen[slot] = keys  # marked only once the result is stored
         return
     state.monitor_errors.pop(slot, None)
     state.monitor_files = current
+    state.monitor_seen[slot] = keys
 
 
 def monitor_reset() -> None:

@@ -13,7 +13,7 @@ from lib.errors import AppError
 from lib.sources import latency as latency_files
 from lib.sources.aws import endpoint_latency
 from lib.ui import aws_page
-from lib.ui.frame import show_error
+from lib.ui.frame import show_error, upload_key
 
 
 def timing_state() -> None:
@@ -121,15 +121,20 @@ def timing_runs_columns() -> dict[str, Any]:
 
 
 def timing_latency_upload(upload: Any) -> None:
-    """Read a newly uploaded latency export once; a bad file shows its error and keeps the data."""
+    """Read a newly uploaded latency export once; a bad file shows its error and keeps the data.
+
+    Marked (by uploader id and content digest) only after its result is stored: a rerun that
+    interrupts the read leaves it unread, to be read by the next run.
+    """
 
     state = st.session_state
     if upload is None:
         return
-    if upload.file_id in state.timing_latency_errors:
-        show_error(state.timing_latency_errors[upload.file_id])
+    key = upload_key(upload)
+    if key in state.timing_latency_errors:
+        show_error(state.timing_latency_errors[key])
         return
-    if upload.file_id in state.timing_latency_loaded:
+    if key in state.timing_latency_loaded:
         return
     try:
         frame = latency_files.read_latency_export(upload, upload.name)
@@ -138,12 +143,12 @@ def timing_latency_upload(upload: Any) -> None:
                 f"{upload.name}: no latency values found.", "Expected ModelLatency/OverheadLatency."
             )
     except AppError as err:
-        state.timing_latency_errors[upload.file_id] = err
+        state.timing_latency_errors[key] = err
         show_error(err)
         return
-    state.timing_latency_loaded.add(upload.file_id)
     state.timing_latency = frame
     state.timing_latency_label = upload.name
+    state.timing_latency_loaded.add(key)
 
 
 def timing_aws_connection() -> dict[str, Any] | None:

@@ -132,14 +132,43 @@ def test_definition_from_dict_accepts_both_spellings(d: dict[str, str], name: st
         ("", "a=(\\d)", "non-empty name"),
         ("m", "a=\\d", "no capture group"),
         ("m", "a=(\\d", "does not compile"),
-        ("m", "(a+)+b", "repeats a repeated group"),
-        ("m", "(\\S*)*x", "repeats a repeated group"),
+        ("m", "(a)=\\1", "construct the linear-time engine \\(RE2\\) does not support"),
+        ("m", "(?<=loss)=(\\d)", "look-ahead/look-behind"),
+        ("m", "(?>a+)=(\\d)", "atomic groups"),
         ("m", "", "regex is empty"),
     ],
 )
 def test_bad_definitions_are_refused(name: str, regex: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         MetricDefinition(name, regex)
+
+
+@pytest.mark.parametrize("regex", [r"(?:a|a)*b=(\d)", r"(?:a+)+b=(\d)", r"(?:\S*)*x=(\d)"])
+def test_catastrophic_regexes_run_on_the_linear_time_engine(regex: str) -> None:
+    """Patterns that backtrack exponentially in Python's re (15 s on a 25-character line) are
+    compiled by RE2, which never backtracks; the search still finds what they mean."""
+    import re2
+
+    definition = MetricDefinition("m", regex)
+    assert isinstance(definition.compiled, re2._Regexp)
+    lines = ["a" * 5_000] * 20 + ["aab=7 xx=7"]
+    frame = parse_log_lines(lines, job="j", metric_definitions=[definition], builtin=False)
+    assert len(frame) == 1
+
+
+def test_the_regex_of_the_report_is_accepted_and_compiled_by_re2() -> None:
+    import re2
+
+    definition = MetricDefinition("m", r"(a|a)*b=(\d)")  # 15 s on one 25-character line in Python's re
+    assert isinstance(definition.compiled, re2._Regexp)
+
+
+def test_user_regex_positions_map_to_lines_with_non_ascii_text() -> None:
+    definition = MetricDefinition("loss", r"loss=([0-9.]+)")
+    lines = ["héllo wörld ✓"] * 3 + ["step loss=0.5 epoch 2", "ünïcode", "epoch 3 step loss=0.25"]
+    frame = parse_log_lines(lines, job="j", metric_definitions=[definition], builtin=False)
+    assert frame["value"].tolist() == [0.5, 0.25]
+    assert frame["epoch"].tolist() == [2, 3]
 
 
 def test_definition_without_keys_is_refused() -> None:
