@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import IO, Final, Literal
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from lib.errors import InputError
 from lib.sources.csv_table import sniff_separator
@@ -158,10 +161,6 @@ def _read_parquet(raw: bytes, label: str) -> pd.DataFrame:
     against :data:`MAX_CELLS`, uncompressed bytes against :data:`MAX_BYTES`; text columns are read
     dictionary-encoded and their decoded size checked too (a few distinct long strings repeated
     millions of times compress to nothing)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
     footer = pq.ParquetFile(io.BytesIO(raw))
     meta = footer.metadata
     check_cells(meta.num_rows, meta.num_columns, label)
