@@ -400,7 +400,7 @@ def check_constraints(
     Parameters
     ----------
     current
-        Current data, one column per feature (e.g. ``lib.capture.read_capture`` with the baseline's
+        Current data, one column per feature (e.g. ``lib.sources.capture.read_capture`` with the baseline's
         feature names, or a CSV).
     constraints
         From ``read_constraints``.

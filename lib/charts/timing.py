@@ -31,7 +31,7 @@ def series_drift(
     Parameters
     ----------
     series
-        ``lib.timing.SeriesDrift.series`` (``label, time, position, value, window, segment,
+        ``lib.analysis.series.SeriesDrift.series`` (``label, time, position, value, window, segment,
         segment_median``). The x axis is ``time`` when every point has one, else ``position``.
     change_points
         Positions where a new regime starts: drawn as red vertical rules labelled "change".

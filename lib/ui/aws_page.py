@@ -196,7 +196,7 @@ def aws_load(
     include_logs: bool,
     instance_metrics: bool,
 ) -> live.LiveLoad:
-    """Cached :func:`lib.cloudwatch.load_jobs_for_charts` (10 min), with a progress bar while it runs.
+    """Cached :func:`lib.sources.aws.load.load_jobs_for_charts` (10 min), with a progress bar while it runs.
 
     ``account`` is part of the key so other credentials behind the same profile never see these
     results. The bar is created inside the function so cache hits replay it (and its removal) safely.
@@ -284,7 +284,7 @@ def aws_load_into_session(
 
 
 def aws_show_warnings(warnings: list[Any]) -> None:
-    """One st.warning per :class:`~lib.cloudwatch.LoadWarning`, naming the jobs it concerns."""
+    """One st.warning per :class:`~lib.sources.aws.common.LoadWarning`, naming the jobs it concerns."""
     for warning in warnings:
         jobs = ", ".join(warning.jobs[:8]) + (" …" if len(warning.jobs) > 8 else "")
         st.warning(

@@ -8,7 +8,7 @@ import streamlit as st
 
 
 def runs_table_columns(metric: str) -> dict[str, Any]:
-    """Column labels, formats and tooltips for the runs table (``lib.runs.RUNS_TABLE_COLUMNS``)."""
+    """Column labels, formats and tooltips for the runs table (``lib.analysis.runs.RUNS_TABLE_COLUMNS``)."""
     col = st.column_config
     number = "%.4f"
     return {

@@ -48,7 +48,7 @@ def load_endpoint_latency(
     Parameters
     ----------
     session
-        A boto3 session (``lib.aws.make_session``); the client gets the shared retry config.
+        A boto3 session (``lib.sources.aws.session.make_session``); the client gets the shared retry config.
     endpoint, variant
         Endpoint and production-variant names (case-sensitive; the default variant is ``AllTraffic``).
     start, end
@@ -74,7 +74,8 @@ def load_endpoint_latency(
     InputError
         For an empty endpoint name, an empty window or a bad period.
     DataSourceError
-        When AWS refuses or cannot be reached (``lib.aws.aws_errors``), or returns no datapoint at all.
+        When AWS refuses or cannot be reached (``lib.sources.aws.session.aws_errors``), or returns no
+        datapoint at all.
     """
 
     endpoint, variant = endpoint.strip(), (variant or "AllTraffic").strip()

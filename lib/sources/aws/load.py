@@ -46,7 +46,7 @@ def load_training_jobs(
     Parameters
     ----------
     session
-        From :func:`lib.aws.make_session` (credentials from boto3's standard chain only).
+        From :func:`lib.sources.aws.session.make_session` (credentials from boto3's standard chain only).
     name_contains, status, created_after, created_before, max_jobs
         Which jobs, as in :func:`find_training_jobs`. Ignored for selection when ``job_names`` is
         given (then they only narrow the named jobs).

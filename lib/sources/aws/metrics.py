@@ -68,7 +68,7 @@ def load_instance_metrics(
     Parameters
     ----------
     session
-        From :func:`lib.aws.make_session`.
+        From :func:`lib.sources.aws.session.make_session`.
     jobs
         Job names (their records are fetched with one Search call per 100) or a jobs frame from
         :func:`find_training_jobs` / :func:`load_training_jobs` (no SageMaker call then).

@@ -56,7 +56,7 @@ def find_training_jobs(
     Parameters
     ----------
     session
-        From :func:`lib.aws.make_session`; its region is used.
+        From :func:`lib.sources.aws.session.make_session`; its region is used.
     name_contains, status, created_after, created_before
         Optional filters; times are taken as UTC when naive. ``status`` is one of ``JOB_STATUSES``.
     max_jobs

@@ -36,7 +36,7 @@ CLIENT_SESSION = _session()  # one session: botocore caches the service models b
 
 @pytest.fixture
 def stubs(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Stubber]]:
-    """Stubbed sagemaker/cloudwatch/logs/sts clients that lib.aws.make_client hands out."""
+    """Stubbed sagemaker/cloudwatch/logs/sts clients that lib.sources.aws.session.make_client hands out."""
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     clients = {
         s: CLIENT_SESSION.client(s, endpoint_url="http://127.0.0.1:9", config=aws.RETRY_CONFIG)
