@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from tests.conftest import AppServer
 from tests.e2e.test_e2e_browser import TIMEOUT, no_exception, open_page, wait_idle
 from tests.support import aws_server
-from tests.support.aws_server import ACCOUNT, FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN, REGION, seed_training_jobs
+from tests.support.aws_server import ACCOUNT, seed_training_jobs
 
 pytestmark = pytest.mark.e2e
 
@@ -30,21 +30,7 @@ def test_load_seeded_jobs_through_the_ui_and_see_the_accuracy_chart(
     page: Page, fresh_server: Callable[..., AppServer], aws_env: str, tmp_path: Path
 ) -> None:
     seeded = seed_training_jobs(aws_env, n_jobs=3, epochs=6, instance_metrics=False)
-    config, creds = tmp_path / "config", tmp_path / "credentials"
-    config.write_text("")
-    creds.write_text("")
-    server = fresh_server(
-        env={
-            "AWS_ENDPOINT_URL": aws_env,
-            "AWS_ACCESS_KEY_ID": FAKE_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": FAKE_SECRET,
-            "AWS_SESSION_TOKEN": FAKE_TOKEN,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_CONFIG_FILE": str(config),
-            "AWS_SHARED_CREDENTIALS_FILE": str(creds),
-        }
-    )
+    server = fresh_server(env=aws_server.app_env(aws_env, tmp_path))
     open_page(page, server, "Load_from_AWS")
     no_exception(page)
     click(page, "aws_connect_button")

@@ -9,21 +9,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import AppServer
+from tests.e2e.test_e2e_aws import click
 from tests.e2e.test_e2e_browser import TIMEOUT, no_exception, open_page, wait_idle
 from tests.support import aws_server
-from tests.support.aws_server import ACCOUNT, FAKE_KEY_ID, FAKE_SECRET, FAKE_TOKEN, REGION, seed_capture
+from tests.support.aws_server import ACCOUNT, seed_capture
 
 pytestmark = pytest.mark.e2e
 
 moto_endpoint = aws_server.moto_endpoint
 aws_env = aws_server.aws_env
 SHOTS = Path("test-results")
-
-
-def click(page: Page, key: str) -> None:
-    """Click the button created with ``key=`` (Streamlit tags its container ``st-key-<key>``)."""
-    page.locator(f".st-key-{key} button").click()
-    wait_idle(page)
 
 
 def type_into(page: Page, key: str, text: str) -> None:
@@ -37,21 +32,7 @@ def test_endpoint_capture_becomes_the_input_drift_current_data(
     page: Page, fresh_server: Callable[..., AppServer], aws_env: str, tmp_path: Path
 ) -> None:
     seed_capture(aws_env, hours=6)
-    config, creds = tmp_path / "config", tmp_path / "credentials"
-    config.write_text("")
-    creds.write_text("")
-    server = fresh_server(
-        env={
-            "AWS_ENDPOINT_URL": aws_env,
-            "AWS_ACCESS_KEY_ID": FAKE_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": FAKE_SECRET,
-            "AWS_SESSION_TOKEN": FAKE_TOKEN,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_CONFIG_FILE": str(config),
-            "AWS_SHARED_CREDENTIALS_FILE": str(creds),
-        }
-    )
+    server = fresh_server(env=aws_server.app_env(aws_env, tmp_path))
     open_page(page, server, "Load_from_AWS")
     click(page, "aws_connect_button")
     expect(page.get_by_text(f"Connected to account {ACCOUNT}")).to_be_visible(timeout=TIMEOUT)

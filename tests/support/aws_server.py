@@ -73,6 +73,24 @@ class SeededJob:
 # ---------------------------------------------------------------- server + environment
 
 
+def app_env(endpoint: str, folder: Path) -> dict[str, str]:
+    """Environment for a ``streamlit run`` subprocess that must reach this moto server and nothing else:
+    fake credentials, no instance metadata, and empty AWS config files of its own in ``folder``."""
+    config, creds = folder / "config", folder / "credentials"
+    config.write_text("")
+    creds.write_text("")
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": FAKE_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET,
+        "AWS_SESSION_TOKEN": FAKE_TOKEN,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(creds),
+    }
+
+
 def client(endpoint: str, service: str) -> Any:
     """A client for the moto server (fake keys, no retries)."""
     return boto3.client(
