@@ -17,8 +17,8 @@ import concurrent.futures as cf
 import datetime as dt
 import functools
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 import boto3
@@ -279,28 +279,43 @@ def _remaining(stop_at: float | None) -> float | None:
     return None if stop_at is None else max(stop_at - time.monotonic(), 0.0)
 
 
+@dataclass
+class _Gathered:
+    """What :func:`_gather` brought back: results by label, the errors met, the labels past the deadline."""
+
+    results: dict[str, Any] = field(default_factory=dict)
+    errors: list[DataSourceError] = field(default_factory=list)
+    late: list[str] = field(default_factory=list)
+
+
 def _gather(
     pool: cf.ThreadPoolExecutor,
-    jobs: dict[str, Callable[[], Any]],
+    jobs: Mapping[str, Callable[[], Any]],
     stop_at: float | None,
-    on_done: Callable[[str, Any], None],
-) -> list[str]:
-    """Run ``jobs`` (label → callable) in ``pool``; call ``on_done(label, result | error)``; return
-    the labels not finished by the deadline (their futures are cancelled)."""
+    report: CaptureProgress,
+    done_text: str,
+) -> _Gathered:
+    """Run ``jobs`` (label → callable) in ``pool``, reporting ``done_text.format(done, total)`` after
+    each; a job's ``DataSourceError`` is collected, not raised; jobs not finished by the deadline are
+    cancelled and listed in ``late``."""
+    out = _Gathered()
     futures = {pool.submit(fn): label for label, fn in jobs.items()}
     pending = set(futures)
     while pending:
-        done, pending = cf.wait(pending, timeout=_remaining(stop_at), return_when=cf.FIRST_COMPLETED)
-        if not done:  # deadline passed
+        finished, pending = cf.wait(pending, timeout=_remaining(stop_at), return_when=cf.FIRST_COMPLETED)
+        if not finished:  # deadline passed
             for f in pending:
                 f.cancel()
-            return sorted(futures[f] for f in pending)
-        for f in done:
+            out.late = sorted(futures[f] for f in pending)
+            return out
+        for f in finished:
             try:
-                on_done(futures[f], f.result())
+                out.results[futures[f]] = f.result()
             except DataSourceError as err:
-                on_done(futures[f], err)
-    return []
+                out.errors.append(err)
+            count = len(out.results) + len(out.errors)
+            report(count, len(jobs), done_text.format(count, len(jobs)))
+    return out
 
 
 def _list(
@@ -312,29 +327,17 @@ def _list(
     report: CaptureProgress,
     stop_at: float | None,
 ) -> _Listing:
-    keys: list[str] = []
-    warnings: list[str] = []
-    errors: list[DataSourceError] = []
-    done = 0
-
-    def on_done(prefix: str, result: Any) -> None:
-        nonlocal done
-        done += 1
-        if isinstance(result, DataSourceError):
-            errors.append(result)
-            warnings.append(str(result))
-        else:
-            keys.extend(result)
-        report(done, len(prefixes), f"Listed {done} of {len(prefixes)} hour prefix(es)")
-
-    late = _gather(
-        pool, {p: functools.partial(_list_one, s3, bucket, p, region) for p in prefixes}, stop_at, on_done
-    )
-    if late:
-        warnings.append(f"Deadline passed: {len(late)} hour prefix(es) were not listed (first: {late[0]}).")
-    if errors and len(errors) == len(prefixes):
-        raise errors[0]  # nothing listed at all: the first reason is the reason
-    return _Listing(sorted(set(keys)), prefixes, warnings)
+    jobs = {p: functools.partial(_list_one, s3, bucket, p, region) for p in prefixes}
+    got = _gather(pool, jobs, stop_at, report, "Listed {} of {} hour prefix(es)")
+    warnings = [str(err) for err in got.errors]
+    if got.late:
+        warnings.append(
+            f"Deadline passed: {len(got.late)} hour prefix(es) were not listed (first: {got.late[0]})."
+        )
+    if got.errors and len(got.errors) == len(prefixes):
+        raise got.errors[0]  # nothing listed at all: the first reason is the reason
+    keys = sorted({key for listed in got.results.values() for key in listed})
+    return _Listing(keys, prefixes, warnings)
 
 
 def _fetch(
@@ -346,28 +349,13 @@ def _fetch(
     report: CaptureProgress,
     stop_at: float | None,
 ) -> tuple[dict[str, bytes], list[str]]:
-    bodies: dict[str, bytes] = {}
-    warnings: list[str] = []
-    errors: list[DataSourceError] = []
-    done = 0
-
-    def on_done(key: str, result: Any) -> None:
-        nonlocal done
-        done += 1
-        if isinstance(result, DataSourceError):
-            errors.append(result)
-            warnings.append(str(result))
-        else:
-            bodies[key] = result
-        report(done, len(keys), f"Read {done} of {len(keys)} capture object(s)")
-
-    late = _gather(
-        pool, {k: functools.partial(read_body, s3, bucket, k, region=region) for k in keys}, stop_at, on_done
-    )
-    if late:
+    jobs = {k: functools.partial(read_body, s3, bucket, k, region=region) for k in keys}
+    got = _gather(pool, jobs, stop_at, report, "Read {} of {} capture object(s)")
+    warnings = [str(err) for err in got.errors]
+    if got.late:
         warnings.append(
-            f"Deadline passed: {len(late)} object(s) were not read (first: s3://{bucket}/{late[0]})."
+            f"Deadline passed: {len(got.late)} object(s) were not read (first: s3://{bucket}/{got.late[0]})."
         )
-    if errors and not bodies and not late:
-        raise errors[0]
-    return bodies, warnings
+    if got.errors and not got.results and not got.late:
+        raise got.errors[0]
+    return got.results, warnings

@@ -373,17 +373,17 @@ def test_describe_endpoint_denied_suggests_the_destination(stubs: dict[str, Stub
 
 def test_the_deadline_stops_waiting_for_slow_requests() -> None:
     pool = cf.ThreadPoolExecutor(max_workers=2)
-    results: dict[str, object] = {}
     t0 = time.monotonic()
     try:
-        late = capture_s3._gather(
+        got = capture_s3._gather(
             pool,
             {"fast": lambda: "ok", "slow": lambda: time.sleep(2)},
             time.monotonic() + 0.3,
-            results.__setitem__,
+            lambda done, total, text: None,
+            "{} of {}",
         )
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     assert time.monotonic() - t0 < 1.5
-    assert late == ["slow"]
-    assert results == {"fast": "ok"}
+    assert got.late == ["slow"]
+    assert got.results == {"fast": "ok"}
