@@ -117,8 +117,11 @@ def test_wheel_has_every_module_and_data_file_of_lib(wheel: zipfile.ZipFile) -> 
 
 
 def test_wheel_requires_the_runtime_packages(wheel: zipfile.ZipFile) -> None:
-    required = {canonicalize_name(Requirement(r).name) for r in _requires_dist(wheel)}
+    parsed = [Requirement(r) for r in _requires_dist(wheel)]
+    required = {canonicalize_name(r.name) for r in parsed if r.marker is None}
+    extras = {canonicalize_name(r.name) for r in parsed if r.marker is not None}
     assert {canonicalize_name(n) for n in RUNTIME} <= required
+    assert extras == {"pyspark"}, "only the optional 'spark' extra is conditional"
     declared = {canonicalize_name(Requirement(r).name) for r in _pyproject()["project"]["dependencies"]}
     assert required == declared
 
