@@ -100,7 +100,8 @@ async def one_session(browser: Browser, url: str, reference: Path, current: Path
     page = await context.new_page()
     try:
         await page.goto(f"{url}/Input_drift", timeout=TIMEOUT)
-        await expect(page.get_by_test_id("stSidebar").get_by_text("Driftwatch")).to_be_visible(timeout=TIMEOUT)
+        sidebar = page.get_by_test_id("stSidebar").get_by_text("Driftwatch")
+        await expect(sidebar).to_be_visible(timeout=TIMEOUT)
         await expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT)
         inputs = page.get_by_test_id("stFileUploader").locator('input[type="file"]')
         start = time.perf_counter()

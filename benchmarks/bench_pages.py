@@ -1,0 +1,149 @@
+"""How fast each page shows its answer in a real browser, on the demo data (issue 16).
+
+For every page, in a fresh browser session opened by the page's URL (the server already warm: one
+earlier visit has imported everything), the time from the request to:
+- the sidebar (our page links) being visible,
+- the first chart drawn (a Vega-Lite canvas/svg; for pages without a chart on the demo, the first
+  table or the page title),
+- the script run finished (Streamlit's running indicator gone).
+Then, within one session, switching to each page by its sidebar link: the time to its first chart.
+Each figure is the median of ``--repeat`` runs.
+
+Run: .venv/bin/python benchmarks/bench_pages.py [--repeat 3]   (needs Debian's Chromium: ``make browser``)
+Run it on a quiet machine and record the load average with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lib.ui.frame import PAGES
+from tests.conftest import AppServer
+
+CHROMIUM = os.environ.get("DRIFTWATCH_CHROMIUM", "/usr/bin/chromium")
+TIMEOUT = 120_000
+
+
+def url_path(script: str) -> str:
+    """The URL path Streamlit gives a page script (``pages/2_Input_drift.py`` -> ``Input_drift``)."""
+    if script == "app.py":
+        return ""
+    stem = Path(script).stem
+    return stem.split("_", 1)[1] if stem[0].isdigit() else stem
+
+
+#: Installed in every page before its scripts: a MutationObserver notes (browser clock, ms since
+#: ``t0``: the navigation start, or the click for a page switch) when the sidebar appears, when the
+#: first chart of the current run is drawn (Streamlit marks elements left from the previous run stale),
+#: and when the script run ends.
+WATCH = """
+(() => {
+  const fresh = '[data-testid="stElementContainer"][data-stale="false"] [data-testid="stVegaLiteChart"]';
+  const w = (window.__dw = { t0: 0, sidebar: null, chart: null, done: null, ran: false });
+  window.__dwReset = () => Object.assign(w, { t0: performance.now(), chart: null, done: null, ran: false });
+  const check = () => {
+    const now = performance.now() - w.t0;
+    const app = document.querySelector('[data-testid="stApp"]');
+    const state = app ? app.getAttribute("data-test-script-state") : null;
+    if (state === "running" || state === "rerunRequested") w.ran = true; // this run, not the last page's
+    const side = document.querySelector('[data-testid="stSidebar"]');
+    if (w.sidebar === null && side && side.innerText.includes("Driftwatch")) w.sidebar = now;
+    for (const el of document.querySelectorAll(fresh)) {
+      const drawn = el.querySelector("canvas, svg");
+      if (w.chart === null && w.ran && drawn && drawn.getBoundingClientRect().height > 0) w.chart = now;
+    }
+
+    if (w.done === null && w.ran && state === "notRunning") w.done = now;
+  };
+  new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
+  setInterval(check, 10); // a chart may get its size without a DOM mutation
+})();
+"""
+
+
+def measured(page: Page) -> dict[str, float | None]:
+    """Wait until the run is done (and the chart drawn, if any); seconds since ``t0``."""
+    page.wait_for_function("window.__dw && window.__dw.done !== null", timeout=TIMEOUT)
+    with contextlib.suppress(PlaywrightTimeout):  # a chart may draw after the run ends; some pages have none
+        page.wait_for_function("window.__dw.chart !== null", timeout=10_000)
+    raw = page.evaluate("window.__dw")
+    return {k: (None if raw[k] is None else raw[k] / 1000) for k in ("sidebar", "chart", "done")}
+
+
+def cold_open(page: Page, server: AppServer, path: str) -> dict[str, float | None]:
+    page.goto(f"{server.url}/{path}")
+    return measured(page)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    cold: dict[str, list[dict[str, float | None]]] = {p.label: [] for p in PAGES}
+    switch: dict[str, list[dict[str, float | None]]] = {p.label: [] for p in PAGES}
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        server = AppServer(Path(tmp))
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            browser_contexts = []
+
+            def new_page() -> Page:
+                context = browser.new_context(viewport={"width": 1440, "height": 1000})
+                context.add_init_script(WATCH)
+                browser_contexts.append(context)
+                return context.new_page()
+
+            warm = new_page()
+            for link in PAGES:  # warm the server: imports and first-run caches
+                cold_open(warm, server, url_path(link.path))
+            warm.close()
+            for _ in range(args.repeat):
+                for link in PAGES:
+                    page = new_page()
+                    cold[link.label].append(cold_open(page, server, url_path(link.path)))
+                    page.context.close()
+                page = new_page()
+                cold_open(page, server, "")
+                for link in PAGES[1:] + PAGES[:1]:
+                    page.evaluate("window.__dwReset()")
+                    page.get_by_test_id("stSidebar").get_by_test_id("stPageLink").filter(
+                        has_text=link.label
+                    ).first.click()
+                    switch[link.label].append(measured(page))
+                page.context.close()
+        finally:
+            browser.close()
+            server.stop()
+
+    def med(runs: list[dict[str, float | None]], key: str) -> str:
+        values = [r[key] for r in runs if r[key] is not None]
+        return f"{statistics.median(values):.2f}" if values else "-"
+
+    print(
+        f"load average {os.getloadavg()}; median of {args.repeat} runs, seconds ('-': no chart on the demo)"
+    )
+    print(f"{'page':<18}{'sidebar':>9}{'1st chart':>11}{'run done':>10}{'switch: chart':>15}{'done':>7}")
+    for link in PAGES:
+        c, w = cold[link.label], switch[link.label]
+        print(
+            f"{link.label:<18}{med(c, 'sidebar'):>9}{med(c, 'chart'):>11}{med(c, 'done'):>10}"
+            f"{med(w, 'chart'):>15}{med(w, 'done'):>7}"
+        )
+
+
+if __name__ == "__main__":
+    main()
