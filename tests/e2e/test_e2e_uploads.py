@@ -92,3 +92,39 @@ def test_quick_successive_drops_are_all_read_in_sequential_and_concurrent_sessio
         _compares_the_uploads(page, reference, current, n)
     for context in contexts:
         context.close()
+
+
+def test_a_file_dropped_while_another_is_being_read_loses_neither(
+    browser: Browser, app_server: AppServer, tmp_path: Path
+) -> None:
+    """The race itself, made certain: the current file is dropped while the reference (JSON Lines, which
+    take seconds to read) is still being read, so the second drop's rerun interrupts that read. The
+    reference must still be read (marked seen only once stored) and both must be compared. (On the
+    code that marked a file seen before reading it, the reference was lost here every time.)"""
+    rng = np.random.default_rng(99)
+    big_rows, small_rows = 200_000, 3_000
+    columns = {f"slow_{i}": rng.normal(0, 1, big_rows).round(6) for i in range(6)}
+    reference = tmp_path / "slow-reference.jsonl"
+    pd.DataFrame(columns).to_json(reference, orient="records", lines=True)
+    current = tmp_path / "quick-current.csv"
+    pd.DataFrame({name: rng.normal(0.5, 1, small_rows) for name in columns}).to_csv(current, index=False)
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    open_page(page, app_server, "Input_drift")
+    inputs = page.get_by_test_id("stFileUploader").locator('input[type="file"]')
+    inputs.nth(0).set_input_files(reference)
+    # Drop the second file as soon as the run reading the first one starts (polled on every frame).
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state')"
+        " === 'running'",
+        polling="raf",
+        timeout=TIMEOUT,
+    )
+    inputs.nth(1).set_input_files(current)
+    status = page.get_by_test_id("stAlertContainer").filter(has_text="Reference:")
+    expect(status).to_contain_text(f"{reference.name} · {big_rows:,} rows × 6 columns", timeout=TIMEOUT)
+    expect(status).to_contain_text(f"{current.name} · {small_rows:,} rows × 6 columns", timeout=TIMEOUT)
+    wait_idle(page)
+    no_exception(page)
+    context.close()
