@@ -102,9 +102,10 @@ def runs_table_view(table: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
         why = by_job["explanation"].agg(" ".join).astype("str")
     else:
         words = why = pd.Series([], dtype="str")
-    flag = out["job"].map(words)
-    out["flag"] = (FLAG_ICON + " " + flag.fillna("")).where(flag.notna(), "").astype("str")
-    out["flag_detail"] = out["job"].map(why).fillna("").astype("str")
+    flag = out["job"].map(words.to_dict())
+    out["flag"] = [f"{FLAG_ICON} {w}" if isinstance(w, str) else "" for w in flag]
+    out["flag_detail"] = [w if isinstance(w, str) else "" for w in out["job"].map(why.to_dict())]
+    out = out.astype({"flag": "str", "flag_detail": "str"})
     front = ["job", "flag"]
     rest = [c for c in out.columns if c not in front and c not in ("duration_s", "gap_s", "flag_detail")]
     at = rest.index("end") + 1
