@@ -957,7 +957,7 @@ class RunAxis:
     starts
         One row per timed run: ``job``, ``start`` (UTC) and ``position_h`` of its first point.
     scale_s
-        The idle-time scale ``c`` in seconds (the median run length, at least a minute).
+        The idle-time scale ``c`` in seconds (a quarter of the median run length, at least 30 s).
     """
 
     position_h: pd.Series
@@ -969,9 +969,9 @@ def run_time_axis(frame: pd.DataFrame) -> RunAxis:
     """Compress the idle time between runs so each run has visible width, keeping the order of gaps.
 
     Time while any run is going counts fully; an idle stretch of ``g`` seconds becomes
-    ``c * log(1 + g / c)`` with ``c`` the median run length: short pauses stay about as they are, a
-    day between hour-long runs shrinks to a few hours, and a longer gap is still drawn longer, so a
-    change in the spacing between runs stays visible.
+    ``c * log(1 + g / c)`` with ``c`` a quarter of the median run length (at least 30 s): short
+    pauses stay about as they are, a day between hour-long runs shrinks to about one run's length,
+    and a longer gap is still drawn longer, so a change in the spacing between runs stays visible.
     """
     spans = _run_spans(frame)
     position = pd.Series(np.nan, index=frame.index, dtype="float64")
@@ -983,8 +983,8 @@ def run_time_axis(frame: pd.DataFrame) -> RunAxis:
         }
     )
     if spans.empty:
-        return RunAxis(position, empty_starts, 60.0)
-    scale = max(float(np.median(spans["t1"] - spans["t0"])), 60.0)
+        return RunAxis(position, empty_starts, 30.0)
+    scale = max(float(np.median(spans["t1"] - spans["t0"])) / 4.0, 30.0)
     merged: list[list[float]] = []
     for t0, t1 in zip(spans["t0"], spans["t1"], strict=True):
         if merged and t0 <= merged[-1][1]:
