@@ -9,7 +9,7 @@ import math
 from typing import Final
 
 #: Words whose plural is not "<word>s".
-_IRREGULAR: Final = {"was": "were", "is": "are", "this": "these", "entry": "entries", "epoch": "epochs"}
+_IRREGULAR: Final = {"was": "were", "is": "are", "this": "these", "entry": "entries", "series": "series"}
 
 
 def plural(n: float, word: str, plural_form: str | None = None) -> str:
@@ -19,8 +19,8 @@ def plural(n: float, word: str, plural_form: str | None = None) -> str:
     --------
     >>> plural(1, "run"), plural(3, "run"), plural(0, "flag"), plural(1200, "point")
     ('1 run', '3 runs', '0 flags', '1,200 points')
-    >>> plural(2, "entry")
-    '2 entries'
+    >>> plural(2, "entry"), plural(2, "series")
+    ('2 entries', '2 series')
     """
     return f"{n:,} {word if n == 1 else (plural_form or _IRREGULAR.get(word, word + 's'))}"
 

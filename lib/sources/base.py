@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lib.errors import InputError
+from lib.format import plural  # re-exported: the format modules import it from here
 from lib.schema import empty_jobs, to_utc, validate_jobs, validate_metrics
 
 if TYPE_CHECKING:
@@ -92,11 +93,6 @@ def fail(ctx: Context, found: str, *, hint: str | None = None) -> InputError:
 def as_list(value: object) -> list[Any]:
     """``value`` if it is a JSON list, else ``[]`` (JSON from users can hold anything anywhere)."""
     return value if isinstance(value, list) else []
-
-
-def plural(n: int, word: str) -> str:
-    """``"1 row"`` / ``"3 rows"``."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def normalise_header(name: object) -> str:

@@ -32,7 +32,8 @@ _MEASURE = """el => {
     .filter(p => !p.closest('.role-legend'))
     .map(p => p.getBoundingClientRect().height);
   const labels = [...el.querySelectorAll('.role-legend-label text')].map(t => t.textContent);
-  const marks = [...el.querySelectorAll('[aria-label^="Flagged run"]')].map(m => m.getAttribute('aria-label'));
+  const marks = [...el.querySelectorAll('[aria-label^="Flagged run"]')]
+    .map(m => m.getAttribute('aria-label'));
   return {plot: Math.max(0, ...plots), labels: labels, markers: marks};
 }"""
 

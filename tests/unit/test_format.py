@@ -12,7 +12,7 @@ from lib.format import clock_duration, duration, plural
 @pytest.mark.parametrize(
     ("n", "word", "expected"),
     [(1, "run", "1 run"), (0, "run", "0 runs"), (2, "run", "2 runs"), (1200, "point", "1,200 points"),
-     (1, "entry", "1 entry"), (3, "entry", "3 entries"), (2, "was", "2 were")],
+     (1, "entry", "1 entry"), (3, "entry", "3 entries"), (2, "was", "2 were"), (2, "series", "2 series")],
 )  # fmt: skip
 def test_plural(n: int, word: str, expected: str) -> None:
     assert plural(n, word) == expected
