@@ -120,7 +120,9 @@ def runs_table_columns(metric: str) -> dict[str, Any]:
     return {
         "job": col.TextColumn("Run", help="Training-job name", pinned=True),
         "flag": col.TextColumn(
-            f"{FLAG_ICON} Flag", help="Why the run stands out (details in the last column and under Flags)"
+            f"{FLAG_ICON} Flag",
+            help="Why the run stands out (details in the last column and under Flags)",
+            width="medium",
         ),
         "first": col.NumberColumn("First", format=number, help=f"First {metric} value of the run"),
         "best": col.NumberColumn("Best", format=number, help=f"Best {metric} (max, or min for losses)"),
