@@ -116,7 +116,9 @@ with tab_time:
         }
         st.altair_chart(charts.accuracy_over_time(view.chart_metrics, **chart_args), width="stretch")
         ui.chart_downloads(
-            charts.accuracy_over_time(view.chart_metrics, **chart_args, static=True),
+            runs_page.LazyChart(
+                lambda: charts.accuracy_over_time(view.chart_metrics, **chart_args, static=True)
+            ),
             base_name=f"runs-over-time-{metric}",
             key="time_chart",
         )
@@ -136,7 +138,7 @@ with tab_epoch:
     }
     st.altair_chart(charts.runs_overlay(overlay.frame, **overlay_args), width="stretch")
     ui.chart_downloads(
-        charts.runs_overlay(overlay.frame, **overlay_args, static=True),
+        runs_page.LazyChart(lambda: charts.runs_overlay(overlay.frame, **overlay_args, static=True)),
         base_name=f"runs-overlay-{metric}",
         key="epoch_chart",
     )

@@ -136,3 +136,26 @@ def test_ema_is_the_default_smoothing_with_the_raw_curve_faint_behind() -> None:
     assert "EMA" in overlay["title"]["subtitle"]
     at.segmented_control(key="runs_smooth_method").set_value("None").run()
     assert len(specs(at)[1]["layer"]) != len(overlay["layer"])
+
+
+def test_static_copies_for_downloads_are_built_only_when_asked() -> None:
+    from lib import charts, export
+    from lib.ui.runs_page import LazyChart
+
+    built: list[int] = []
+
+    def build() -> Any:
+        built.append(1)
+        return charts.accuracy_over_time(demo_frame(), static=True)
+
+    lazy = LazyChart(build)
+    assert built == []
+    svg = export.chart_svg(lazy)
+    assert built == [1]
+    assert "Drag here" not in svg
+
+
+def demo_frame() -> Any:
+    from lib.demo import demo_metrics
+
+    return demo_metrics()
