@@ -159,3 +159,22 @@ def demo_frame() -> Any:
     from lib.demo import demo_metrics
 
     return demo_metrics()
+
+
+def test_jobs_from_an_aws_load_anchor_an_uploaded_tja_export_on_the_runs_page() -> None:
+    """The runs page anchors whatever jobs table the session has (an AWS load merges one too)."""
+    from lib.sources import load_export
+
+    metrics = load_export(tja()[1], tja()[0]).metrics
+    jobs = load_export(DATA / "describe_training_job.json").jobs  # the same rows the AWS loader builds
+    at = app()
+    at.switch_page(RUNS)
+    at.session_state["metrics"] = metrics
+    at.session_state["jobs"] = jobs
+    at.session_state["is_demo"] = False
+    at.run()
+    assert not at.exception
+    assert default_tab(at) == 0
+    assert len(specs(at)) == 2  # on the time chart, not only By epoch
+    table = at.dataframe[0].value
+    assert str(table["start"].iloc[0]) == "2024-05-01 10:03:12+00:00"
