@@ -111,9 +111,20 @@ def _run_colors(n_runs: int) -> alt.Scale:
     return alt.Scale(scheme="category10" if n_runs <= 10 else "tableau20")
 
 
+#: Container widths (px) below which the run legend drops to one column / its labels get shorter.
+NARROW_LEGEND_PX: Final = 640
+
+
 def _run_legend(n_runs: int, flagged: Sequence[str] = ()) -> alt.Legend:
-    """The run legend below the plot (never over it): every run listed, flagged ones with a ⚑."""
+    """The run legend below the plot (never over it): every run listed, flagged ones with a ⚑.
+
+    Two columns (three beyond 16 runs) where the page is wide; one column, labels cut to the width,
+    in a narrow container (``containerSize()``; it is 0 in a file export, which keeps the columns).
+    """
     columns = 2 if n_runs <= 16 else 3
+    limit = 300 if columns == 2 else 200
+    width = "containerSize()[0]"
+    narrow = f"({width} > 0 && {width} < {NARROW_LEGEND_PX})"
     label_expr = "datum.label"
     if flagged:
         names = json.dumps(sorted(flagged))  # a JSON array is a valid Vega expression literal
@@ -121,8 +132,8 @@ def _run_legend(n_runs: int, flagged: Sequence[str] = ()) -> alt.Legend:
     return alt.Legend(
         orient="bottom",
         direction="vertical",
-        columns=columns,
-        labelLimit=300 if columns == 2 else 200,
+        columns=alt.ExprRef(expr=f"{narrow} ? 1 : {columns}"),
+        labelLimit=alt.ExprRef(expr=f"{narrow} ? max(120, {width} - 60) : {limit}"),
         symbolLimit=0,
         symbolOpacity=1.0,
         labelExpr=label_expr,
@@ -264,9 +275,8 @@ def accuracy_over_time(
     dashes = [[5, 3] if _split_of(m) == "train" else [1, 0] for m in metric_order]
     widths = [1.2 if _split_of(m) == "train" else 2.4 for m in metric_order]
     opacities = [0.55 if _split_of(m) == "train" else 1.0 for m in metric_order]
-    metric_legend = alt.Legend(
-        symbolType="stroke", symbolStrokeWidth=2, orient="bottom", direction="vertical"
-    )
+    # Above the plot, next to the title: the key to the line styles stays in view on a narrow page.
+    metric_legend = alt.Legend(symbolType="stroke", orient="top", direction="horizontal", title=None)
     dash = (
         alt.StrokeDash("metric:N").title("Metric").sort(metric_order).scale(domain=metric_order, range=dashes)
     )
@@ -324,10 +334,9 @@ def accuracy_over_time(
         markers = _flag_markers(data, words, x=x_field, metric=chosen)
         layers += _marker_layers(markers, alt.X(f"{x_field}:{x_type[0].upper()}").scale(detail_scale), y)
     top = alt.layer(*layers).properties(height=DETAIL_HEIGHT, width="container")
-    how = "a rising slope is a run, a grey step the time between runs"
+    subtitle = ["A rising slope is a run, a grey step the time between runs"]
     if words:
-        how += f"; {FLAG_ICON} marks a flagged run"
-    subtitle = f"{', '.join(metric_order)}; {how}"
+        subtitle.append(f"{FLAG_ICON} marks a flagged run (its flag in the tooltip)")
     autosize = alt.AutoSizeParams(type="fit-x", contains="padding", resize=True)
     if static:
         return alt.vconcat(top).properties(title=alt.Title(title, subtitle=subtitle), autosize=autosize)
@@ -454,10 +463,10 @@ def runs_overlay(
         notes.append(f"{FLAG_ICON} marks a flagged run")
     if not static:
         notes.append("click a run in the legend to highlight it")
-    subtitle = "; ".join(notes)
+    lines = [note[:1].upper() + note[1:] for note in notes]  # one line each: no "…" on a narrow page
     return alt.LayerChart(
         layer=layers,
-        title=alt.Title(heading, subtitle=subtitle[:1].upper() + subtitle[1:]),
+        title=alt.Title(heading, subtitle=lines or ""),
         height=DETAIL_HEIGHT,
         width="container",
         autosize=alt.AutoSizeParams(type="fit-x", contains="padding", resize=True),

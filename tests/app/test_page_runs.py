@@ -133,7 +133,7 @@ def test_ema_is_the_default_smoothing_with_the_raw_curve_faint_behind() -> None:
     raw, smoothed = overlay["layer"][:2]
     assert raw["encoding"]["y"]["field"] == "value"
     assert smoothed["encoding"]["y"]["field"] == "smoothed"
-    assert "EMA" in overlay["title"]["subtitle"]
+    assert "EMA" in overlay["title"]["subtitle"][0]
     at.segmented_control(key="runs_smooth_method").set_value("None").run()
     assert len(specs(at)[1]["layer"]) != len(overlay["layer"])
 

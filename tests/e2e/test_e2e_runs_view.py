@@ -34,7 +34,10 @@ _MEASURE = """el => {
   const labels = [...el.querySelectorAll('.role-legend-label text')].map(t => t.textContent);
   const marks = [...el.querySelectorAll('[aria-label^="Flagged run"]')]
     .map(m => m.getAttribute('aria-label'));
-  return {plot: Math.max(0, ...plots), labels: labels, markers: marks};
+  const box = el.getBoundingClientRect();
+  const texts = [...el.querySelectorAll('.role-legend-label text')].map(t => t.getBoundingClientRect());
+  const clipped = texts.filter(r => r.bottom > box.bottom + 1 || r.right > box.right + 1).length;
+  return {plot: Math.max(0, ...plots), labels: labels, markers: marks, clipped: clipped};
 }"""
 
 
@@ -72,6 +75,7 @@ def test_training_charts_are_tall_list_every_run_and_mark_the_flagged_one(
         assert seen["plot"] >= MIN_PLOT_PX, f"{tab}: plot area {seen['plot']} px tall"
         names = {label.removeprefix(FLAG_ICON).strip() for label in seen["labels"]}
         assert set(jobs) <= names, f"{tab}: legend lacks {sorted(set(jobs) - names)}"
+        assert seen["clipped"] == 0, f"{tab}: {seen['clipped']} legend entries outside the chart's box"
         lows = [m for m in seen["markers"] if "unusually low final value" in m]
         assert len(lows) == 1, f"{tab}: flag markers {seen['markers']}"
         low_job = lows[0].split("Flagged run ", 1)[1].split(":", 1)[0]
