@@ -44,36 +44,34 @@ class Smoothing:
 
 def smoothing_ui() -> Smoothing:
     """Smoothing choice for the By epoch chart: TensorBoard's debiased EMA (default) or a moving window."""
-    left, right = st.columns([2, 3])
-    with left:
-        choice = st.segmented_control(
-            "Smoothing",
-            SMOOTHING_CHOICES,
-            **kept_widget("runs_smooth_method", SMOOTHING_CHOICES[0], options=SMOOTHING_CHOICES),
-            help="EMA: exponential moving average as TensorBoard draws it (debiased, so the first points "
-            "are not pulled towards zero). Moving window: mean of the last N points. The raw curve stays "
-            "faintly visible behind.",
+    # Stacked, not side by side: in two columns the three choices were cut off on an 800-px page.
+    choice = st.segmented_control(
+        "Smoothing",
+        SMOOTHING_CHOICES,
+        **kept_widget("runs_smooth_method", SMOOTHING_CHOICES[0], options=SMOOTHING_CHOICES),
+        help="EMA: exponential moving average as TensorBoard draws it (debiased, so the first points "
+        "are not pulled towards zero). Moving window: mean of the last N points. The raw curve stays "
+        "faintly visible behind.",
+    )
+    if choice == "Moving window":
+        window = st.slider(
+            "Points in the moving window",
+            min_value=1,
+            max_value=15,
+            **kept_widget("runs_smoothing", 5),
+            help="1 = raw.",
         )
-    with right:
-        if choice == "Moving window":
-            window = st.slider(
-                "Points in the moving window",
-                min_value=1,
-                max_value=15,
-                **kept_widget("runs_smoothing", 5),
-                help="1 = raw.",
-            )
-            return Smoothing("rolling", window, 0.0, f"moving window of {window} points")
-        if choice == "EMA":
-            weight = st.slider(
-                "EMA weight",
-                min_value=0.0,
-                max_value=0.99,
-                step=0.01,
-                **kept_widget("runs_ema_weight", runs.DEFAULT_EMA_WEIGHT),
-                help="0 = raw; closer to 1 = smoother (TensorBoard's slider; its default is 0.6).",
-            )
-            return Smoothing("ema_debiased", 1, float(weight), f"EMA, weight {weight:.2f}")
+        return Smoothing("rolling", window, 0.0, f"moving window of {window} points")
+    if choice == "EMA":
+        weight = st.slider(
+            "EMA weight",
+            min_value=0.0,
+            max_value=0.99,
+            step=0.01,
+            **kept_widget("runs_ema_weight", runs.DEFAULT_EMA_WEIGHT),
+            help="0 = raw; closer to 1 = smoother (TensorBoard's slider; its default is 0.6).",
+        )
+        return Smoothing("ema_debiased", 1, float(weight), f"EMA, weight {weight:.2f}")
     return Smoothing("rolling", 1, 0.0, "none")
 
 
