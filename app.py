@@ -7,7 +7,8 @@ from lib.ui import data_page
 
 ui.setup_page("Data")
 
-st.title("Training metrics")
+st.title("Data")  # the same word as in the sidebar
+st.caption("Training metrics from your export files, or the demo.")
 if st.session_state.is_demo:
     st.info(
         f"**You are looking at demo data.** {demo.DEMO_DESCRIPTION}\n\n"

@@ -6,12 +6,16 @@ import streamlit as st
 
 from lib import charts, ui
 from lib.analysis import runs
+from lib.format import plural
+from lib.sources import anchor_relative_times
 from lib.ui import runs_page
 
 ui.setup_page("Training runs")
 st.title("Training runs")
 
-metrics = st.session_state.metrics
+# A TrainingJobAnalytics export counts seconds from the start: with the job's start known (a job
+# description, a jobs list or an AWS load), its runs get clock times and join the time chart.
+metrics = anchor_relative_times(st.session_state.metrics, st.session_state.jobs)
 if metrics.empty:
     st.info("No metrics loaded yet. Load export files on the Data page.", icon=":material/info:")
     st.page_link("app.py", label="Go to the Data page", icon=":material/folder_open:")
@@ -39,7 +43,7 @@ with mid:
         "Runs",
         all_jobs,
         **ui.kept_widget("runs_jobs", [], options=all_jobs),
-        placeholder=f"All {len(all_jobs)} runs",
+        placeholder=f"All {plural(len(all_jobs), 'run')}" if len(all_jobs) != 1 else "The only run",
         help="Leave empty for every run, or pick the runs to compare.",
     )
 with right:
@@ -70,50 +74,81 @@ if view.metrics.empty:
     st.warning("No points match these filters. Widen the time range or pick more runs.")
     st.stop()
 
-tab_time, tab_epoch, tab_table = st.tabs(
-    [":material/timeline: Over time", ":material/stacked_line_chart: By epoch", ":material/table: Runs table"]
-)
+no_clock = len(view.untimed_jobs) == view.metrics["job"].nunique()
+tab_time, tab_epoch, tab_table = st.tabs(runs_page.TABS, default=runs_page.TABS[1] if no_clock else None)
 
 with tab_time:
-    st.caption(
-        "Each slope is a run; flat stretches are the time between runs. Drag across the lower strip to zoom, "
-        "click a legend entry to pick runs (shift-click for several)."
-        + (
-            f" Downsampled to {view.shown_points:,} of {view.total_points:,} points."
-            if view.downsampled
-            else ""
-        )
-    )
-    if view.untimed_jobs:
+    if no_clock:
         st.info(
-            f"{len(view.untimed_jobs)} of the runs shown carry no clock times (relative-time exports such as "
-            "TrainingJobAnalytics CSVs, or logs without time stamps), so they are not on this chart: "
-            "see them in **By epoch** and the runs table.",
+            "None of the runs shown has clock times "
+            f"({plural(len(view.untimed_jobs), 'run')} from relative-time exports such as "
+            "TrainingJobAnalytics CSVs, or logs without time stamps), so there is nothing to draw over "
+            "time: the page opened on **By epoch**. Add the jobs' `describe-training-job` or "
+            "`list-training-jobs` JSON on the Data page (or load them from AWS) to place them at "
+            "their real start times.",
             icon=":material/schedule:",
         )
-    time_chart = charts.accuracy_over_time(view.chart_metrics, metrics=view.metric_list)
-    st.altair_chart(time_chart, width="stretch")
-    ui.chart_downloads(time_chart, base_name=f"runs-over-time-{metric}", key="time_chart")
+    else:
+        time_axis = runs_page.time_axis_ui(runs.default_time_axis(view.chart_metrics))
+        st.caption(
+            "Each slope is a run; grey steps are the time between runs. Drag across the lower strip to zoom, "
+            "click a legend entry to pick runs (shift-click for several)."
+            + (
+                f" Downsampled to {view.shown_points:,} of {view.total_points:,} points."
+                if view.downsampled
+                else ""
+            )
+        )
+        if view.untimed_jobs:
+            st.info(
+                f"{plural(len(view.untimed_jobs), 'run')} shown "
+                f"{'carries' if len(view.untimed_jobs) == 1 else 'carry'} no clock times (relative-time "
+                "exports such as TrainingJobAnalytics CSVs, or logs without time stamps), so not on this "
+                "chart: see **By epoch** and the runs table, or add the jobs' description JSON to place "
+                "them.",
+                icon=":material/schedule:",
+            )
+        chart_args = {
+            "metrics": view.metric_list,
+            "metric": metric,
+            "flags": view.flags,
+            "time_axis": time_axis,
+        }
+        st.altair_chart(charts.accuracy_over_time(view.chart_metrics, **chart_args), width="stretch")
+        ui.chart_downloads(
+            runs_page.LazyChart(
+                lambda: charts.accuracy_over_time(view.chart_metrics, **chart_args, static=True)
+            ),
+            base_name=f"runs-over-time-{metric}",
+            key="time_chart",
+        )
 
 with tab_epoch:
-    smoothing = st.slider(
-        "Smoothing (points in the moving window)",
-        min_value=1,
-        max_value=15,
-        **ui.kept_widget("runs_smoothing", 1),
-        help="1 = raw. With smoothing, the raw curve stays faintly visible.",
+    smoothing = runs_page.smoothing_ui()
+    overlay = runs.overlay_view(
+        view.metrics, metric=metric, window=smoothing.window, method=smoothing.method, weight=smoothing.weight
     )
-    overlay = runs.overlay_view(view.metrics, metric=metric, window=smoothing)
     st.caption(f"Runs overlaid by {overlay.x_label}.")
-    epoch_chart = charts.runs_overlay(
-        overlay.frame, metric=metric, x_kind=overlay.x_kind, smoothed=smoothing > 1
+    overlay_args = {
+        "metric": metric,
+        "x_kind": overlay.x_kind,
+        "smoothed": smoothing.active,
+        "flags": view.flags,
+        "smoothing_label": smoothing.label,
+    }
+    st.altair_chart(charts.runs_overlay(overlay.frame, **overlay_args), width="stretch")
+    ui.chart_downloads(
+        runs_page.LazyChart(lambda: charts.runs_overlay(overlay.frame, **overlay_args, static=True)),
+        base_name=f"runs-overlay-{metric}",
+        key="epoch_chart",
     )
-    st.altair_chart(epoch_chart, width="stretch")
-    ui.chart_downloads(epoch_chart, base_name=f"runs-overlay-{metric}", key="epoch_chart")
 
 with tab_table:
     st.dataframe(
-        view.table, width="stretch", hide_index=True, column_config=runs_page.runs_table_columns(metric)
+        runs_page.runs_table_view(view.table, view.flags),
+        width="stretch",
+        hide_index=True,
+        column_config=runs_page.runs_table_columns(metric),
     )
     ui.csv_download(view.table, file_name=f"runs-{metric}.csv", label="Download runs table", key="table_csv")
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lib.errors import InputError
+from lib.format import duration, plural
 from lib.schema import utc_timestamp
 
 #: Fewest runs for which "unusual compared with the others" means something.
@@ -249,16 +250,6 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
-def _fmt_duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 2 * 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} hours"
-    return f"{seconds / 86400:.1f} days"
-
-
 def robust_z_scores(values: np.ndarray) -> tuple[np.ndarray, float, float, str]:
     """Modified z-scores (Iglewicz and Hoaglin): ``0.6745 * (x - median) / MAD``.
 
@@ -398,7 +389,7 @@ def _flag(
     n = len(finals)
     if n < MIN_RUNS_FOR_FLAGS:
         notes.append(
-            f"Only {n} run{'s' if n != 1 else ''} logged {metric}; comparing a run with the others "
+            f"Only {plural(n, 'run')} logged {metric}; comparing a run with the others "
             f"needs at least {MIN_RUNS_FOR_FLAGS}, so no run is flagged."
         )
     else:
@@ -439,7 +430,8 @@ def _flag(
     gaps, gap_jobs = np.maximum(gaps[ok], MIN_GAP_S), gap_jobs[ok]
     if len(spaced) < MIN_RUNS_FOR_FLAGS + 1:
         notes.append(
-            f"Only {len(spaced)} runs have start times; a change in the spacing between runs needs at "
+            f"Only {plural(len(spaced), 'run')} {'has' if len(spaced) == 1 else 'have'} start times; "
+            "a change in the spacing between runs needs at "
             f"least {MIN_RUNS_FOR_FLAGS + 1} (two gaps before and two after)."
         )
     else:
@@ -471,7 +463,7 @@ def _spacing_flag(
         "score": float(ratio),
         "explanation": (
             f"From this run on, runs are {direction}: the mean gap over the last {n_gaps - split} gaps "
-            f"is {_fmt_duration(after)}, against {_fmt_duration(before)} over the {split} before "
+            f"is {duration(after)}, against {duration(before)} over the {split} before "
             f"({ratio:.1f}× {'longer' if further else 'as long'}). Only {100 * change.p_value:.1f} % of "
             f"random orderings of the same gaps split as clearly (flag at {100 * alpha:g} % and "
             f"{spacing_ratio:g}× either way)."
@@ -588,30 +580,54 @@ def align_runs(
     return rows.sort_values(["job", "x"], kind="stable").reset_index(drop=True)
 
 
+SmoothMethod = Literal["rolling", "ema", "ema_debiased"]
+#: TensorBoard's default smoothing weight.
+DEFAULT_EMA_WEIGHT: Final = 0.6
+
+
 def smooth(
     frame: pd.DataFrame,
     *,
-    window: int,
-    method: Literal["rolling", "ema"] = "rolling",
+    window: int = 1,
+    method: SmoothMethod = "rolling",
+    weight: float = DEFAULT_EMA_WEIGHT,
     x: str | None = None,
 ) -> pd.DataFrame:
-    """Add ``smoothed``: a trailing rolling mean (or EMA with span ``window``) per job and metric.
+    """Add ``smoothed``: a trailing moving average, or an exponential moving average, per job and metric.
 
     ``value`` is kept untouched so the raw line can still be drawn faintly. Points are taken in order
-    of ``x`` (default: the ``x`` column when present, else ``timestamp``); ``window <= 1`` copies
-    ``value``. Rows come back in the input's order.
+    of ``x`` (default: the ``x`` column when present, else ``timestamp``). Rows come back in the
+    input's order.
+
+    * ``"rolling"``: mean of the last ``window`` points (``window <= 1`` copies ``value``).
+    * ``"ema"``: EMA with span ``window``, started at the first value (pandas ``adjust=False``).
+    * ``"ema_debiased"``: TensorBoard's scalar smoothing with ``weight`` ``w`` in ``[0, 1)``:
+      ``s_t = w s_{t-1} + (1 - w) x_t`` from ``s_{-1} = 0``, divided by ``1 - w^(t+1)`` so the
+      first points are not pulled towards zero. That is exactly pandas' ``ewm(alpha=1 - w,
+      adjust=True)``; ``w = 0`` copies ``value``.
 
     Raises
     ------
     InputError
-        If ``window`` is below 1 or ``method`` is unknown.
+        If ``window`` is below 1, ``weight`` is outside ``[0, 1)`` or ``method`` is unknown.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"job": "a", "metric": "m", "x": [0, 1], "value": [1.0, 0.0]})
+    >>> smooth(f, method="ema_debiased", weight=0.5)["smoothed"].round(4).tolist()
+    [1.0, 0.3333]
     """
     if window < 1:
         raise InputError(f"Smoothing window must be at least 1 (got {window}).")
-    if method not in ("rolling", "ema"):
-        raise InputError(f"Unknown smoothing method {method!r}.", hint="Use 'rolling' or 'ema'.")
+    if method not in ("rolling", "ema", "ema_debiased"):
+        raise InputError(
+            f"Unknown smoothing method {method!r}.", hint="Use 'rolling', 'ema' or 'ema_debiased'."
+        )
+    if method == "ema_debiased" and not 0.0 <= weight < 1.0:
+        raise InputError(f"EMA weight must be at least 0 and below 1 (got {weight}).")
     out = frame.copy()
-    if out.empty or window == 1:
+    identity = window == 1 if method != "ema_debiased" else weight == 0.0
+    if out.empty or identity:
         out["smoothed"] = out["value"].astype("float64")
         return out
     order_by = x if x is not None else ("x" if "x" in out.columns else "timestamp")
@@ -629,8 +645,10 @@ def smooth(
     grouped = work.groupby(["job", "metric"], sort=False)["value"]
     if method == "rolling":
         smoothed = grouped.transform(lambda s: s.rolling(window, min_periods=1).mean())
-    else:
+    elif method == "ema":
         smoothed = grouped.transform(lambda s: s.ewm(span=window, adjust=False).mean())
+    else:
+        smoothed = grouped.transform(lambda s: s.ewm(alpha=1.0 - weight, adjust=True).mean())
     out["smoothed"] = smoothed.sort_index().to_numpy()
     return out
 
@@ -844,12 +862,12 @@ def select_view(
 def _flag_summary(flags: pd.DataFrame, notes: list[str], *, n_runs: int, metric: str) -> str:
     if len(flags):
         runs_flagged = flags["job"].nunique()
-        lead = f"{len(flags)} flag{'s' if len(flags) != 1 else ''} on {runs_flagged} of {n_runs} runs: "
+        lead = f"{plural(len(flags), 'flag')} on {runs_flagged} of {plural(n_runs, 'run')}: "
         return lead + " ".join(flags["explanation"])
     if notes:
         return " ".join(notes)
     return (
-        f"Nothing stands out: no final {metric} is unusual among the {n_runs} runs and the spacing "
+        f"Nothing stands out: no final {metric} is unusual among the {plural(n_runs, 'run')} and the spacing "
         "between runs did not change much."
     )
 
@@ -868,7 +886,8 @@ def overlay_view(
     *,
     metric: str,
     window: int = 1,
-    method: Literal["rolling", "ema"] = "rolling",
+    method: SmoothMethod = "rolling",
+    weight: float = DEFAULT_EMA_WEIGHT,
     x_kind: XKind | Literal["auto"] = "auto",
     max_points: int = 5000,
 ) -> OverlayView:
@@ -878,10 +897,117 @@ def overlay_view(
     ``frame`` always has ``smoothed`` (equal to ``value`` when ``window`` is 1).
     """
     aligned = align_runs(metrics, metric=metric, x_kind=x_kind)
-    smoothed = smooth(aligned, window=window, method=method)
+    smoothed = smooth(aligned, window=window, method=method, weight=weight)
     frame = downsample(smoothed, max_points=max_points, x="x").reset_index(drop=True)
     kind: XKind = "epoch" if aligned["x_kind"].eq("epoch").all() and len(aligned) else "elapsed_s"
     if x_kind != "auto":
         kind = x_kind
     label = "epoch" if kind == "epoch" else "elapsed time since each run's first point"
     return OverlayView(frame=frame, x_kind=kind, x_label=label)
+
+
+TimeAxis = Literal["clock", "runs"]
+#: Below this share of the time span for the median run, clock time draws runs as slivers.
+MIN_RUN_SHARE: Final = 0.02
+_EPOCH_UTC: Final = pd.Timestamp(0, tz="UTC")
+
+
+def _seconds_since_epoch(stamps: pd.Series) -> np.ndarray:
+    return np.asarray((stamps - _EPOCH_UTC).dt.total_seconds().to_numpy(dtype="float64"))
+
+
+def _run_spans(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Per timed run: first and last timestamp in seconds since 1970, in start order."""
+    timed = metrics.loc[metrics["timestamp"].notna(), ["job", "timestamp"]]
+    if timed.empty:
+        return pd.DataFrame({"job": pd.Series([], dtype="str"), "t0": [], "t1": []})
+    spans = timed.groupby("job", sort=False)["timestamp"].agg(["min", "max"]).reset_index()
+    out = pd.DataFrame(
+        {
+            "job": spans["job"].astype("str"),
+            "t0": _seconds_since_epoch(spans["min"]),
+            "t1": _seconds_since_epoch(spans["max"]),
+        }
+    )
+    return out.sort_values(["t0", "job"], kind="stable").reset_index(drop=True)
+
+
+def default_time_axis(metrics: pd.DataFrame) -> TimeAxis:
+    """``"runs"`` when on clock time the median run would take under 2 % of the chart's width.
+
+    Weeks of runs that each last an hour are slivers on a clock-time axis; the run axis
+    (:func:`run_time_axis`) gives each run its own width.
+    """
+    spans = _run_spans(metrics)
+    if len(spans) < 2:
+        return "clock"
+    total = float(spans["t1"].max() - spans["t0"].min())
+    median_run = float(np.median(spans["t1"] - spans["t0"]))
+    return "runs" if total > 0 and median_run / total < MIN_RUN_SHARE else "clock"
+
+
+@dataclass(frozen=True)
+class RunAxis:
+    """Positions on an axis where each run keeps its length and idle time is compressed.
+
+    Attributes
+    ----------
+    position_h
+        Per row of the frame given (same index): hours on the compressed axis (NaN without a timestamp).
+    starts
+        One row per timed run: ``job``, ``start`` (UTC) and ``position_h`` of its first point.
+    scale_s
+        The idle-time scale ``c`` in seconds (a quarter of the median run length, at least 30 s).
+    """
+
+    position_h: pd.Series
+    starts: pd.DataFrame
+    scale_s: float
+
+
+def run_time_axis(frame: pd.DataFrame) -> RunAxis:
+    """Compress the idle time between runs so each run has visible width, keeping the order of gaps.
+
+    Time while any run is going counts fully; an idle stretch of ``g`` seconds becomes
+    ``c * log(1 + g / c)`` with ``c`` a quarter of the median run length (at least 30 s): short
+    pauses stay about as they are, a day between hour-long runs shrinks to about one run's length,
+    and a longer gap is still drawn longer, so a change in the spacing between runs stays visible.
+    """
+    spans = _run_spans(frame)
+    position = pd.Series(np.nan, index=frame.index, dtype="float64")
+    empty_starts = pd.DataFrame(
+        {
+            "job": pd.Series([], dtype="str"),
+            "start": pd.Series([], dtype="datetime64[ns, UTC]"),
+            "position_h": pd.Series([], dtype="float64"),
+        }
+    )
+    if spans.empty:
+        return RunAxis(position, empty_starts, 30.0)
+    scale = max(float(np.median(spans["t1"] - spans["t0"])) / 4.0, 30.0)
+    merged: list[list[float]] = []
+    for t0, t1 in zip(spans["t0"], spans["t1"], strict=True):
+        if merged and t0 <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], t1)
+        else:
+            merged.append([t0, t1])
+    real: list[float] = []
+    shown: list[float] = []
+    pos = 0.0
+    for i, (lo, hi) in enumerate(merged):
+        if i:
+            pos += scale * math.log1p((lo - merged[i - 1][1]) / scale)
+        real += [lo, hi]
+        shown += [pos, pos + (hi - lo)]
+        pos += hi - lo
+    timed = frame["timestamp"].notna()
+    secs = _seconds_since_epoch(frame.loc[timed, "timestamp"])
+    position.loc[timed] = np.interp(secs, real, shown) / 3600.0
+    starts = pd.DataFrame(
+        {
+            "job": spans["job"],
+            "start": pd.to_datetime(spans["t0"], unit="s", utc=True).astype("datetime64[ns, UTC]"),
+            "position_h": np.interp(spans["t0"].to_numpy(), real, shown) / 3600.0,
+        }
+    )
+    return RunAxis(position, starts, scale)

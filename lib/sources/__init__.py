@@ -19,7 +19,7 @@ from typing import BinaryIO
 import pandas as pd
 
 from lib.errors import InputError
-from lib.sources.base import FORMATS, Context, fail, jobs_or_empty
+from lib.sources.base import FORMATS, Context, anchor_relative_times, fail, jobs_or_empty
 from lib.sources.detect import parse_bytes
 from lib.sources.files import source_bytes
 from lib.sources.logs import MetricDefinition, parse_log_lines
@@ -28,6 +28,7 @@ __all__ = [
     "FORMATS",
     "LoadedExport",
     "MetricDefinition",
+    "anchor_relative_times",
     "load_export",
     "parse_log_lines",
     "read_export",

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lib.errors import InputError
+from lib.format import plural  # re-exported: the format modules import it from here
 from lib.schema import empty_jobs, to_utc, validate_jobs, validate_metrics
 
 if TYPE_CHECKING:
@@ -92,11 +93,6 @@ def fail(ctx: Context, found: str, *, hint: str | None = None) -> InputError:
 def as_list(value: object) -> list[Any]:
     """``value`` if it is a JSON list, else ``[]`` (JSON from users can hold anything anywhere)."""
     return value if isinstance(value, list) else []
-
-
-def plural(n: int, word: str) -> str:
-    """``"1 row"`` / ``"3 rows"``."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def normalise_header(name: object) -> str:
@@ -251,3 +247,40 @@ def stream_job_host(stream: pd.Series) -> tuple[pd.Series, pd.Series]:
     job = text.str.split("/", n=1).str[0]
     host = text.str.extract(r"^[^/]*/(algo-\d+)", expand=False)
     return job, host
+
+
+def anchor_relative_times(metrics: pd.DataFrame, jobs: pd.DataFrame | None) -> pd.DataFrame:
+    """Give rows that carry only seconds since the start (``elapsed_s``) a clock time from the jobs table.
+
+    A ``TrainingJobAnalytics`` export counts seconds from the job's ``TrainingStartTime``; once the
+    job's description or a jobs list (or an AWS load) says when it started, ``timestamp`` becomes
+    ``start + elapsed_s``, so the run appears on the time chart. Jobs without a ``start`` fall back
+    to ``created`` (a list of jobs carries only the creation time, a few minutes early). Rows that
+    already have a timestamp, and jobs the table does not know, are left alone. Returns ``metrics``
+    itself when there is nothing to anchor, else a new frame with ``attrs["anchored_jobs"]``.
+    """
+    if (
+        jobs is None
+        or jobs.empty
+        or "elapsed_s" not in metrics.columns
+        or not metrics["timestamp"].isna().any()
+    ):
+        return metrics
+    known = jobs.drop_duplicates("job", keep="last").set_index("job")
+    start = pd.Series(pd.NaT, index=known.index, dtype="datetime64[ns, UTC]")
+    for col in ("created", "start"):  # start wins where both are known
+        if col in known.columns:
+            stamps = to_utc(pd.Series(known[col]))
+            start = stamps.where(stamps.notna(), start)
+    start = start.dropna()
+    elapsed = pd.to_numeric(metrics["elapsed_s"], errors="coerce")
+    todo = metrics["timestamp"].isna() & elapsed.notna() & metrics["job"].isin(start.index)
+    if not todo.any():
+        return metrics
+    out = metrics.copy()
+    anchors = out.loc[todo, "job"].map(start)
+    out.loc[todo, "timestamp"] = (anchors + pd.to_timedelta(elapsed[todo], unit="s")).astype(
+        out["timestamp"].dtype
+    )
+    out.attrs["anchored_jobs"] = sorted(set(out.loc[todo, "job"].astype("str")))
+    return out

@@ -108,12 +108,13 @@ def test_training_runs_choices_survive_a_visit_to_another_page() -> None:
     at = app().run()
     at.switch_page("pages/1_Training_runs.py").run()
     at.selectbox(key="runs_metric").select("train:cross_entropy").run()
-    at.slider(key="runs_smoothing").set_value(5).run()
+    at.segmented_control(key="runs_smooth_method").set_value("Moving window").run()
+    at.slider(key="runs_smoothing").set_value(7).run()
     at.switch_page("app.py").run()
     at.switch_page("pages/1_Training_runs.py").run()
     assert not at.exception
     assert at.selectbox(key="runs_metric").value == "train:cross_entropy"
-    assert at.slider(key="runs_smoothing").value == 5
+    assert at.slider(key="runs_smoothing").value == 7
 
 
 def test_remembered_metric_missing_from_new_data_falls_back_to_the_default() -> None:

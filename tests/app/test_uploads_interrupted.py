@@ -107,7 +107,7 @@ def test_data_page_same_file_dropped_twice_at_once_is_merged_once() -> None:
     assert len(at.session_state["metrics"]) == 2  # not 4
     notes = [s["notes"] for s in at.session_state["sources"]]
     assert len(notes) == 2
-    assert "Same content as before." in notes
+    assert "Same content as a.csv, already loaded: nothing new was added." in notes  # names the original
     assert len(at.session_state["loaded_ids"]) == 2
 
 

@@ -235,8 +235,8 @@ def test_spacing_change_flagged_at_the_run_where_it_starts() -> None:
     # The 4 longest gaps last: 2 of the C(10, 4) = 210 orderings (either end) split as clearly.
     assert change.p_value == pytest.approx(2 / 210, abs=0.006)
     assert spacing.iloc[0]["explanation"] == (
-        "From this run on, runs are further apart: the mean gap over the last 4 gaps is 10.5 hours, "
-        f"against 60 min over the 6 before (10.5× longer). Only {100 * change.p_value:.1f} % of random "
+        "From this run on, runs are further apart: the mean gap over the last 4 gaps is 10 h 30 min, "
+        f"against 1 h over the 6 before (10.5× longer). Only {100 * change.p_value:.1f} % of random "
         "orderings of the same gaps split as clearly (flag at 5 % and 3× either way)."
     )
 
