@@ -869,13 +869,17 @@ def _typed_fields(fields: pa.Array, width: np.ndarray, cols: list[str]) -> dict[
             floats[slow] = _as_floats(
                 cells.take(pa.array(slow)).to_numpy(zero_copy_only=False).astype(object)
             )
-    grid = np.full((n, k), np.nan)
-    grid[rows, at] = floats
+    if len(rows) == n * k:  # every row has every column: the cells are the grid, row by row
+        grid, seen = floats.reshape(n, k), present.reshape(n, k)
+        position = np.arange(n * k).reshape(n, k)
+    else:
+        grid = np.full((n, k), np.nan)
+        grid[rows, at] = floats
+        seen = np.zeros((n, k), dtype=bool)
+        seen[rows, at] = present
+        position = np.full((n, k), -1, dtype="int64")
+        position[rows, at] = np.arange(len(rows))
     grid[:, text_cols] = np.nan
-    seen = np.zeros((n, k), dtype=bool)
-    seen[rows, at] = present
-    position = np.full((n, k), -1, dtype="int64")
-    position[rows, at] = np.arange(len(rows))
 
     def strings(j: int) -> pd.Series:
         index = pa.array(position[:, j], mask=~seen[:, j])
