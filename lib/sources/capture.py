@@ -640,7 +640,6 @@ _ENVELOPE: Final = pa.schema(
 _ENVELOPE_OPTIONS: Final = pa_json.ParseOptions(explicit_schema=_ENVELOPE, unexpected_field_behavior="error")
 #: A CSV payload read column-wise: one row of printable ASCII without quotes (so splitting at
 #: commas and stripping spaces is what ``csv.reader`` and ``str.strip`` do), not blank.
-_PLAIN_CSV: Final = r"^[\x20\x21\x23-\x7e]*$"
 _BLANK_CSV: Final = r"^[ ,]*$"
 #: Numbers converted column-wise: plain decimals of at most 17 characters, no exponent (there
 #: ``pandas.to_numeric``, which the record reader uses, is correctly rounded, as Arrow's cast is).
@@ -727,8 +726,9 @@ def _chunk_part(chunk: bytes, label: str, first_lineno: int) -> tuple[_Part, int
     capture = table.column("captureData").combine_chunks()
     meta = table.column("eventMetadata").combine_chunks()
     request, response = capture.flatten()
-    in_present, in_fast, in_data = _plain_side(request)
-    out_present, out_fast, out_data = _plain_side(response)
+    escaped = b"\\" in chunk
+    in_present, in_fast, in_data = _plain_side(request, escaped=escaped)
+    out_present, out_fast, out_data = _plain_side(response, escaped=escaped)
     fast = (in_present | out_present) & (~in_present | in_fast) & (~out_present | out_fast)
     event, _, when = meta.flatten()
     part = _Part(
@@ -762,10 +762,11 @@ def _chunk_part(chunk: bytes, label: str, first_lineno: int) -> tuple[_Part, int
     return part, n_lines
 
 
-def _plain_side(side: pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+def _plain_side(side: pa.Array, *, escaped: bool) -> tuple[np.ndarray, np.ndarray, pa.Array]:
     """``(present, plain CSV, data)`` of an endpointInput/endpointOutput column: which records
     have the block and which of those hold one plain CSV row (kind "csv" as :func:`_decode`
-    decides it, for ASCII encoding/content type values)."""
+    decides it, for ASCII encoding/content type values); BASE64 payloads that decode to CSV
+    text are decoded in ``data``."""
     content_type, _, data, encoding = side.flatten()
     present = side.is_valid().to_numpy(zero_copy_only=False)
     enc = pc.ascii_upper(pc.fill_null(encoding, ""))
@@ -773,11 +774,39 @@ def _plain_side(side: pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array]:
     ascii_ok = pc.and_(pc.string_is_ascii(enc), pc.string_is_ascii(ctype))
     json_or_b64 = pc.or_(pc.equal(enc, "JSON"), pc.equal(enc, "BASE64"))
     csv = pc.or_(pc.equal(enc, "CSV"), pc.invert(pc.or_(json_or_b64, pc.match_substring(ctype, "json"))))
-    plain = pc.and_(
-        pc.match_substring_regex(data, _PLAIN_CSV), pc.invert(pc.match_substring_regex(data, _BLANK_CSV))
+    csv = pc.fill_null(pc.and_(ascii_ok, csv), False).to_numpy(zero_copy_only=False)
+    b64 = present & pc.fill_null(pc.and_(ascii_ok, pc.equal(enc, "BASE64")), False).to_numpy(
+        zero_copy_only=False
     )
-    ok = pc.fill_null(pc.and_(pc.and_(ascii_ok, csv), plain), False).to_numpy(zero_copy_only=False)
-    return present, present & ok, data
+    if b64.any():
+        at = np.flatnonzero(b64)
+        take = pa.array(at)
+        pairs = zip(data.take(take).to_pylist(), ctype.take(take).to_pylist(), strict=True)
+        decoded = [_base64_csv(d, c) for d, c in pairs]
+        got = np.array([d is not None for d in decoded], dtype=bool)
+        if got.any():
+            mask = np.zeros(len(data), dtype=bool)
+            mask[at[got]] = True
+            data = pc.replace_with_mask(data, pa.array(mask), pa.array([d for d in decoded if d is not None]))
+            csv |= mask
+    plain = pc.and_(pc.ascii_is_printable(data), pc.invert(pc.match_substring_regex(data, _BLANK_CSV)))
+    if escaped:  # without a backslash in the JSON text, no string can hold a quote
+        plain = pc.and_(plain, pc.invert(pc.match_substring(data, '"')))
+    return present, present & csv & pc.fill_null(plain, False).to_numpy(zero_copy_only=False), data
+
+
+def _base64_csv(data: str | None, content_type: str) -> str | None:
+    """The CSV text of a BASE64 payload as :func:`_decode` reads it, or ``None`` (not CSV, or
+    not decodable: then the record reader says why)."""
+    if data is None or "json" in content_type:
+        return None
+    try:
+        text = base64.b64decode(data, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if "csv" not in content_type and text.lstrip()[:1] in ("{", "["):
+        return None
+    return text
 
 
 def _fast_frame(records: _Records, given: list[str]) -> tuple[pd.DataFrame, str | None, list[str]] | None:

@@ -306,3 +306,15 @@ def test_plain_fuzz_records_do_take_the_column_wise_path() -> None:
     data = "\n".join(line(f"{i},{i}.5,pro", "0.5", event=f"e{i}") for i in range(5)).encode()
     assert n_fast(data) == 5
     assert np.all([part.columns is not None for part in capture._scan(data, "x", fast=True)])
+
+
+def test_base64_csv_payloads_are_decoded_and_read_column_wise() -> None:
+    payloads = [base64.b64encode(f"{i},{i}.5,pro".encode()).decode() for i in range(4)]
+    lines = [line(p, "0.5", enc_in="BASE64", event=f"e{i}") for i, p in enumerate(payloads)]
+    lines.append(line("bm90IGJhc2U2NA!", "0.5", enc_in="BASE64", event="bad"))  # not BASE64: counted
+    data = "\n".join(lines).encode()
+    assert n_fast(data) == 4
+    result = assert_same(data)
+    assert result is not None
+    assert result.n_bad == 1
+    assert result.frame["f1"].tolist() == [0.5, 1.5, 2.5, 3.5]
