@@ -861,8 +861,17 @@ def _typed_fields(fields: pa.Array, width: np.ndarray, cols: list[str]) -> dict[
     n, k = len(width), len(cols)
     cells = pc.ascii_trim(fields.values, " ")
     size = pc.binary_length(cells).to_numpy(zero_copy_only=False)
-    rows = np.repeat(np.arange(n), width)
-    at = np.arange(len(rows)) - np.repeat(np.asarray(fields.offsets)[:-1], width)
+    # Every row has every column (the usual case): the cells are the grid, row by row.
+    uniform = len(size) == n * k
+    if uniform:
+        rows = at = np.empty(0, dtype="int64")
+    else:
+        rows = np.repeat(np.arange(n), width)
+        at = np.arange(len(rows)) - np.repeat(np.asarray(fields.offsets)[:-1], width)
+
+    def column_of(cell: np.ndarray) -> np.ndarray:
+        return cell % k if uniform else at[cell]
+
     present = size > 0
     long = size >= 16
     if long.any() and pc.any(pc.match_substring_regex(cells.filter(pa.array(long)), _LONG_DIGITS)).as_py():
@@ -873,13 +882,13 @@ def _typed_fields(fields: pa.Array, width: np.ndarray, cols: list[str]) -> dict[
         zero_copy_only=False
     )
     others = present & ~simple
-    floats = np.full(len(rows), np.nan)
+    floats = np.full(len(size), np.nan)
     if simple.any():
         short = cells.filter(pa.array(simple))
-        where = np.flatnonzero(simple)
         try:
-            floats[where] = pc.cast(short, pa.float64()).to_numpy(zero_copy_only=False)
+            floats[simple] = pc.cast(short, pa.float64()).to_numpy(zero_copy_only=False)
         except pa.ArrowInvalid:  # e.g. "1-2": only the plain decimals go Arrow's way
+            where = np.flatnonzero(simple)
             plain = pc.match_substring_regex(short, _PLAIN_NUMBER).to_numpy(zero_copy_only=False)
             cast = pc.cast(short.filter(pa.array(plain)), pa.float64())
             floats[where[plain]] = cast.to_numpy(zero_copy_only=False)
@@ -892,13 +901,13 @@ def _typed_fields(fields: pa.Array, width: np.ndarray, cols: list[str]) -> dict[
         where = np.flatnonzero(others)
         # A value with no digit that is no inf/nan spelling is no number: the column is text.
         words = pc.invert(pc.match_substring_regex(cells.filter(pa.array(others)), r"[0-9]|(?i:inf|nan)"))
-        text_cols[np.unique(at[where[words.to_numpy(zero_copy_only=False)]])] = True
-        slow = where[~text_cols[at[where]]]
+        text_cols[np.unique(column_of(where[words.to_numpy(zero_copy_only=False)]))] = True
+        slow = where[~text_cols[column_of(where)]]
         if len(slow):
             floats[slow] = _as_floats(
                 cells.take(pa.array(slow)).to_numpy(zero_copy_only=False).astype(object)
             )
-    if len(rows) == n * k:  # every row has every column: the cells are the grid, row by row
+    if uniform:
         grid, seen = floats.reshape(n, k), present.reshape(n, k)
         position = np.arange(n * k).reshape(n, k)
     else:
