@@ -711,6 +711,9 @@ def _chunk_part(chunk: bytes, label: str, first_lineno: int) -> tuple[_Part, int
     """The records of a stretch of whole lines and how many lines it holds; ``None`` if the
     column-wise read refuses it (a line that is not a plain envelope)."""
     n_lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+    if not _first_is_csv(chunk):  # JSON payloads: the column-wise read would take none of them
+        lines = chunk.decode("utf-8", errors="replace").splitlines()
+        return _record_part(lines, label, first_lineno), len(lines)
     table = None
     if _plain_lines(chunk):
         try:
@@ -760,6 +763,18 @@ def _chunk_part(chunk: bytes, label: str, first_lineno: int) -> tuple[_Part, int
             part.events[k] = ev
             part.exact[k] = (when_k, inputs, outputs, note)
     return part, n_lines
+
+
+def _first_is_csv(chunk: bytes) -> bool:
+    """Whether the first record of a stretch holds CSV payloads (or cannot tell): only then is the
+    column-wise read worth trying."""
+    end = chunk.find(b"\n")
+    try:
+        capture = json.loads(chunk[: end if end >= 0 else len(chunk)])["captureData"]
+        sides = [capture[key] for key in ("endpointInput", "endpointOutput") if key in capture]
+        return all(_decode(side)[0] == "csv" for side in sides)
+    except (ValueError, RecursionError, TypeError, KeyError, IndexError, AttributeError, _RecordError):
+        return True
 
 
 def _plain_side(side: pa.Array, *, escaped: bool) -> tuple[np.ndarray, np.ndarray, pa.Array]:
