@@ -35,15 +35,17 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
 
 from lib.errors import InputError
-from lib.schema import to_utc
 from lib.sources.files import Budget, Source, check_depth, gunzip, source_bytes, source_list, unzip
 
 #: What the readers accept: a path, raw bytes, or a binary file-like (e.g. a Streamlit upload).
@@ -363,7 +365,26 @@ def read_capture_report(
     ------
     InputError
         If no record at all could be used (names the file, what was found, what was expected).
+
+    Notes
+    -----
+    Plain CSV records (one row of printable ASCII per payload, the usual SageMaker capture) are
+    read column-wise: the JSON envelopes by ``pyarrow.json``, the payloads split and typed as
+    whole columns. Every other record (JSON or BASE64 payloads, batches, quoted fields, bad
+    lines) goes through the record-by-record reader, so problems and counts are the same; the
+    frame is identical either way (``tests/unit/sources/test_capture_fast.py``).
     """
+    return _read_report(source, feature_names=feature_names, name=name, fast=True)
+
+
+def _read_report(
+    source: Source | Sequence[Source],
+    *,
+    feature_names: Sequence[str] | None,
+    name: str | None,
+    fast: bool,
+) -> CaptureResult:
+    """:func:`read_capture_report`; ``fast=False`` reads every record one by one (the reference)."""
     files: list[tuple[bytes, str]] = []
     budget = Budget()
     for src in source_list(source):
@@ -371,73 +392,36 @@ def read_capture_report(
         files.extend(_files(data, label, budget))
 
     given = [str(n) for n in feature_names] if feature_names is not None else []
-    problems: list[str] = []
-    n_records = n_bad = 0
-    seen: dict[str, str] = {}
-    rows: list[dict[str, object]] = []
-    renamed: set[str] = set()
-    max_pred = 1
-    first_bad: str | None = None
-    for data, label in files:
-        text = data.decode("utf-8-sig", errors="replace")
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            n_records += 1
-            try:
-                event, when, inputs, outputs, note = _parse_record(line)
-                if event is not None and event in seen:
-                    raise _RecordError(f"duplicate eventId {event} (already read from {seen[event]})")
-            except _RecordError as why:
-                n_bad += 1
-                first_bad = first_bad or f"{label}:{lineno}: {why}"
-                problems.append(f"{label}:{lineno}: {why}")
-                continue
-            if event is not None:
-                seen[event] = f"{label}:{lineno}"
-            if note:
-                problems.append(f"{label}:{lineno}: {note}")
-            for i in range(max(len(inputs), len(outputs))):
-                row: dict[str, object] = {"inference_time": when, "event_id": event}
-                if i < len(inputs):
-                    values = inputs[i]
-                    if isinstance(values, dict):
-                        clash = [k for k in values if k in _RESERVED]
-                        if clash:
-                            renamed.update(clash)
-                            values = {(f"input.{k}" if k in _RESERVED else k): v for k, v in values.items()}
-                        row.update(values)
-                    else:
-                        row[_POSITIONAL] = values
-                if i < len(outputs):
-                    preds = outputs[i].values
-                    max_pred = max(max_pred, len(preds))
-                    for j, v in enumerate(preds):
-                        row[PREDICTION if j == 0 else f"{PREDICTION}_{j}"] = v
-                    if outputs[i].label is not None:
-                        row[PREDICTION_LABEL] = outputs[i].label
-                rows.append(row)
-    if not rows:
-        found = first_bad or "no lines"
-        raise InputError(
-            f"{', '.join(label for _, label in files)}: no usable data capture record "
-            f"({n_records} line(s) read; first problem: {found}).",
-            hint='Expected SageMaker data capture JSON Lines: {"captureData": {"endpointInput": …, '
-            '"endpointOutput": …}, "eventMetadata": {"eventId": …, "inferenceTime": …}} per line.',
-        )
-    names, label_column, notes = _positional_names(rows, given)
-    for row in rows:
-        positional = row.pop(_POSITIONAL, None)
-        if isinstance(positional, list):
-            for j, v in enumerate(positional):
-                row[names[j] if j < len(names) else f"f{j}"] = v
-    if renamed:
-        shown = ", ".join(sorted(renamed))
-        notes.append(
-            f"Input fields named like the capture's own columns ({shown}) were renamed "
-            f"{', '.join(f'input.{k}' for k in sorted(renamed))}: the record's metadata keeps its name."
-        )
-    frame = _frame(rows, names, max_pred)
+    parts = [part for data, label in files for part in _scan(data, label, fast=fast)]
+    records = _Records(parts)
+    n_records, n_bad, problems = records.n_records, records.n_bad, records.problems
+    built = _fast_frame(records, given) if fast and not records.any_exact else None
+    if built is None:
+        rows, renamed, max_pred = records.rows()
+        if not rows:
+            found = records.first_bad or "no lines"
+            raise InputError(
+                f"{', '.join(label for _, label in files)}: no usable data capture record "
+                f"({n_records} line(s) read; first problem: {found}).",
+                hint='Expected SageMaker data capture JSON Lines: {"captureData": {"endpointInput": …, '
+                '"endpointOutput": …}, "eventMetadata": {"eventId": …, "inferenceTime": …}} per line.',
+            )
+        widths = pd.Series([len(v) for r in rows if isinstance(v := r.get(_POSITIONAL), list)], dtype="int64")
+        names, label_column, notes = _positional_names(widths, given)
+        for row in rows:
+            positional = row.pop(_POSITIONAL, None)
+            if isinstance(positional, list):
+                for j, v in enumerate(positional):
+                    row[names[j] if j < len(names) else f"f{j}"] = v
+        if renamed:
+            shown = ", ".join(sorted(renamed))
+            notes.append(
+                f"Input fields named like the capture's own columns ({shown}) were renamed "
+                f"{', '.join(f'input.{k}' for k in sorted(renamed))}: the record's metadata keeps its name."
+            )
+        frame = _frame(rows, names, max_pred)
+    else:
+        frame, label_column, notes = built
     bad_time = frame.attrs.pop("bad_times", 0)
     if bad_time:
         n_bad += bad_time
@@ -460,6 +444,529 @@ def read_capture_report(
     return CaptureResult(frame, n_records, n_bad, tuple(problems), tuple(notes))
 
 
+#: What the record-by-record reader made of one good record: (inferenceTime, inputs, outputs, note).
+_Parsed = tuple[str | None, list[Row], list[_Output], str | None]
+
+
+@dataclass
+class _Part:
+    """The records of one file (or one stretch of lines of it), in line order.
+
+    A record is bad (``errors``), read one by one (``exact``) or read column-wise (``fast``); the
+    columns of the fast ones (inferenceTime, eventId, input and output data) are ``columns``.
+    """
+
+    label: str
+    linenos: np.ndarray
+    events: np.ndarray
+    errors: dict[int, str]
+    exact: dict[int, _Parsed]
+    fast: np.ndarray
+    columns: tuple[pa.Array, pa.Array, pa.Array, pa.Array] | None = None
+
+
+def _record_part(lines: list[str], label: str, first_lineno: int) -> _Part:
+    """Records of ``lines`` read one by one (the reference reader); blank lines are not records."""
+    linenos: list[int] = []
+    events: list[str | None] = []
+    errors: dict[int, str] = {}
+    exact: dict[int, _Parsed] = {}
+    for lineno, line in enumerate(lines, start=first_lineno):
+        if not line.strip():
+            continue
+        k = len(linenos)
+        linenos.append(lineno)
+        try:
+            event, when, inputs, outputs, note = _parse_record(line)
+        except _RecordError as why:
+            errors[k] = str(why)
+            events.append(None)
+            continue
+        events.append(event)
+        exact[k] = (when, inputs, outputs, note)
+    return _Part(
+        label,
+        np.asarray(linenos, dtype="int64"),
+        np.asarray(events, dtype=object),
+        errors,
+        exact,
+        np.zeros(len(linenos), dtype=bool),
+    )
+
+
+class _Records:
+    """Every record of an upload in order: duplicates found, problems listed, rows built."""
+
+    def __init__(self, parts: list[_Part]) -> None:
+        self.parts = parts
+        sizes = [len(p.linenos) for p in parts]
+        self.starts = np.cumsum([0, *sizes])
+        self.n_records = int(self.starts[-1])
+        events = np.concatenate([p.events for p in parts]) if parts else np.empty(0, dtype=object)
+        bad = np.zeros(self.n_records, dtype=bool)
+        for start, part in zip(self.starts, parts, strict=False):
+            bad[start + np.fromiter(part.errors, dtype="int64", count=len(part.errors))] = True
+        # A duplicate eventId is bad; the first good record with the id keeps it.
+        candidates = np.flatnonzero(~bad & pd.notna(events))
+        ids = pd.Series(events[candidates], dtype=object)
+        dup = ids.duplicated(keep="first").to_numpy()
+        self.duplicate = np.zeros(self.n_records, dtype=bool)
+        self.duplicate[candidates[dup]] = True
+        messages: dict[int, str] = {}
+        if dup.any():
+            wanted = set(ids[dup])
+            first: dict[object, int] = {}
+            for i, v in zip(candidates[~dup], ids[~dup], strict=True):
+                if v in wanted:
+                    first[v] = int(i)
+            for i, v in zip(candidates[dup], ids[dup], strict=True):
+                messages[int(i)] = f"duplicate eventId {v} (already read from {self.where(first[v])})"
+        for start, part in zip(self.starts, parts, strict=False):
+            for k, why in part.errors.items():
+                messages[int(start) + k] = why
+        bad_at = sorted(messages)
+        self.first_bad = f"{self.where(bad_at[0])}: {messages[bad_at[0]]}" if bad_at else None
+        self.n_bad = len(messages)
+        for start, part in zip(self.starts, parts, strict=False):
+            for k, parsed in part.exact.items():
+                note = parsed[3]
+                if note and not self.duplicate[start + k]:
+                    messages[int(start) + k] = note
+        self.problems = [f"{self.where(i)}: {messages[i]}" for i in sorted(messages)]
+        self.any_exact = any(
+            not self.duplicate[start + k]
+            for start, part in zip(self.starts, parts, strict=False)
+            for k in part.exact
+        )
+
+    def where(self, i: int) -> str:
+        """``"<file>:<line>"`` of record ``i``."""
+        p = int(np.searchsorted(self.starts, i, side="right")) - 1
+        return f"{self.parts[p].label}:{int(self.parts[p].linenos[i - self.starts[p]])}"
+
+    def fast_columns(self) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+        """``(times, events, inputs, outputs)`` of the good fast records, in order."""
+        cols: list[list[pa.Array]] = [[], [], [], []]
+        for start, part in zip(self.starts, self.parts, strict=False):
+            if part.columns is None:
+                continue
+            keep = ~self.duplicate[start + np.flatnonzero(part.fast)]
+            take = pa.array(np.flatnonzero(keep))
+            for out, col in zip(cols, part.columns, strict=True):
+                out.append(col.take(take))
+        times, events, inputs, outputs = (
+            pa.concat_arrays(c) if c else pa.array([], pa.string()) for c in cols
+        )
+        return times, events, inputs, outputs
+
+    def rows(self) -> tuple[list[dict[str, object]], set[str], int]:
+        """Row dicts of every good record (fast ones too), the renamed input fields, and the most
+        prediction values in a row."""
+        rows: list[dict[str, object]] = []
+        renamed: set[str] = set()
+        max_pred = 1
+        for start, part in zip(self.starts, self.parts, strict=False):
+            fast_rows: dict[int, tuple[str | None, str | None, str | None, str | None]] = {}
+            if part.columns is not None:
+                cols = zip(*(col.to_pylist() for col in part.columns), strict=True)
+                fast_rows = dict(zip(np.flatnonzero(part.fast).tolist(), cols, strict=True))
+            for k in range(len(part.linenos)):
+                if self.duplicate[start + k]:
+                    continue
+                if k in part.exact:
+                    when, inputs, outputs, _ = part.exact[k]
+                    event = part.events[k]
+                elif k in fast_rows:
+                    when, event, data_in, data_out = fast_rows[k]
+                    # The record-by-record reading of a plain CSV record (kind "csv", as checked).
+                    when = when or None
+                    request = _input_side(None if data_in is None else {"data": data_in})
+                    inputs = request.rows if request is not None else []
+                    outputs = _output_side(None if data_out is None else {"data": data_out}) or []
+                else:
+                    continue
+                max_pred = max(max_pred, _add_rows(rows, event, when, inputs, outputs, renamed))
+        return rows, renamed, max_pred
+
+
+def _add_rows(
+    rows: list[dict[str, object]],
+    event: str | None,
+    when: str | None,
+    inputs: list[Row],
+    outputs: list[_Output],
+    renamed: set[str],
+) -> int:
+    """Append the rows of one record (a batch gives several); the most prediction values seen."""
+    max_pred = 1
+    for i in range(max(len(inputs), len(outputs))):
+        row: dict[str, object] = {"inference_time": when, "event_id": event}
+        if i < len(inputs):
+            values = inputs[i]
+            if isinstance(values, dict):
+                clash = [k for k in values if k in _RESERVED]
+                if clash:
+                    renamed.update(clash)
+                    values = {(f"input.{k}" if k in _RESERVED else k): v for k, v in values.items()}
+                row.update(values)
+            else:
+                row[_POSITIONAL] = values
+        if i < len(outputs):
+            preds = outputs[i].values
+            max_pred = max(max_pred, len(preds))
+            for j, v in enumerate(preds):
+                row[PREDICTION if j == 0 else f"{PREDICTION}_{j}"] = v
+            if outputs[i].label is not None:
+                row[PREDICTION_LABEL] = outputs[i].label
+        rows.append(row)
+    return max_pred
+
+
+#: Bytes of a file read column-wise at a time (cut at a line end).
+_CHUNK_BYTES: Final = 8 << 20
+_SIDE: Final = pa.struct([(key, pa.string()) for key in ("observedContentType", "mode", "data", "encoding")])
+#: The capture envelope, every leaf a string: anything else (another key, a number, an embedded
+#: JSON payload) fails the column-wise read of that stretch, which is then read record by record.
+_ENVELOPE: Final = pa.schema(
+    [
+        ("captureData", pa.struct([("endpointInput", _SIDE), ("endpointOutput", _SIDE)])),
+        (
+            "eventMetadata",
+            pa.struct([(key, pa.string()) for key in ("eventId", "inferenceId", "inferenceTime")]),
+        ),
+        ("eventVersion", pa.string()),
+    ]
+)
+_ENVELOPE_OPTIONS: Final = pa_json.ParseOptions(explicit_schema=_ENVELOPE, unexpected_field_behavior="error")
+#: A CSV payload read column-wise: one row of printable ASCII without quotes (so splitting at
+#: commas and stripping spaces is what ``csv.reader`` and ``str.strip`` do), not blank.
+_BLANK_CSV: Final = r"^[ ,]*$"
+#: Numbers converted column-wise: plain decimals of at most 17 characters, no exponent (there
+#: ``pandas.to_numeric``, which the record reader uses, is correctly rounded, as Arrow's cast is).
+_PLAIN_NUMBER: Final = r"^[-+]?(?:\d+\.?\d*|\.\d+)$"
+_PLAIN_NUMBER_CHARS: Final = 17
+#: An integer this long may change how ``pandas.to_numeric`` reads the whole block (uint64 / int64).
+_LONG_DIGITS: Final = r"\d{16}"
+#: inferenceTime in strict ISO 8601 (UTC or an offset), parsed column-wise.
+_ISO_TIME: Final = (
+    r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+    r"(?:\.\d{1,9})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$"
+)
+_BLANK_LINE: Final = re.compile(rb"\n[ \t\r]*\n")
+_BOM: Final = b"\xef\xbb\xbf"
+
+
+def _scan(data: bytes, label: str, *, fast: bool) -> list[_Part]:
+    """The records of one file: column-wise where they allow it, else one by one."""
+    if not fast:
+        return [_record_part(data.decode("utf-8-sig", errors="replace").splitlines(), label, 1)]
+    body = data[len(_BOM) :] if data.startswith(_BOM) else data
+    parts: list[_Part] = []
+    start, lineno = 0, 1
+    while start < len(body):
+        end = body.find(b"\n", start + _CHUNK_BYTES)
+        end = len(body) if end < 0 else end + 1
+        lineno = _read_stretch(body[start:end], label, lineno, parts)
+        start = end
+    return parts
+
+
+#: A stretch the column-wise read refuses is halved down to this size, so one bad line (a
+#: truncated last record) costs the fast path only the lines around it.
+_MIN_STRETCH: Final = 64 << 10
+
+
+def _read_stretch(chunk: bytes, label: str, first_lineno: int, parts: list[_Part]) -> int:
+    """Append the records of a stretch of whole lines to ``parts``; the next line number."""
+    read = _chunk_part(chunk, label, first_lineno)
+    if read is None and len(chunk) > _MIN_STRETCH:
+        middle = chunk.find(b"\n", len(chunk) // 2)
+        if 0 <= middle < len(chunk) - 1:
+            lineno = _read_stretch(chunk[: middle + 1], label, first_lineno, parts)
+            return _read_stretch(chunk[middle + 1 :], label, lineno, parts)
+    if read is None:
+        lines = chunk.decode("utf-8", errors="replace").splitlines()
+        read = _record_part(lines, label, first_lineno), len(lines)
+    parts.append(read[0])
+    return first_lineno + read[1]
+
+
+def _plain_lines(chunk: bytes) -> bool:
+    """Whether the chunk's lines are what ``str.splitlines`` makes of it, one record per line:
+    UTF-8, line breaks only ``\\n`` / ``\\r\\n``, no blank line."""
+    if not chunk.isascii():
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        if any(c in text for c in "\x85\u2028\u2029"):
+            return False
+    if b"\r" in chunk and chunk.count(b"\r") != chunk.count(b"\r\n"):
+        return False
+    first = chunk.find(b"\n")
+    return not (_BLANK_LINE.search(chunk) or not chunk[: first if first >= 0 else len(chunk)].strip(b" \t\r"))
+
+
+def _chunk_part(chunk: bytes, label: str, first_lineno: int) -> tuple[_Part, int] | None:
+    """The records of a stretch of whole lines and how many lines it holds; ``None`` if the
+    column-wise read refuses it (a line that is not a plain envelope)."""
+    n_lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+    if not _first_is_csv(chunk):  # JSON payloads: the column-wise read would take none of them
+        lines = chunk.decode("utf-8", errors="replace").splitlines()
+        return _record_part(lines, label, first_lineno), len(lines)
+    table = None
+    if _plain_lines(chunk):
+        try:
+            table = pa_json.read_json(
+                pa.BufferReader(chunk),
+                read_options=pa_json.ReadOptions(use_threads=False, block_size=max(len(chunk) + 1, 1 << 20)),
+                parse_options=_ENVELOPE_OPTIONS,
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            table = None
+    if table is None or table.num_rows != n_lines:
+        return None
+    capture = table.column("captureData").combine_chunks()
+    meta = table.column("eventMetadata").combine_chunks()
+    request, response = capture.flatten()
+    escaped = b"\\" in chunk
+    in_present, in_fast, in_data = _plain_side(request, escaped=escaped)
+    out_present, out_fast, out_data = _plain_side(response, escaped=escaped)
+    fast = (in_present | out_present) & (~in_present | in_fast) & (~out_present | out_fast)
+    event, _, when = meta.flatten()
+    part = _Part(
+        label,
+        np.arange(first_lineno, first_lineno + n_lines, dtype="int64"),
+        event.to_numpy(zero_copy_only=False).astype(object),
+        {},
+        {},
+        fast,
+    )
+    if fast.any():
+        take = pa.array(np.flatnonzero(fast))
+        part.columns = (when.take(take), event.take(take), in_data.take(take), out_data.take(take))
+    slow = np.flatnonzero(~fast)
+    if len(slow) == n_lines:
+        return _record_part(chunk.decode("utf-8").splitlines(), label, first_lineno), n_lines
+    if len(slow):
+        ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 0x0A)
+        begins = np.r_[0, ends + 1]
+        ends = np.r_[ends, len(chunk)]
+        for k in slow.tolist():
+            line = chunk[begins[k] : ends[k]].decode("utf-8").removesuffix("\r")
+            try:
+                ev, when_k, inputs, outputs, note = _parse_record(line)
+            except _RecordError as why:
+                part.errors[k] = str(why)
+                part.events[k] = None
+                continue
+            part.events[k] = ev
+            part.exact[k] = (when_k, inputs, outputs, note)
+    return part, n_lines
+
+
+def _first_is_csv(chunk: bytes) -> bool:
+    """Whether the first record of a stretch holds CSV payloads (or cannot tell): only then is the
+    column-wise read worth trying."""
+    end = chunk.find(b"\n")
+    try:
+        capture = json.loads(chunk[: end if end >= 0 else len(chunk)])["captureData"]
+        sides = [capture[key] for key in ("endpointInput", "endpointOutput") if key in capture]
+        return all(_decode(side)[0] == "csv" for side in sides)
+    except (ValueError, RecursionError, TypeError, KeyError, IndexError, AttributeError, _RecordError):
+        return True
+
+
+def _plain_side(side: pa.Array, *, escaped: bool) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """``(present, plain CSV, data)`` of an endpointInput/endpointOutput column: which records
+    have the block and which of those hold one plain CSV row (kind "csv" as :func:`_decode`
+    decides it, for ASCII encoding/content type values); BASE64 payloads that decode to CSV
+    text are decoded in ``data``."""
+    content_type, _, data, encoding = side.flatten()
+    present = side.is_valid().to_numpy(zero_copy_only=False)
+    enc = pc.ascii_upper(pc.fill_null(encoding, ""))
+    ctype = pc.ascii_lower(pc.fill_null(content_type, ""))
+    ascii_ok = pc.and_(pc.string_is_ascii(enc), pc.string_is_ascii(ctype))
+    json_or_b64 = pc.or_(pc.equal(enc, "JSON"), pc.equal(enc, "BASE64"))
+    csv = pc.or_(pc.equal(enc, "CSV"), pc.invert(pc.or_(json_or_b64, pc.match_substring(ctype, "json"))))
+    csv = pc.fill_null(pc.and_(ascii_ok, csv), False).to_numpy(zero_copy_only=False)
+    b64 = present & pc.fill_null(pc.and_(ascii_ok, pc.equal(enc, "BASE64")), False).to_numpy(
+        zero_copy_only=False
+    )
+    if b64.any():
+        at = np.flatnonzero(b64)
+        take = pa.array(at)
+        pairs = zip(data.take(take).to_pylist(), ctype.take(take).to_pylist(), strict=True)
+        decoded = [_base64_csv(d, c) for d, c in pairs]
+        got = np.array([d is not None for d in decoded], dtype=bool)
+        if got.any():
+            mask = np.zeros(len(data), dtype=bool)
+            mask[at[got]] = True
+            data = pc.replace_with_mask(data, pa.array(mask), pa.array([d for d in decoded if d is not None]))
+            csv |= mask
+    plain = pc.and_(pc.ascii_is_printable(data), pc.invert(pc.match_substring_regex(data, _BLANK_CSV)))
+    if escaped:  # without a backslash in the JSON text, no string can hold a quote
+        plain = pc.and_(plain, pc.invert(pc.match_substring(data, '"')))
+    return present, present & csv & pc.fill_null(plain, False).to_numpy(zero_copy_only=False), data
+
+
+def _base64_csv(data: str | None, content_type: str) -> str | None:
+    """The CSV text of a BASE64 payload as :func:`_decode` reads it, or ``None`` (not CSV, or
+    not decodable: then the record reader says why)."""
+    if data is None or "json" in content_type:
+        return None
+    try:
+        text = base64.b64decode(data, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if "csv" not in content_type and text.lstrip()[:1] in ("{", "["):
+        return None
+    return text
+
+
+def _fast_frame(records: _Records, given: list[str]) -> tuple[pd.DataFrame, str | None, list[str]] | None:
+    """The frame of an upload whose good records are all plain CSV, built from whole columns;
+    ``None`` when the record-by-record frame must be built instead (names that would clash, or
+    cells whose numeric reading depends on the rest of the block)."""
+    if not any(part.fast.any() for part in records.parts):
+        return None
+    times, events, inputs, outputs = records.fast_columns()
+    if len(times) == 0:
+        return None
+    in_fields = pc.split_pattern(inputs, ",")
+    in_width = pc.fill_null(pc.list_value_length(in_fields), 0).to_numpy(zero_copy_only=False)
+    has_input = inputs.is_valid().to_numpy(zero_copy_only=False)
+    names, label_column, notes = _positional_names(pd.Series(in_width[has_input], dtype="int64"), given)
+    n_features = int(in_width.max(initial=0))
+    features = [names[j] if j < len(names) else f"f{j}" for j in range(n_features)]
+    if len(set(features)) < n_features or any(c in _RESERVED or c.startswith(PREDICTION) for c in features):
+        return None
+    out_fields = pc.split_pattern(outputs, ",")
+    out_width = pc.fill_null(pc.list_value_length(out_fields), 0).to_numpy(zero_copy_only=False)
+    n_preds = int(out_width.max(initial=0))
+    preds = [PREDICTION, *(f"{PREDICTION}_{j}" for j in range(1, max(n_preds, 1)))]
+    typed = _typed_fields(in_fields, in_width, features)
+    typed_preds = _typed_fields(out_fields, out_width, preds[:n_preds])
+    if typed is None or typed_preds is None:
+        return None
+    typed.update(typed_preds)
+    n = len(times)
+    empty = np.full(n, np.nan)
+    parsed, unreadable = _fast_times(times)
+    event_ids = pd.Series(events.to_numpy(zero_copy_only=False), dtype=object)
+    data: dict[str, Any] = {
+        "inference_time": parsed,
+        "event_id": event_ids.astype("str").where(event_ids.notna(), pd.NA),
+    }
+    for col in [*features, *preds]:
+        data[col] = typed.get(col, empty)
+    return _finish(data, unreadable, n), label_column, notes
+
+
+def _typed_fields(fields: pa.Array, width: np.ndarray, cols: list[str]) -> dict[str, Any] | None:
+    """:func:`_typed_columns` for split CSV rows (``fields``, a list array; column ``j`` of a row
+    is its ``j``-th field), converted all cells at once: plain decimals by Arrow, other text by
+    ``pandas.to_numeric`` as the record reader does.
+
+    ``None`` if a cell holds 16 or more digits in a row: ``pandas.to_numeric`` then reads the
+    block as a whole (int64 / uint64), so only the record reader gives the same frame.
+    """
+    if not cols:
+        return {}
+    n, k = len(width), len(cols)
+    cells = pc.ascii_trim(fields.values, " ")
+    size = pc.binary_length(cells).to_numpy(zero_copy_only=False)
+    # Every row has every column (the usual case): the cells are the grid, row by row.
+    uniform = len(size) == n * k
+    if uniform:
+        rows = at = np.empty(0, dtype="int64")
+    else:
+        rows = np.repeat(np.arange(n), width)
+        at = np.arange(len(rows)) - np.repeat(np.asarray(fields.offsets)[:-1], width)
+
+    def column_of(cell: np.ndarray) -> np.ndarray:
+        return cell % k if uniform else at[cell]
+
+    present = size > 0
+    long = size >= 16
+    if long.any() and pc.any(pc.match_substring_regex(cells.filter(pa.array(long)), _LONG_DIGITS)).as_py():
+        return None
+    # Digits, dots and signs only, short enough: Arrow reads them as pandas does.
+    simple = present & (size <= _PLAIN_NUMBER_CHARS)
+    simple &= pc.equal(pc.binary_length(pc.ascii_trim(cells, "0123456789.+-")), 0).to_numpy(
+        zero_copy_only=False
+    )
+    others = present & ~simple
+    floats = np.full(len(size), np.nan)
+    if simple.any():
+        short = cells.filter(pa.array(simple))
+        try:
+            floats[simple] = pc.cast(short, pa.float64()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:  # e.g. "1-2": only the plain decimals go Arrow's way
+            where = np.flatnonzero(simple)
+            plain = pc.match_substring_regex(short, _PLAIN_NUMBER).to_numpy(zero_copy_only=False)
+            cast = pc.cast(short.filter(pa.array(plain)), pa.float64())
+            floats[where[plain]] = cast.to_numpy(zero_copy_only=False)
+            others[where[~plain]] = True
+    # "-0" is the integer 0 to pandas, -0.0 to Arrow: such cells go the pandas way.
+    others |= (floats == 0) & np.signbit(floats)
+    floats[others] = np.nan
+    text_cols = np.zeros(k, dtype=bool)
+    if others.any():
+        where = np.flatnonzero(others)
+        # A value with no digit that is no inf/nan spelling is no number: the column is text.
+        words = pc.invert(pc.match_substring_regex(cells.filter(pa.array(others)), r"[0-9]|(?i:inf|nan)"))
+        text_cols[np.unique(column_of(where[words.to_numpy(zero_copy_only=False)]))] = True
+        slow = where[~text_cols[column_of(where)]]
+        if len(slow):
+            floats[slow] = _as_floats(
+                cells.take(pa.array(slow)).to_numpy(zero_copy_only=False).astype(object)
+            )
+    if uniform:
+        grid, seen = floats.reshape(n, k), present.reshape(n, k)
+        position = np.arange(n * k).reshape(n, k)
+    else:
+        grid = np.full((n, k), np.nan)
+        grid[rows, at] = floats
+        seen = np.zeros((n, k), dtype=bool)
+        seen[rows, at] = present
+        position = np.full((n, k), -1, dtype="int64")
+        position[rows, at] = np.arange(len(rows))
+    grid[:, text_cols] = np.nan
+
+    def strings(j: int) -> pd.Series:
+        index = pa.array(position[:, j], mask=~seen[:, j])
+        return pd.Series(cells.take(index).to_numpy(zero_copy_only=False), dtype="str")
+
+    return _column_values(grid, seen, cols, strings)
+
+
+def _fast_times(times: pa.Array) -> tuple[pd.Series, np.ndarray]:
+    """:func:`_parse_times` for a column of inferenceTime text: strict ISO 8601 column-wise (by
+    Arrow, or by pandas if one is no real date), the rest (and missing values) value by value as
+    the record reader does."""
+    n = len(times)
+    iso = pc.fill_null(pc.match_substring_regex(times, _ISO_TIME), False).to_numpy(zero_copy_only=False)
+    utc = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    unreadable = np.zeros(n, dtype=bool)
+    if iso.any():
+        text = times.filter(pa.array(iso))
+        try:
+            utc[iso] = pc.cast(text, pa.timestamp("ns", "UTC")).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:  # 2023-02-29, or out of the nanosecond range: NaT, as pandas says
+            stamps = pd.to_datetime(
+                pd.Series(text.to_numpy(zero_copy_only=False)), utc=True, errors="coerce", format="ISO8601"
+            )
+            utc[iso] = _as_ns(stamps).to_numpy(dtype="datetime64[ns]")
+        unreadable[iso] = np.isnat(utc[iso])  # a year first: out of range when it gives no time
+    if not iso.all():
+        rest = pd.Series([v or None for v in times.filter(pa.array(~iso)).to_pylist()], dtype=object)
+        rest_parsed, rest_unreadable = _parse_times(rest)
+        utc[~iso] = rest_parsed.to_numpy(dtype="datetime64[ns]")
+        unreadable[~iso] = rest_unreadable
+    return pd.Series(utc, index=pd.RangeIndex(n)).dt.tz_localize("UTC"), unreadable
+
+
 _POSITIONAL: Final = "\x00positional"
 #: Input fields that would overwrite a metadata column; they are renamed ``input.<name>``.
 _RESERVED: Final = frozenset(META_COLUMNS)
@@ -469,12 +976,9 @@ _NUMERIC_TIME: Final = re.compile(r"\s*[-+]?[\d.]+(?:[eE][-+]?\d+)?\s*")
 _OUT_OF_RANGE: Final = re.compile(r"\s*(?:[-+]?[\d.]+(?:[eE][-+]?\d+)?\s*$|[-+]?\d{4,}-)")
 
 
-def _positional_names(
-    rows: list[dict[str, object]], given: list[str]
-) -> tuple[list[str], str | None, list[str]]:
-    """``(names, label_column, notes)`` for positional inputs, following Model Monitor's
-    convention (baseline first column = label; the capture holds only the inputs)."""
-    widths = pd.Series([len(v) for r in rows if isinstance(v := r.get(_POSITIONAL), list)], dtype="int64")
+def _positional_names(widths: pd.Series, given: list[str]) -> tuple[list[str], str | None, list[str]]:
+    """``(names, label_column, notes)`` for positional inputs of these row ``widths``, following
+    Model Monitor's convention (baseline first column = label; the capture holds only the inputs)."""
     if not given or widths.empty:
         return given, None, []
     width = int(widths.mode().iloc[0])
@@ -531,10 +1035,7 @@ def _frame(rows: list[dict[str, object]], names: list[str], max_pred: int) -> pd
     named = set(names)
     ordered = [n for n in names if n in position and n not in skip] + [c for c in features if c not in named]
     events = raw("event_id")
-    times = raw("inference_time")
-    parsed = to_utc(
-        times.map(lambda v: v if not isinstance(v, str) or not _NUMERIC_TIME.fullmatch(v) else None)
-    )
+    parsed, unreadable = _parse_times(raw("inference_time"))
     data: dict[str, Any] = {
         "inference_time": parsed,
         "event_id": events.astype("str").where(events.notna(), pd.NA),
@@ -545,16 +1046,64 @@ def _frame(rows: list[dict[str, object]], names: list[str], max_pred: int) -> pd
     empty = np.full(len(rows), np.nan)
     for col in wanted:
         data[col] = typed.get(col, empty)
-    out = pd.DataFrame(data, index=index)
-    # Out of range: a number ("-1", "1e300") or a date-like text (a year first) that gives no time.
-    # Text that is no time at all (an unfilled template "{%s}") keeps its row, without a time.
-    out_of_range = times.map(lambda v: isinstance(v, str) and bool(_OUT_OF_RANGE.match(v)))
-    unreadable = out_of_range.to_numpy(dtype=bool) & parsed.isna().to_numpy()
+    return _finish(data, unreadable, len(rows))
+
+
+def _finish(data: dict[str, Any], unreadable: np.ndarray, n: int) -> pd.DataFrame:
+    """The frame of the columns, rows without a time in range dropped (counted in
+    ``attrs["bad_times"]``), sorted by time then event id."""
+    out = pd.DataFrame(data, index=pd.RangeIndex(n))
     if unreadable.any():
         out = out.loc[~unreadable]
     out.attrs["bad_times"] = int(unreadable.sum())
-    out = out.sort_values(["inference_time", "event_id"], kind="stable", na_position="last")
+    if not _in_order(out["inference_time"], out["event_id"]):
+        out = out.sort_values(["inference_time", "event_id"], kind="stable", na_position="last")
     return out.reset_index(drop=True)
+
+
+def _in_order(times: pd.Series, events: pd.Series) -> bool:
+    """Whether the rows are already sorted by time, then event id (no missing value in either):
+    sorting them would change nothing."""
+    if times.isna().any() or events.isna().any():
+        return False
+    ns = times.to_numpy(dtype="datetime64[ns]").view("int64")
+    step = np.diff(ns)
+    if (step < 0).any():
+        return False
+    tie = np.flatnonzero(step == 0)
+    ids = events.to_numpy(dtype=object)
+    return bool(np.all(ids[tie] <= ids[tie + 1]))
+
+
+def _parse_times(times: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """``(UTC times, unreadable)`` of inferenceTime values (object Series).
+
+    Out of range (``unreadable``): a number ("-1", "1e300") or a date-like text (a year first)
+    that gives no time. Text that is no time at all (an unfilled template "{%s}") keeps its
+    row, without a time.
+    """
+    parsed = _as_ns(
+        pd.to_datetime(
+            times.map(lambda v: v if not isinstance(v, str) or not _NUMERIC_TIME.fullmatch(v) else None),
+            utc=True,
+            errors="coerce",
+            format="mixed",
+        )
+    )
+    out_of_range = times.map(lambda v: isinstance(v, str) and bool(_OUT_OF_RANGE.match(v)))
+    return parsed, out_of_range.to_numpy(dtype=bool) & parsed.isna().to_numpy()
+
+
+#: The times a nanosecond time stamp holds.
+_NS_RANGE: Final = (pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC"))
+
+
+def _as_ns(stamps: pd.Series) -> pd.Series:
+    """UTC time stamps as nanoseconds; those outside 1677-09-21 … 2262-04-11 become NaT (a
+    year-3000 text is parsed at a coarser unit and would not convert)."""
+    if stamps.dtype != "datetime64[ns, UTC]":
+        stamps = stamps.where(stamps.isna() | stamps.between(*_NS_RANGE))
+    return stamps.astype("datetime64[ns, UTC]")
 
 
 #: Whole numbers up to this size become int64 (beyond, float64 would not hold them exactly).
@@ -588,9 +1137,24 @@ def _typed_columns(block: np.ndarray, cols: list[str], index: pd.Index) -> dict[
     """
     if not cols:
         return {}
-    n_rows = block.shape[0]
     floats = _as_floats(block.reshape(-1)).reshape(block.shape)
-    present = ~pd.isna(block)
+
+    def strings(j: int) -> pd.Series:
+        return pd.Series(
+            [v if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in block[:, j]],
+            index=index,
+            dtype="str",
+        )
+
+    return _column_values(floats, ~pd.isna(block), cols, strings)
+
+
+def _column_values(
+    floats: np.ndarray, present: np.ndarray, cols: list[str], strings: Callable[[int], pd.Series]
+) -> dict[str, Any]:
+    """Each column's values from its cells read as numbers (``floats``, NaN where not a number)
+    and where a value is present: int64, float64, or ``strings(j)`` (the cells as text)."""
+    n_rows = floats.shape[0]
     numeric_ok = ~np.isnan(floats)
     all_numeric = numeric_ok.sum(axis=0) == present.sum(axis=0)
     with np.errstate(invalid="ignore"):
@@ -603,11 +1167,7 @@ def _typed_columns(block: np.ndarray, cols: list[str], index: pd.Index) -> dict[
         elif all_numeric[j]:
             out[col] = floats[:, j]
         else:
-            out[col] = pd.Series(
-                [v if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in block[:, j]],
-                index=index,
-                dtype="str",
-            )
+            out[col] = strings(j)
     return out
 
 
