@@ -579,6 +579,9 @@ def finalise(rows: list[dict[str, Any]], alpha: float) -> pd.DataFrame:
         adjusted[has_p] = stats.false_discovery_control(p[has_p], method="bh")
     n_tests = max(int(has_p.sum()), 1)
     mde = np.full(len(frame), np.nan)
+    # Columns of the same size share their detectable effect: one scipy quantile per distinct
+    # (treatment, sizes, categories, test), not per row (10,000 columns of a wide table are one).
+    mde_by_key: dict[tuple[Any, ...], float] = {}
     drifted, status, reason = [], [], []
     for i, row in enumerate(frame.to_dict("records")):
         if not tested[i]:
@@ -591,15 +594,12 @@ def finalise(rows: list[dict[str, Any]], alpha: float) -> pd.DataFrame:
                 reason.append(f"not tested: {row['_skip']}")
             continue
         n_ref, n_cur = row["_mde_n"]
-        mde[i] = min_detectable_effect(
-            row["_treatment"],
-            int(n_ref),
-            int(n_cur),
-            alpha=alpha,
-            n_categories=int(row["_n_categories"]),
-            n_tests=n_tests,
-            test=str(row["_mde_test"]),
-        )
+        key = (row["_treatment"], int(n_ref), int(n_cur), int(row["_n_categories"]), str(row["_mde_test"]))
+        if key not in mde_by_key:
+            mde_by_key[key] = min_detectable_effect(
+                key[0], key[1], key[2], alpha=alpha, n_categories=key[3], n_tests=n_tests, test=key[4]
+            )
+        mde[i] = mde_by_key[key]
         d, s, r = verdict(
             p_adjusted=float(adjusted[i]) if has_p[i] else None,
             effect=float(row["effect_size"]),

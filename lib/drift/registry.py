@@ -522,6 +522,11 @@ def kstwo_sf(d: float, n: int) -> float:
 # --------------------------------------------------------------------------------------------------
 
 
+#: scipy's exact KS results by ``(n_reference, n_current, D)`` (bounded; cleared when full).
+_KS_EXACT: dict[tuple[int, int, float], tuple[float, float]] = {}
+_KS_EXACT_SIZE: Final = 100_000
+
+
 @register(
     "ks",
     label="Kolmogorov-Smirnov",
@@ -537,8 +542,16 @@ def _ks(s: Samples) -> tuple[float, float | None, str]:
         p = resample.count_permutation(tied[0], tied[1], resample.ks_from_counts, n_resamples=1999)
         return s.ks_statistic, p, "Monte-Carlo permutation, 1,999 resamples (tied values)"
     if max(s.n_reference, s.n_current) <= KS_EXACT_MAX_N:
-        res = stats.ks_2samp(s.reference_sorted, s.current_sorted)  # exact p-value path
-        return float(res.statistic), float(res.pvalue), "scipy (exact)"
+        # scipy's exact p-value depends on (n, m, D) only, and D takes few values at small n: a
+        # wide table (10,000 columns of 200 rows) asks scipy once per distinct D, not per column.
+        key = (s.n_reference, s.n_current, s.ks_statistic)
+        found = _KS_EXACT.get(key)
+        if found is None:
+            res = stats.ks_2samp(s.reference_sorted, s.current_sorted)  # exact p-value path
+            if len(_KS_EXACT) >= _KS_EXACT_SIZE:
+                _KS_EXACT.clear()
+            found = _KS_EXACT[key] = (float(res.statistic), float(res.pvalue))
+        return found[0], found[1], "scipy (exact)"
     # scipy's asymptotic branch (method="auto" above 10,000 values), from the shared ECDF gaps.
     d = s.ks_statistic
     m, n = sorted([float(s.n_reference), float(s.n_current)], reverse=True)
