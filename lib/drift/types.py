@@ -76,10 +76,10 @@ def infer_kind(series: pd.Series) -> ColumnKind:
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "datetime"
     if pd.api.types.is_numeric_dtype(dtype):
-        distinct = values.iloc[:_SAMPLE].unique()  # two values first: no text per value on wide tables
+        first = values.iloc[:_SAMPLE].unique()  # two values first: no text per value on wide tables
         if (
-            len(distinct) == 2
-            and {str(v) for v in distinct} <= {"0", "1", "0.0", "1.0"}
+            len(first) == 2
+            and {str(v) for v in first} <= {"0", "1", "0.0", "1.0"}
             and values.isin([0, 1]).all()
         ):
             return "boolean"
