@@ -90,6 +90,11 @@ def prepare_side(series: pd.Series, kind: ColumnKind) -> PreparedSide:
         end = int(np.searchsorted(ordered, np.inf, side="right"))
         n_missing = n_rows - end - garbage
         return PreparedSide(n_rows, n_missing, lo + end - hi, garbage, sorted=ordered[lo:hi])
+    if isinstance(series.dtype, pd.StringDtype):
+        # Text is already text and value_counts drops missing values: one counting pass, no copy.
+        counts = series.value_counts(sort=False)
+        if counts.index.is_unique:
+            return PreparedSide(n_rows, n_rows - int(counts.sum()), counts=counts)
     present = series.dropna()
     if pd.api.types.is_numeric_dtype(present.dtype) and not pd.api.types.is_bool_dtype(present.dtype):
         present = present.astype("float64")  # 1 and 1.0 are the same category on both sides
@@ -394,6 +399,14 @@ def low_cardinality_treatment(ref_sorted: np.ndarray, low_cardinality: int) -> T
     not flip the test; other columns count every value.
     """
     if ref_sorted.size == 0:
+        return "numeric"
+    # Evenly spaced probes of the sorted values decide most columns without two full passes: more
+    # distinct probes than low_cardinality means more distinct values, and a fractional probe means
+    # the column is not integer-valued (the same answer as below, at a fraction of the cost).
+    probes = ref_sorted[np.linspace(0, ref_sorted.size - 1, 4 * low_cardinality + 4).astype(np.int64)]
+    if np.count_nonzero(probes[1:] != probes[:-1]) >= low_cardinality and not np.all(
+        probes == np.round(probes)
+    ):
         return "numeric"
     starts = np.flatnonzero(np.concatenate([[True], ref_sorted[1:] != ref_sorted[:-1]]))
     if starts.size <= low_cardinality:

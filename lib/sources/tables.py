@@ -195,7 +195,17 @@ def _read_parquet(raw: bytes, label: str) -> pd.DataFrame:
                 f"{MAX_BYTES >> 20} MiB.",
                 hint="Upload a sample of the rows.",
             )
-    return table.to_pandas()
+    # Text back to plain strings in Arrow (one pass, no Python objects): pandas would make the
+    # dictionaries categoricals that _plain_columns then rebuilt value by value (1 s on 1M rows).
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
+    # Column by column, each Arrow column freed once converted (not the whole table held next to
+    # the frame), and the freed memory handed back: peak memory of a read drops by about the data.
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
+    pa.default_memory_pool().release_unused()
+    return frame
 
 
 _NUMBER: Final = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
