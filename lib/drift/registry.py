@@ -522,8 +522,8 @@ def kstwo_sf(d: float, n: int) -> float:
 # --------------------------------------------------------------------------------------------------
 
 
-#: scipy's exact KS results by ``(n_reference, n_current, D)`` (bounded; cleared when full).
-_KS_EXACT: dict[tuple[int, int, float], tuple[float, float]] = {}
+#: scipy's exact KS results by ``(n_reference, n_current, h)`` (bounded; cleared when full).
+_KS_EXACT: dict[tuple[int, int, int], tuple[float, float]] = {}
 _KS_EXACT_SIZE: Final = 100_000
 
 
@@ -542,9 +542,11 @@ def _ks(s: Samples) -> tuple[float, float | None, str]:
         p = resample.count_permutation(tied[0], tied[1], resample.ks_from_counts, n_resamples=1999)
         return s.ks_statistic, p, "Monte-Carlo permutation, 1,999 resamples (tied values)"
     if max(s.n_reference, s.n_current) <= KS_EXACT_MAX_N:
-        # scipy's exact p-value depends on (n, m, D) only, and D takes few values at small n: a
-        # wide table (10,000 columns of 200 rows) asks scipy once per distinct D, not per column.
-        key = (s.n_reference, s.n_current, s.ks_statistic)
+        # scipy's exact result depends on (n, m, h) only, h = round(D · lcm(n, m)) (scipy rounds D to
+        # h / lcm itself), and h takes few values at small n: a wide table (10,000 columns of 200
+        # rows) asks scipy once per distinct h, not per column.
+        n, m = s.n_reference, s.n_current
+        key = (n, m, round(s.ks_statistic * math.lcm(n, m)))
         found = _KS_EXACT.get(key)
         if found is None:
             res = stats.ks_2samp(s.reference_sorted, s.current_sorted)  # exact p-value path
