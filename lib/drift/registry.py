@@ -545,8 +545,8 @@ def _ks(s: Samples) -> tuple[float, float | None, str]:
         # scipy's exact result depends on (n, m, h) only, h = round(D · lcm(n, m)) (scipy rounds D to
         # h / lcm itself), and h takes few values at small n: a wide table (10,000 columns of 200
         # rows) asks scipy once per distinct h, not per column.
-        n, m = s.n_reference, s.n_current
-        key = (n, m, round(s.ks_statistic * math.lcm(n, m)))
+        sizes = (s.n_reference, s.n_current)
+        key = (*sizes, round(s.ks_statistic * math.lcm(*sizes)))
         found = _KS_EXACT.get(key)
         if found is None:
             res = stats.ks_2samp(s.reference_sorted, s.current_sorted)  # exact p-value path
