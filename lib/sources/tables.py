@@ -34,6 +34,8 @@ SUFFIXES: Final[dict[str, FileFormat]] = {
 }
 #: Fewest rows a side needs before any column can be tested.
 MIN_ROWS: Final = 2
+#: Parquet tables with fewer columns are converted one block per column (lower peak memory).
+_SPLIT_BELOW_COLUMNS: Final = 1000
 
 
 def read_table(
@@ -202,7 +204,9 @@ def _read_parquet(raw: bytes, label: str) -> pd.DataFrame:
             table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
     # Column by column, each Arrow column freed once converted (not the whole table held next to
     # the frame), and the freed memory handed back: peak memory of a read drops by about the data.
-    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    # Wide tables keep pandas' consolidated blocks: 10,000 one-column blocks make every later
+    # whole-frame operation (isna, arithmetic) 100× slower, and their rows are few anyway.
+    frame = table.to_pandas(split_blocks=table.num_columns < _SPLIT_BELOW_COLUMNS, self_destruct=True)
     del table
     pa.default_memory_pool().release_unused()
     return frame
