@@ -152,7 +152,7 @@ class Samples:
     def ecdf_gaps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Pooled sorted values, ``F_reference - F_current`` after each, and tie-group ends.
 
-        One stable argsort of the two sorted runs (a linear merge) replaces scipy's per-test
+        One merge of the two sorted runs (:attr:`_merge`) replaces scipy's per-test
         sort and searchsorted calls; KS and Wasserstein both read from it. The gap is computed
         from integer counts, as scipy does. The third item marks the last position of each run of
         tied values (``None`` when there are no ties): only there is the gap the right-continuous
