@@ -1,14 +1,16 @@
-"""How fast are wide uploads read? Capture records with 2,000 and 10,000 CSV features, a 10,000-column
-table through ``read_table``, and (measured only) ``drift.compare`` on that table.
+"""How fast are wide uploads read and compared? Capture records with 2,000 and 10,000 CSV features, a
+10,000-column table through ``read_table``, and ``drift.compare`` on 2,000 and 10,000 numeric columns of
+200 rows a side (alone, and with reading both CSVs).
 
 Run: ``.venv/bin/python benchmarks/bench_wide.py [--quick]``. Data is generated deterministically in
-memory; prints the best of 3 (1 for compare) per step. ``--quick`` skips ``compare``.
+memory; prints the best of 3 per step and the load average. ``--quick`` skips ``compare``.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -49,9 +51,11 @@ def capture_bytes(n_features: int, records: int = RECORDS) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def table_bytes(n_columns: int, n_rows: int) -> bytes:
-    rng = np.random.default_rng(11)
-    frame = pd.DataFrame(rng.normal(size=(n_rows, n_columns)), columns=[f"c{i}" for i in range(n_columns)])
+def table_bytes(n_columns: int, n_rows: int, seed: int = 11, shift: float = 0.0) -> bytes:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        rng.normal(shift, 1.0, size=(n_rows, n_columns)), columns=[f"c{i}" for i in range(n_columns)]
+    )
     buf = io.StringIO()
     frame.to_csv(buf, index=False, float_format="%.4f")
     return buf.getvalue().encode()
@@ -89,9 +93,18 @@ def main() -> None:
     t = best(lambda: read_table(pq, name="wide.parquet"))
     print(f"| `read_table`: Parquet, 200 rows × 10,000 columns | {t:.2f} s |", flush=True)
     if not quick:
-        other = frame + 0.1
-        t = best(lambda: drift.compare(frame, other), repeat=1)
-        print(f"| `drift.compare` on 10,000 numeric columns (200 rows a side; measured only) | {t:.2f} s |")
+        for n in (2_000, 10_000):
+            ref_csv, cur_csv = table_bytes(n, 200), table_bytes(n, 200, seed=12, shift=0.1)
+
+            def read_and_compare(ref_csv: bytes = ref_csv, cur_csv: bytes = cur_csv) -> None:
+                drift.compare(read_table(ref_csv, name="ref.csv"), read_table(cur_csv, name="cur.csv"))
+
+            ref, cur = read_table(ref_csv, name="ref.csv"), read_table(cur_csv, name="cur.csv")
+            t_cmp = best(lambda ref=ref, cur=cur: drift.compare(ref, cur))
+            t_all = best(read_and_compare)
+            print(f"| `drift.compare`: {n:,} numeric columns, 200 rows a side | {t_cmp:.2f} s |", flush=True)
+            print(f"| read both CSVs + `drift.compare`: {n:,} columns | {t_all:.2f} s |", flush=True)
+    print(f"\nload average: {' / '.join(f'{v:.1f}' for v in os.getloadavg())} (1 / 5 / 15 min)")
 
 
 if __name__ == "__main__":

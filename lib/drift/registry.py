@@ -152,31 +152,39 @@ class Samples:
     def ecdf_gaps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Pooled sorted values, ``F_reference - F_current`` after each, and tie-group ends.
 
-        One stable argsort of the two sorted runs (a linear merge) replaces scipy's per-test
+        One merge of the two sorted runs (:attr:`_merge`) replaces scipy's per-test
         sort and searchsorted calls; KS and Wasserstein both read from it. The gap is computed
         from integer counts, as scipy does. The third item marks the last position of each run of
         tied values (``None`` when there are no ties): only there is the gap the right-continuous
         ECDF difference that KS needs; Wasserstein does not care (tied values have zero width).
         """
-        merged, ref_count = self._merge
+        merged, ref_count, _ = self._merge
         ref, cur = self.reference_sorted, self.current_sorted
         cur_count = np.arange(1, merged.size + 1)
         cur_count -= ref_count
         gaps = ref_count / ref.size
-        gaps -= cur_count / cur.size
+        gaps -= np.divide(cur_count, cur.size, out=cur_count.astype(np.float64, copy=False))
         ties = merged[1:] == merged[:-1]
         ends = np.append(~ties, True) if ties.any() else None
         return merged, gaps, ends
 
     @cached_property
-    def _merge(self) -> tuple[np.ndarray, np.ndarray]:
-        """Pooled sorted values and the count of reference values up to each position (stable merge)."""
+    def _merge(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pooled sorted values, the count of reference values up to each position, and which
+        positions hold reference values (a stable merge: reference first among equal values).
+
+        Each current value lands after the reference values up to it (one ``searchsorted`` of the
+        two sorted runs); no pooled sort or argsort.
+        """
         ref, cur = self.reference_sorted, self.current_sorted
-        pooled = np.concatenate([ref, cur])
-        order = np.argsort(pooled, kind="stable")
-        merged = pooled[order]
-        ref_count = np.cumsum(order < ref.size)
-        return merged, ref_count
+        at_cur = np.searchsorted(ref, cur, side="right")
+        at_cur += np.arange(cur.size)
+        is_ref = np.ones(ref.size + cur.size, dtype=bool)
+        is_ref[at_cur] = False
+        merged = np.empty(is_ref.size, dtype=np.result_type(ref, cur))
+        merged[at_cur] = cur
+        merged[is_ref] = ref
+        return merged, np.cumsum(is_ref), is_ref
 
     @cached_property
     def is_constant(self) -> bool:
@@ -234,17 +242,18 @@ class Samples:
         its shape (sentinel spikes and heavy tails included).
         """
         _, _, ends = self.ecdf_gaps
-        _, ref_count = self._merge
-        is_ref = np.diff(ref_count, prepend=0)
+        _, ref_count, is_ref = self._merge
         n = self.reference_sorted.size
         if ends is None:  # no ties: below = up to this value minus the value itself
-            mid = (2 * ref_count - is_ref) / (2.0 * n)
+            twice = ref_count * 2
+            twice -= is_ref
+            mid = np.divide(twice, 2.0 * n, out=twice.astype(np.float64, copy=False))
         else:  # ties: one mid-rank per run of equal values
             last = np.flatnonzero(ends)
             first = np.concatenate([[0], last[:-1] + 1])
             group_mid = (ref_count[first] - is_ref[first] + ref_count[last]) / (2.0 * n)
             mid = np.repeat(group_mid, last - first + 1)
-        mid = np.clip(mid, 0.5 / n, 1 - 0.5 / n)
+        mid = np.clip(mid, 0.5 / n, 1 - 0.5 / n, out=mid)
         if mid.size > _NDTRI_TABLE_ABOVE:  # ndtri costs 75 ns a value; the table, within 1e-6
             return np.interp(mid, *_ndtri_table())
         return special.ndtri(mid)
@@ -522,6 +531,11 @@ def kstwo_sf(d: float, n: int) -> float:
 # --------------------------------------------------------------------------------------------------
 
 
+#: scipy's exact KS results by ``(n_reference, n_current, h)`` (bounded; cleared when full).
+_KS_EXACT: dict[tuple[int, int, int], tuple[float, float]] = {}
+_KS_EXACT_SIZE: Final = 100_000
+
+
 @register(
     "ks",
     label="Kolmogorov-Smirnov",
@@ -537,8 +551,18 @@ def _ks(s: Samples) -> tuple[float, float | None, str]:
         p = resample.count_permutation(tied[0], tied[1], resample.ks_from_counts, n_resamples=1999)
         return s.ks_statistic, p, "Monte-Carlo permutation, 1,999 resamples (tied values)"
     if max(s.n_reference, s.n_current) <= KS_EXACT_MAX_N:
-        res = stats.ks_2samp(s.reference_sorted, s.current_sorted)  # exact p-value path
-        return float(res.statistic), float(res.pvalue), "scipy (exact)"
+        # scipy's exact result depends on (n, m, h) only, h = round(D · lcm(n, m)) (scipy rounds D to
+        # h / lcm itself), and h takes few values at small n: a wide table (10,000 columns of 200
+        # rows) asks scipy once per distinct h, not per column.
+        sizes = (s.n_reference, s.n_current)
+        key = (*sizes, round(s.ks_statistic * math.lcm(*sizes)))
+        found = _KS_EXACT.get(key)
+        if found is None:
+            res = stats.ks_2samp(s.reference_sorted, s.current_sorted)  # exact p-value path
+            if len(_KS_EXACT) >= _KS_EXACT_SIZE:
+                _KS_EXACT.clear()
+            found = _KS_EXACT[key] = (float(res.statistic), float(res.pvalue))
+        return found[0], found[1], "scipy (exact)"
     # scipy's asymptotic branch (method="auto" above 10,000 values), from the shared ECDF gaps.
     d = s.ks_statistic
     m, n = sorted([float(s.n_reference), float(s.n_current)], reverse=True)

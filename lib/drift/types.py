@@ -65,6 +65,8 @@ _TIME_NAMES: Final = ("timestamp", "event_time", "inference_time", "time", "date
 
 def infer_kind(series: pd.Series) -> ColumnKind:
     """Infer the drift kind of one column (rules in the module docstring)."""
+    if series.dtype == np.float64:
+        return _float_kind(series.to_numpy())
     values = series.dropna()
     if values.empty:
         return "categorical" if not pd.api.types.is_numeric_dtype(series.dtype) else "numeric"
@@ -74,9 +76,12 @@ def infer_kind(series: pd.Series) -> ColumnKind:
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "datetime"
     if pd.api.types.is_numeric_dtype(dtype):
-        sample = values.iloc[:_SAMPLE]
-        zero_one = {str(v) for v in sample.unique()} <= {"0", "1", "0.0", "1.0"}
-        if sample.nunique() == 2 and zero_one and values.isin([0, 1]).all():
+        first = values.iloc[:_SAMPLE].unique()  # two values first: no text per value on wide tables
+        if (
+            len(first) == 2
+            and {str(v) for v in first} <= {"0", "1", "0.0", "1.0"}
+            and values.isin([0, 1]).all()
+        ):
             return "boolean"
         id_name = _ID_NAME.search(str(series.name) or "") is not None
         if (
@@ -106,6 +111,22 @@ def infer_kind(series: pd.Series) -> ColumnKind:
     if len(text) >= 20 and distinct > ID_DISTINCT_SHARE * len(text):
         return "id"
     return "categorical"
+
+
+def _float_kind(values: np.ndarray) -> ColumnKind:
+    """:func:`infer_kind`'s rules for a float64 column, in numpy: wide tables (10,000 columns) paid
+    a dozen pandas calls per column here. Boolean when every present value is 0 or 1 and the first
+    1,000 hold both (and the first zero prints as "0.0", as the text rule wants); else numeric."""
+    head = values[: 2 * _SAMPLE]  # a value other than 0 or 1 up front settles it without a full pass
+    if not np.all((head == 0) | (head == 1) | np.isnan(head)):
+        return "numeric"
+    present = values[~np.isnan(values)]
+    if present.size == 0 or not np.all((present == 0) | (present == 1)):
+        return "numeric"
+    sample = present[:_SAMPLE]
+    zeros = sample[sample == 0]
+    two = 0 < zeros.size < sample.size and not np.signbit(zeros[0])
+    return "boolean" if two else "numeric"
 
 
 def infer_kinds(frame: pd.DataFrame, overrides: Mapping[str, str] | None = None) -> dict[str, ColumnKind]:
