@@ -75,6 +75,13 @@ _EXPORTS: Final[dict[str, str]] = {
     "domain_classifier": "lib.drift",
     "binned_overlay": "lib.drift",
     "TESTS": "lib.drift",
+    # drift on datasets of any size: mergeable summaries, streaming, Spark
+    "compare_datasets": "lib.drift.summary",
+    "summarise_datasets": "lib.drift.summary",
+    "ColumnSummary": "lib.drift.summary",
+    "DatasetSummary": "lib.drift.summary",
+    "DriftSummaries": "lib.drift.summary",
+    "compact_capture": "lib.sources.datasets",
     # errors
     "AppError": "lib.errors",
     "InputError": "lib.errors",
@@ -87,8 +94,11 @@ __all__ = [
     "FORMATS",
     "TESTS",
     "AppError",
+    "ColumnSummary",
     "DataSourceError",
+    "DatasetSummary",
     "DriftReport",
+    "DriftSummaries",
     "InputError",
     "LoadedExport",
     "MetricDefinition",
@@ -97,7 +107,9 @@ __all__ = [
     "binned_overlay",
     "change_points",
     "check_constraints",
+    "compact_capture",
     "compare",
+    "compare_datasets",
     "compare_drift_windows",
     "compare_windows",
     "cost_table",
@@ -131,6 +143,7 @@ __all__ = [
     "series_drift",
     "smooth",
     "spacing_change",
+    "summarise_datasets",
     "timing_outliers",
     "write_s3_object",
 ]
@@ -151,6 +164,13 @@ if TYPE_CHECKING:  # what a type checker and an IDE see; at run time __getattr__
         prediction_drift,
     )
     from lib.drift import compare_windows as compare_drift_windows
+    from lib.drift.summary import (
+        ColumnSummary,
+        DatasetSummary,
+        DriftSummaries,
+        compare_datasets,
+        summarise_datasets,
+    )
     from lib.errors import AppError, DataSourceError, InputError
     from lib.sources import FORMATS, LoadedExport, MetricDefinition, load_export, read_export
     from lib.sources.aws.capture_s3 import load_endpoint_capture
@@ -164,6 +184,7 @@ if TYPE_CHECKING:  # what a type checker and an IDE see; at run time __getattr__
     from lib.sources.aws.session import make_session
     from lib.sources.aws.training_jobs import find_training_jobs
     from lib.sources.capture import read_capture, read_capture_report
+    from lib.sources.datasets import compact_capture
     from lib.sources.latency import read_latency_export
     from lib.sources.monitor_files import read_constraints, read_statistics
     from lib.sources.tables import read_table

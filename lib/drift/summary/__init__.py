@@ -22,17 +22,21 @@ from lib.drift.summary.dataset import (
 )
 from lib.drift.summary.evaluate import report_from_summaries
 from lib.drift.summary.sketch import ColumnSummary, fine_edges, summarise_column
+from lib.drift.summary.stream import compare_datasets, open_datasets, summarise_datasets
 
 __all__ = [
     "ColumnSummary",
     "DatasetSummary",
     "DriftSummaries",
+    "compare_datasets",
     "edges_for",
     "fine_edges",
     "merge_all",
+    "open_datasets",
     "report_from_summaries",
     "summaries_of",
     "summarise_column",
+    "summarise_datasets",
     "summarise_frame",
     "summarise_frames",
 ]

@@ -80,26 +80,29 @@ def _below(level: int) -> int:
 def exact_sum(values: np.ndarray) -> Fraction:
     """The exact sum of finite float64 values, as a fraction (no rounding at all).
 
-    Each value is ``M · 2**E`` with a 53-bit integer ``M``; the mantissas are split in two 27-bit
-    halves and summed per exponent in float64, which is exact for fewer than 2**26 values.
+    Each value is ``±M · 2**E`` with a 53-bit integer ``M`` read from its bits. Runs of values
+    sharing sign and exponent (few when the values are sorted, or sorted within two parts as the
+    squares of sorted values are) are summed in int64 on 26/27-bit halves of ``M``, exact for up to
+    2**36 values per run; the runs are then added as Python integers.
     """
     if values.size == 0:
         return Fraction(0)
-    out = Fraction(0)
-    for start in range(0, values.size, 1 << 25):
-        chunk = values[start : start + (1 << 25)]
-        mant, expo = np.frexp(chunk)
-        big = (mant * float(1 << 53)).astype(np.int64)
-        expo = expo.astype(np.int64) - 53
-        low = int(expo.min())
-        idx = expo - low
-        hi = np.bincount(idx, weights=(big >> 26).astype(np.float64))
-        lo = np.bincount(idx, weights=(big & ((1 << 26) - 1)).astype(np.float64))
-        total = 0
-        for k in np.flatnonzero((hi != 0) | (lo != 0)):
-            total += (int(hi[k]) * (1 << 26) + int(lo[k])) << int(k)
-        out += Fraction(total) * (Fraction(2) ** low)
-    return out
+    bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
+    field = (bits >> 52) & 0x7FF
+    mant = bits & ((1 << 52) - 1)
+    mant |= np.where(field > 0, 1 << 52, 0)
+    negative = bits < 0
+    mant = np.where(negative, -mant, mant)
+    key = field * 2 + negative
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    hi = np.add.reduceat(mant >> 26, starts)
+    lo = np.add.reduceat(mant & ((1 << 26) - 1), starts)
+    exps = np.maximum(field[starts], 1) - 1075
+    low = int(exps.min())
+    total = 0
+    for h, low_bits, e in zip(hi.tolist(), lo.tolist(), (exps - low).tolist(), strict=True):
+        total += ((h << 26) + low_bits) << e
+    return Fraction(total, 1 << -low) if low < 0 else Fraction(total << low)
 
 
 def _fraction_text(value: Fraction | None) -> str | None:
@@ -456,7 +459,7 @@ def numeric_part(values: np.ndarray, *, edges: np.ndarray | None = None, sample:
     else:
         runs = np.empty(0, dtype=np.int64)
         distinct_values = np.empty(0)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         squares = values * values
     sample_map, level = None, 0
     if sample:
@@ -471,8 +474,9 @@ def numeric_part(values: np.ndarray, *, edges: np.ndarray | None = None, sample:
         max=float(values[-1]) if n else None,
         n_at_min=int(runs[0]) if n else 0,
         n_at_max=int(runs[-1]) if n else 0,
-        total=exact_sum(values),
-        total_squares=exact_sum(squares) if np.isfinite(squares).all() else None,
+        # The first pass only feeds the edges: its sums are left at 0 (they are summed in pass 2).
+        total=Fraction(0) if sample else exact_sum(values),
+        total_squares=Fraction(0) if sample else exact_sum(squares) if np.isfinite(squares).all() else None,
         values=values.copy() if n <= EXACT_MAX_VALUES else None,
         distinct=(
             dict(zip(distinct_values.tolist(), runs.tolist(), strict=True))
