@@ -81,7 +81,7 @@ _EXPORTS: Final[dict[str, str]] = {
     "ColumnSummary": "lib.drift.summary",
     "DatasetSummary": "lib.drift.summary",
     "DriftSummaries": "lib.drift.summary",
-    "compact_capture": "lib.sources.datasets",
+    "compact_capture": "lib.drift.summary",
     # errors
     "AppError": "lib.errors",
     "InputError": "lib.errors",
@@ -168,6 +168,7 @@ if TYPE_CHECKING:  # what a type checker and an IDE see; at run time __getattr__
         ColumnSummary,
         DatasetSummary,
         DriftSummaries,
+        compact_capture,
         compare_datasets,
         summarise_datasets,
     )
@@ -184,7 +185,6 @@ if TYPE_CHECKING:  # what a type checker and an IDE see; at run time __getattr__
     from lib.sources.aws.session import make_session
     from lib.sources.aws.training_jobs import find_training_jobs
     from lib.sources.capture import read_capture, read_capture_report
-    from lib.sources.datasets import compact_capture
     from lib.sources.latency import read_latency_export
     from lib.sources.monitor_files import read_constraints, read_statistics
     from lib.sources.tables import read_table

@@ -6,7 +6,7 @@ A dataset is a path or URI (local, or ``bucket/key`` on an Arrow filesystem such
 of those. Files are read with ``pyarrow.dataset`` in record batches, so memory holds one batch at a
 time. Model Monitor capture files (JSON Lines with ``captureData``) are read one file at a time
 with the capture parser (:func:`lib.sources.capture.read_capture_report`);
-:func:`compact_capture` rewrites them as Parquet so repeated analyses read columns, not JSON.
+:func:`compact_capture_files` rewrites them as Parquet so repeated analyses read columns, not JSON.
 """
 
 from __future__ import annotations
@@ -249,7 +249,7 @@ def head(source: DatasetSource, rows: int, *, feature_names: Sequence[str] | Non
     return pd.concat(frames, ignore_index=True).iloc[:rows] if len(frames) > 1 else frames[0].iloc[:rows]
 
 
-def compact_capture(
+def compact_capture_files(
     source: DatasetSource,
     destination: str,
     filesystem: pafs.FileSystem | None = None,

@@ -22,12 +22,13 @@ from lib.drift.summary.dataset import (
 )
 from lib.drift.summary.evaluate import report_from_summaries
 from lib.drift.summary.sketch import ColumnSummary, fine_edges, summarise_column
-from lib.drift.summary.stream import compare_datasets, open_datasets, summarise_datasets
+from lib.drift.summary.stream import compact_capture, compare_datasets, open_datasets, summarise_datasets
 
 __all__ = [
     "ColumnSummary",
     "DatasetSummary",
     "DriftSummaries",
+    "compact_capture",
     "compare_datasets",
     "edges_for",
     "fine_edges",

@@ -13,7 +13,15 @@ from lib.drift.report import DriftReport
 from lib.drift.rule import DEFAULTS
 from lib.drift.summary.dataset import DriftSummaries, summarise_frames
 from lib.sources.aws.datasets_s3 import s3_filesystem
-from lib.sources.datasets import BATCH_ROWS, DatasetSource, head, iter_frames, resolve, split_uri
+from lib.sources.datasets import (
+    BATCH_ROWS,
+    DatasetSource,
+    compact_capture_files,
+    head,
+    iter_frames,
+    resolve,
+    split_uri,
+)
 
 if TYPE_CHECKING:
     import boto3
@@ -46,6 +54,36 @@ def open_datasets(
     return (
         resolve(reference, filesystem(reference), format=format),
         resolve(current, filesystem(current), format=format),
+    )
+
+
+def _filesystem_for(uri: str, session: boto3.Session | None, endpoint_url: str | None) -> pafs.FileSystem:
+    return s3_filesystem(session, endpoint_url=endpoint_url) if split_uri(uri)[0] else pafs.LocalFileSystem()
+
+
+def compact_capture(
+    source: DatasetURI,
+    destination: str,
+    *,
+    session: boto3.Session | None = None,
+    endpoint_url: str | None = None,
+    feature_names: Sequence[str] | None = None,
+) -> list[str]:
+    """Rewrite Model Monitor capture files (a local folder or an ``s3://`` prefix) as Parquet.
+
+    Repeated analyses then read columns from a few Parquet files instead of parsing JSON Lines:
+    ``compare_datasets("s3://bucket/compacted/", ...)``. Uses the capture parser
+    (:func:`lib.sources.capture.read_capture_report`) one file at a time.
+
+    Returns
+    -------
+    list of str
+        The Parquet files written (``part-00000.parquet`` ...).
+    """
+    first = source if isinstance(source, str) else source[0]
+    src = resolve(source, _filesystem_for(first, session, endpoint_url), format="capture")
+    return compact_capture_files(
+        src, destination, _filesystem_for(destination, session, endpoint_url), feature_names=feature_names
     )
 
 
