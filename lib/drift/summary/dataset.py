@@ -147,7 +147,7 @@ class DriftSummaries:
         return {
             "format": SUMMARY_FORMAT,
             "version": SUMMARY_VERSION,
-            "kinds": dict(self.kinds),
+            "kinds": [[k, v] for k, v in self.kinds.items()],  # a list: column order matters
             "reference_name": self.reference_name,
             "current_name": self.current_name,
             "reference": self.reference.to_dict(),
@@ -183,7 +183,7 @@ class DriftSummaries:
             return cls(
                 reference=DatasetSummary.from_dict(data["reference"]),
                 current=DatasetSummary.from_dict(data["current"]),
-                kinds={str(k): str(v) for k, v in data["kinds"].items()},
+                kinds={str(k): str(v) for k, v in data["kinds"]},
                 reference_name=str(data.get("reference_name", "reference")),
                 current_name=str(data.get("current_name", "current")),
             )

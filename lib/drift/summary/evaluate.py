@@ -524,9 +524,8 @@ def report_from_summaries(
     """
     names = (reference_name, current_name)
     settings = rule_settings(alpha, thresholds, names)
-    summarised = {c: k for c, k in kinds.items() if c in reference}
     plans = plan_summary_tests(
-        {**{c: k for c, k in kinds.items() if c not in reference}, **summarised},
+        kinds,
         current.keys(),
         columns=columns,
         tests=tests,
