@@ -6,6 +6,7 @@ read the first 1 and 5 files. Each run is a fresh subprocess, so its peak RSS is
 
     python benchmarks/bench_datasets.py            # 1M, 5M, 20M + agreement + Spark (1M)
     python benchmarks/bench_datasets.py 1 5        # only those sizes (millions of rows)
+    python benchmarks/bench_datasets.py --spark 1  # only Spark local[2] vs streaming on 1M rows
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ def spark_vs_streaming(millions: int) -> None:
     from lib.spark.job import read_dataset, summarise_spark
 
     os.environ["PYTHONPATH"] = str(ROOT)
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers need this venv's pandas and pyarrow
     t0 = time.perf_counter()
     local = summarise_datasets(files("ref", millions), files("cur", millions))
     t1 = time.perf_counter()
@@ -137,6 +139,11 @@ def spark_vs_streaming(millions: int) -> None:
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--child"]:
         child(int(argv[1]))
+        return
+    if argv[:1] == ["--spark"]:  # only the Spark comparison, on the first N files
+        print(f"load average before: {os.getloadavg()}")
+        spark_vs_streaming(int(argv[1]) if len(argv) > 1 else 1)
+        print(f"load average after: {os.getloadavg()}")
         return
     sizes = [int(a) for a in argv] or [1, 5, 20]
     t = time.perf_counter()
