@@ -5,8 +5,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 CHROMIUM ?= /usr/bin/chromium
+JAVA ?= java
 
-.PHONY: run test lint unit e2e install install-dev lock browser bench clean
+.PHONY: run test lint unit e2e install install-dev lock browser java bench clean
 
 # requirements.txt (runtime) and requirements-dev.txt (runtime + tools) are locks: every package pinned,
 # with hashes, made by `make lock` from requirements.in and requirements-dev.in.
@@ -40,6 +41,13 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null; \
 	else echo "Chromium is missing at $(CHROMIUM) and we are not root: install it with apt-get install chromium" >&2; exit 1; fi
 
+# Java 17 for the Spark job's local-mode tests (pyspark, the optional `spark` extra, is in the dev lock).
+java:
+	@if command -v $(JAVA) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null; \
+	else echo "Java is missing and we are not root: install it with apt-get install openjdk-17-jre-headless" >&2; exit 1; fi
+
 run: install
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
@@ -48,11 +56,11 @@ lint: install-dev
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy lib pages app.py
 
-test: install-dev browser lint
+test: install-dev browser java lint
 	mkdir -p test-results
 	DRIFTWATCH_CHROMIUM=$(CHROMIUM) $(PY) -m pytest
 
-unit: install-dev
+unit: install-dev java
 	$(PY) -m pytest -m "not e2e"
 
 e2e: install-dev browser

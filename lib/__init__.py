@@ -75,6 +75,13 @@ _EXPORTS: Final[dict[str, str]] = {
     "domain_classifier": "lib.drift",
     "binned_overlay": "lib.drift",
     "TESTS": "lib.drift",
+    # drift on datasets of any size: mergeable summaries, streaming, Spark
+    "compare_datasets": "lib.drift.summary",
+    "summarise_datasets": "lib.drift.summary",
+    "ColumnSummary": "lib.drift.summary",
+    "DatasetSummary": "lib.drift.summary",
+    "DriftSummaries": "lib.drift.summary",
+    "compact_capture": "lib.drift.summary",
     # errors
     "AppError": "lib.errors",
     "InputError": "lib.errors",
@@ -87,8 +94,11 @@ __all__ = [
     "FORMATS",
     "TESTS",
     "AppError",
+    "ColumnSummary",
     "DataSourceError",
+    "DatasetSummary",
     "DriftReport",
+    "DriftSummaries",
     "InputError",
     "LoadedExport",
     "MetricDefinition",
@@ -97,7 +107,9 @@ __all__ = [
     "binned_overlay",
     "change_points",
     "check_constraints",
+    "compact_capture",
     "compare",
+    "compare_datasets",
     "compare_drift_windows",
     "compare_windows",
     "cost_table",
@@ -131,6 +143,7 @@ __all__ = [
     "series_drift",
     "smooth",
     "spacing_change",
+    "summarise_datasets",
     "timing_outliers",
     "write_s3_object",
 ]
@@ -151,6 +164,14 @@ if TYPE_CHECKING:  # what a type checker and an IDE see; at run time __getattr__
         prediction_drift,
     )
     from lib.drift import compare_windows as compare_drift_windows
+    from lib.drift.summary import (
+        ColumnSummary,
+        DatasetSummary,
+        DriftSummaries,
+        compact_capture,
+        compare_datasets,
+        summarise_datasets,
+    )
     from lib.errors import AppError, DataSourceError, InputError
     from lib.sources import FORMATS, LoadedExport, MetricDefinition, load_export, read_export
     from lib.sources.aws.capture_s3 import load_endpoint_capture

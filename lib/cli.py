@@ -2,6 +2,10 @@
 
     driftwatch drift --schedule churn-monitor --endpoint churn-prod --hours 24 \\
         --html report.html --json s3://reports/churn/latest.json --publish-metrics
+    driftwatch datasets --reference s3://bucket/train/ --current s3://bucket/capture-parquet/ \\
+        --summary s3://reports/churn/summaries.json --html report.html
+    driftwatch report s3://reports/churn/summaries.json --html report.html   # e.g. the Spark job's
+    driftwatch compact s3://bucket/datacapture/churn-prod/ s3://bucket/capture-parquet/
 
 (or ``python -m lib.cli drift …``). Exit status: 0 no drift, 1 drift, 2 error (one line on stderr,
 no traceback for expected errors). The CLI uses only the public ``lib`` API, as a script would.
@@ -19,8 +23,10 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from lib import (
     AppError,
+    DriftSummaries,
     InputError,
     baseline_reference,
+    compact_capture,
     compare,
     list_endpoints,
     load_baseline,
@@ -30,6 +36,7 @@ from lib import (
     read_s3_object,
     read_statistics,
     read_table,
+    summarise_datasets,
     write_s3_object,
 )
 
@@ -49,7 +56,7 @@ SHOWN_ROWS: Final = 15
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``driftwatch`` argument parser (subcommands ``drift`` and ``endpoints``)."""
+    """The ``driftwatch`` parser: ``drift``, ``datasets``, ``report``, ``compact``, ``endpoints``."""
     parser = argparse.ArgumentParser(
         prog="driftwatch", description="Driftwatch: is my SageMaker model's input still like its baseline?"
     )
@@ -101,8 +108,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="own dimensions (repeatable); default Endpoint and MonitoringSchedule",
     )
     pub.add_argument("--metric-prefix", default=None, help="default feature_baseline_drift_")
+    datasets = sub.add_parser(
+        "datasets",
+        help="compare two datasets of any size (Parquet/CSV/JSON Lines/capture; folders, globs, s3://)",
+        description="Streams both datasets in record batches (bounded memory). Exit status: 0 no drift, "
+        "1 drift, 2 error.",
+    )
+    datasets.add_argument("--reference", required=True, nargs="+", metavar="PATH|S3URI")
+    datasets.add_argument("--current", required=True, nargs="+", metavar="PATH|S3URI")
+    datasets.add_argument("--format", choices=("parquet", "csv", "json", "capture"), help="default: by name")
+    datasets.add_argument("--columns", metavar="A,B,…", help="columns to test (default: every shared one)")
+    datasets.add_argument("--exclude", metavar="A,B,…", default="", help="columns never tested")
+    datasets.add_argument("--feature-names", metavar="A,B,…", help="names of positional capture inputs")
+    datasets.add_argument("--summary", metavar="PATH|S3URI", help="also write the summary file here")
+    report = sub.add_parser(
+        "report",
+        help="open a drift-summary file (from `datasets --summary` or the Spark job) as a report",
+        description="Exit status: 0 no drift, 1 drift, 2 error.",
+    )
+    report.add_argument("summary", metavar="PATH|S3URI", help="summaries.json")
+    compact = sub.add_parser("compact", help="rewrite Model Monitor capture files as Parquet")
+    compact.add_argument("source", metavar="PATH|S3URI", help="capture folder or prefix")
+    compact.add_argument("destination", metavar="PATH|S3URI", help="folder or prefix for the Parquet files")
+    compact.add_argument("--feature-names", metavar="A,B,…", help="names of positional capture inputs")
+    for p in (datasets, report):
+        p.add_argument("--html", metavar="PATH|S3URI", help="write the HTML report here")
+        p.add_argument("--json", metavar="PATH|S3URI", help="write the JSON report here")
+        p.add_argument("--alpha", type=float, default=None, help="level of the adjusted p-values")
     endpoints = sub.add_parser("endpoints", help="list SageMaker endpoints and their data capture")
-    for p in (drift, endpoints):
+    for p in (drift, datasets, report, compact, endpoints):
         aws = p.add_argument_group("AWS")
         aws.add_argument("--profile", help="AWS profile (default: the standard chain)")
         aws.add_argument("--region", help="AWS region (default: the profile's / AWS_DEFAULT_REGION)")
@@ -128,6 +162,12 @@ def main(
     try:
         if args.command == "endpoints":
             return _endpoints(args, out)
+        if args.command == "datasets":
+            return _datasets(args, out)
+        if args.command == "report":
+            return _report(args, out)
+        if args.command == "compact":
+            return _compact(args, out)
         return _drift(args, out)
     except AppError as error:
         print(f"driftwatch: error: {' '.join(str(error).split())}", file=err)
@@ -163,6 +203,66 @@ def _endpoints(args: argparse.Namespace, out: TextIO) -> int:
     for warning in frame.attrs.get("warnings", []):
         print(f"warning: {warning}", file=out)
     return EXIT_OK
+
+
+def _names(text: str | None) -> list[str] | None:
+    names = [n.strip() for n in (text or "").split(",") if n.strip()]
+    return names or None
+
+
+def _uses_s3(*uris: str) -> bool:
+    return any(u.lower().startswith("s3://") for u in uris)
+
+
+def _datasets(args: argparse.Namespace, out: TextIO) -> int:
+    aws = _Aws(args)
+    uris = [*args.reference, *args.current]
+    summaries = summarise_datasets(
+        args.reference if len(args.reference) > 1 else args.reference[0],
+        args.current if len(args.current) > 1 else args.current[0],
+        columns=_names(args.columns),
+        exclude=_names(args.exclude) or (),
+        format=args.format,
+        session=aws.session if _uses_s3(*uris) else None,
+        endpoint_url=aws.endpoint_url,
+        feature_names=_names(args.feature_names),
+    )
+    if args.summary:
+        _write(aws, args.summary, summaries.to_json().encode(), "application/json")
+    return _report_out(args, aws, summaries, out, [args.summary] if args.summary else [])
+
+
+def _report(args: argparse.Namespace, out: TextIO) -> int:
+    aws = _Aws(args)
+    data, _ = _read_bytes(aws, args.summary)
+    return _report_out(args, aws, DriftSummaries.from_json(data), out, [])
+
+
+def _compact(args: argparse.Namespace, out: TextIO) -> int:
+    aws = _Aws(args)
+    written = compact_capture(
+        args.source,
+        args.destination,
+        session=aws.session if _uses_s3(args.source, args.destination) else None,
+        endpoint_url=aws.endpoint_url,
+        feature_names=_names(args.feature_names),
+    )
+    print(f"Wrote {len(written)} Parquet file(s) under {args.destination}.", file=out)
+    return EXIT_OK
+
+
+def _report_out(
+    args: argparse.Namespace, aws: _Aws, summaries: DriftSummaries, out: TextIO, written: list[str]
+) -> int:
+    report = summaries.report(**({"alpha": args.alpha} if args.alpha is not None else {}))
+    if args.html:
+        _write(aws, args.html, report.to_html().encode(), "text/html; charset=utf-8")
+        written.append(args.html)
+    if args.json:
+        _write(aws, args.json, report.to_json().encode(), "application/json")
+        written.append(args.json)
+    _summary(out, report, None, written, None)
+    return EXIT_DRIFT if report.drifted_columns else EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -315,7 +415,7 @@ def _fmt(value: Any, spec: str) -> str:
 
 
 def _summary(
-    out: TextIO, report: DriftReport, current: pd.DataFrame, written: list[str], published: str | None
+    out: TextIO, report: DriftReport, current: pd.DataFrame | None, written: list[str], published: str | None
 ) -> None:
     verdict = "DRIFT" if report.drifted_columns else "no drift"
     print(f"{verdict}: {report.summary}", file=out)
@@ -331,7 +431,7 @@ def _summary(
     if len(table) > SHOWN_ROWS:
         lines.append(f"  … and {len(table) - SHOWN_ROWS} more column(s) in the report")
     print("\n".join(lines), file=out)
-    attrs = current.attrs
+    attrs = current.attrs if current is not None else {}
     for note in attrs.get("notes", ()):
         print(f"  note: {note}", file=out)
     if attrs.get("n_bad"):

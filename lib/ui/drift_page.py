@@ -13,6 +13,7 @@ import streamlit as st
 from lib import drift
 from lib.analysis import monitor_checks
 from lib.demo import drift as demo_drift
+from lib.drift.summary import DriftSummaries
 from lib.errors import AppError
 from lib.sources.tables import SUFFIXES
 from lib.ui.downloads import Download, download_row
@@ -645,3 +646,9 @@ def drift_exports(report: Any, *, key: str, base_name: str = "drift-report") -> 
         ),
     ]  # fmt: skip
     download_row(items, base_name=base_name, key=key)
+
+
+@st.cache_data(show_spinner="Testing every column of the summaries…", max_entries=4)
+def summary_file_report(content: bytes) -> drift.DriftReport:
+    """The report of an uploaded drift-summary file (``InputError`` when it is not one)."""
+    return DriftSummaries.from_json(content).report()

@@ -44,6 +44,7 @@ PAGES: Final = (
     PageLink("pages/3_Prediction_drift.py", "Prediction drift", ":material/insights:"),
     PageLink("pages/4_Timing_and_cost.py", "Timing & cost", ":material/timer:"),
     PageLink("pages/5_Model_Monitor.py", "Model Monitor", ":material/monitor_heart:"),
+    PageLink("pages/7_Drift_summary_file.py", "Drift summary file", ":material/summarize:"),
 )
 
 

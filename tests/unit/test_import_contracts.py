@@ -19,6 +19,7 @@ WINGS: tuple[tuple[str, ...], ...] = (
     ("lib.export",),
     ("lib.sources",),
     ("lib.analysis", "lib.drift"),
+    ("lib.spark",),  # the optional Spark job: summaries on a cluster; nothing in lib imports it
     ("lib.charts",),
     ("lib.demo",),
     ("lib.ui",),
@@ -64,7 +65,10 @@ def wing(module: str) -> int:
     raise AssertionError(f"{module} is in no wing of the house plan")
 
 
-@pytest.mark.parametrize(("package", "allowed"), [("streamlit", "lib.ui"), ("boto3", "lib.sources.aws")])
+@pytest.mark.parametrize(
+    ("package", "allowed"),
+    [("streamlit", "lib.ui"), ("boto3", "lib.sources.aws"), ("pyspark", "lib.spark.job")],
+)
 def test_only_one_wing_imports(package: str, allowed: str) -> None:
     offenders = [
         name
@@ -73,6 +77,11 @@ def test_only_one_wing_imports(package: str, allowed: str) -> None:
         and not (name == allowed or name.startswith(allowed + "."))
     ]
     assert offenders == [], f"{package} may be imported only under {allowed}"
+
+
+def test_nothing_imports_the_spark_job() -> None:
+    """pyspark is an optional extra: the app, the CLI and the library never load the job module."""
+    assert [name for name, targets in GRAPH.items() if "lib.spark.job" in targets] == []
 
 
 def test_botocore_too_stays_in_the_aws_package() -> None:

@@ -1,0 +1,257 @@
+"""Summaries of whole datasets, in two passes, and the summary file the app and the CLI open.
+
+Pass 1 reads the reference once for what the fine edges need (exact min/max, distinct values, a
+hash-thinned sample); :func:`edges_for` turns its merged result into fixed edges; pass 2 summarises
+each side on those edges. Each pass is a map over batches (or Spark partitions) and an exact merge,
+so the streaming path (:mod:`lib.drift.summary.stream`) and the Spark job (``lib/spark/job.py``)
+produce the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from lib.drift.report import DriftReport
+from lib.drift.rule import DEFAULTS
+from lib.drift.summary.evaluate import report_from_summaries
+from lib.drift.summary.sketch import ColumnSummary, fine_edges, summarise_column
+from lib.drift.types import TESTABLE_KINDS
+from lib.errors import InputError
+
+#: ``"format"`` field of a summary file.
+SUMMARY_FORMAT: Final = "driftwatch-drift-summaries"
+SUMMARY_VERSION: Final = 1
+
+Edges = Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True, eq=False)
+class DatasetSummary:
+    """Mergeable summaries of every testable column of one dataset (one side of a comparison).
+
+    Attributes
+    ----------
+    n_rows : int
+    columns : dict column → ColumnSummary
+        Only testable columns (numeric, categorical, boolean) are summarised.
+    """
+
+    n_rows: int = 0
+    columns: dict[str, ColumnSummary] = field(default_factory=dict)
+
+    def merge(self, other: DatasetSummary) -> DatasetSummary:
+        """Both datasets' rows together (exact, associative, commutative)."""
+        names = list(dict.fromkeys([*self.columns, *other.columns]))
+        merged = {}
+        for name in names:
+            a, b = self.columns.get(name), other.columns.get(name)
+            merged[name] = a.merge(b) if a is not None and b is not None else (a or b)
+        return DatasetSummary(self.n_rows + other.n_rows, {k: v for k, v in merged.items() if v is not None})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n_rows": self.n_rows, "columns": {k: v.to_dict() for k, v in sorted(self.columns.items())}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DatasetSummary:
+        return cls(
+            int(data["n_rows"]), {str(k): ColumnSummary.from_dict(v) for k, v in data["columns"].items()}
+        )
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys, no spaces): equal summaries give equal bytes."""
+        return dumps(self.to_dict())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DatasetSummary) and self.to_json() == other.to_json()
+
+    def __hash__(self) -> int:
+        return hash(self.to_json())
+
+
+def dumps(data: Any) -> str:
+    """Canonical JSON: sorted keys, compact separators, strict (no NaN)."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+
+
+def summarise_frame(
+    frame: pd.DataFrame,
+    kinds: Mapping[str, str],
+    *,
+    edges: Edges | None = None,
+    first_pass: bool = False,
+) -> DatasetSummary:
+    """Summarise one batch of rows: every testable column in ``kinds`` (absent ones count as missing).
+
+    ``first_pass`` keeps the reference sample the edges are drawn from; otherwise numeric columns
+    are counted on ``edges`` (which must then be given for each of them).
+    """
+    n = len(frame)
+    columns = {}
+    for name, kind in kinds.items():
+        if kind not in TESTABLE_KINDS:
+            continue
+        series = frame[name] if name in frame.columns else pd.Series([None] * n, dtype="object")
+        column_edges = None
+        if kind == "numeric" and not first_pass:
+            if edges is None or name not in edges:
+                raise InputError(f"No bin edges for numeric column {name!r}: run the first pass first.")
+            column_edges = edges[name]
+        columns[name] = summarise_column(series, kind, edges=column_edges, sample=first_pass)
+    return DatasetSummary(n, columns)
+
+
+def merge_all(summaries: Iterable[DatasetSummary]) -> DatasetSummary:
+    """Merge any number of summaries (empty input → the empty summary)."""
+    out = DatasetSummary()
+    for s in summaries:
+        out = out.merge(s)
+    return out
+
+
+def edges_for(first_pass: DatasetSummary) -> dict[str, np.ndarray]:
+    """Fixed fine edges per numeric column from the reference's merged first pass."""
+    return {
+        name: fine_edges(col.numeric) for name, col in first_pass.columns.items() if col.numeric is not None
+    }
+
+
+def edges_to_json(edges: Edges) -> str:
+    return dumps({k: v.tolist() for k, v in sorted(edges.items())})
+
+
+def edges_from_json(text: str) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v, dtype=np.float64) for k, v in json.loads(text).items()}
+
+
+@dataclass(frozen=True, eq=False)
+class DriftSummaries:
+    """What a drift run over datasets keeps: both sides' summaries and the column kinds.
+
+    ``to_json()`` is the summary file the Spark job writes and ``driftwatch report`` / the app open;
+    :meth:`report` applies :func:`lib.drift.compare`'s rule to it.
+    """
+
+    reference: DatasetSummary
+    current: DatasetSummary
+    kinds: dict[str, str]
+    reference_name: str = "reference"
+    current_name: str = "current"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": SUMMARY_FORMAT,
+            "version": SUMMARY_VERSION,
+            "kinds": [[k, v] for k, v in self.kinds.items()],  # a list: column order matters
+            "reference_name": self.reference_name,
+            "current_name": self.current_name,
+            "reference": self.reference.to_dict(),
+            "current": self.current.to_dict(),
+        }
+
+    def to_json(self) -> str:
+        """Canonical JSON: the same summaries always give the same bytes."""
+        return dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> DriftSummaries:
+        """Read a summary file.
+
+        Raises
+        ------
+        InputError
+            If the text is not a Driftwatch summary file (or a newer version of one).
+        """
+        try:
+            data = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise InputError(f"Not a summary file: the JSON does not parse ({err}).") from err
+        if not isinstance(data, dict) or data.get("format") != SUMMARY_FORMAT:
+            raise InputError(
+                "Not a Driftwatch drift-summary file.",
+                hint=f'Expected a JSON object with "format": "{SUMMARY_FORMAT}" (written by the Spark job '
+                "or `driftwatch summarise`).",
+            )
+        if data.get("version") != SUMMARY_VERSION:
+            raise InputError(f"Summary file version {data.get('version')!r} is not supported (expected 1).")
+        try:
+            return cls(
+                reference=DatasetSummary.from_dict(data["reference"]),
+                current=DatasetSummary.from_dict(data["current"]),
+                kinds={str(k): str(v) for k, v in data["kinds"]},
+                reference_name=str(data.get("reference_name", "reference")),
+                current_name=str(data.get("current_name", "current")),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise InputError(f"The summary file is damaged: {err!r}.") from err
+
+    def report(
+        self,
+        *,
+        columns: Sequence[str] | None = None,
+        tests: str | Sequence[str] | Mapping[str, str | Sequence[str]] | None = None,
+        alpha: float = DEFAULTS.alpha,
+        thresholds: Mapping[str, float] | None = None,
+        exclude: Iterable[str | None] = (),
+    ) -> DriftReport:
+        """The drift report (:class:`~lib.drift.report.DriftReport`, as :func:`lib.drift.compare` returns)."""
+        return report_from_summaries(
+            self.reference.columns,
+            self.current.columns,
+            kinds=self.kinds,
+            n_reference=self.reference.n_rows,
+            n_current=self.current.n_rows,
+            columns=columns,
+            tests=tests,
+            alpha=alpha,
+            thresholds=thresholds,
+            exclude=exclude,
+            reference_name=self.reference_name,
+            current_name=self.current_name,
+        )
+
+
+def summarise_frames(
+    reference: Iterable[pd.DataFrame] | Any,
+    current: Iterable[pd.DataFrame] | Any,
+    kinds: Mapping[str, str],
+    *,
+    reference_name: str = "reference",
+    current_name: str = "current",
+) -> DriftSummaries:
+    """Two-pass summaries from batches of rows.
+
+    ``reference`` is read twice, so it must be a zero-argument callable returning a fresh iterable of
+    frames (or a list); ``current`` once.
+    """
+
+    def frames(source: Any) -> Iterable[pd.DataFrame]:
+        return source() if callable(source) else source
+
+    first = merge_all(summarise_frame(f, kinds, first_pass=True) for f in frames(reference))
+    edges = edges_for(first)
+    ref = merge_all(summarise_frame(f, kinds, edges=edges) for f in frames(reference))
+    cur = merge_all(summarise_frame(f, kinds, edges=edges) for f in frames(current))
+    return DriftSummaries(ref, cur, dict(kinds), reference_name, current_name)
+
+
+def summaries_of(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    kinds: Mapping[str, str],
+    *,
+    batch_rows: int | None = None,
+) -> DriftSummaries:
+    """:func:`summarise_frames` of two in-memory frames, optionally cut into batches of ``batch_rows``."""
+
+    def cut(frame: pd.DataFrame) -> list[pd.DataFrame]:
+        if not batch_rows:
+            return [frame]
+        return [frame.iloc[i : i + batch_rows] for i in range(0, max(len(frame), 1), batch_rows)]
+
+    return summarise_frames(cut(reference), cut(current), kinds)
