@@ -628,12 +628,29 @@ def drift_summary_frame(table: pd.DataFrame) -> pd.DataFrame:
     return shown[[c for c in drift_table_columns() if c in shown.columns]]
 
 
-def drift_exports(report: Any, *, key: str, base_name: str = "drift-report") -> None:
-    """HTML, JSON and CSV download buttons for a :class:`lib.drift.DriftReport`, built when clicked."""
+def drift_exports(
+    report: Any,
+    *,
+    key: str,
+    base_name: str = "drift-report",
+    data: DriftData | None = None,
+    windows: Any = None,
+    multivariate: Any = None,
+) -> None:
+    """HTML, JSON and CSV download buttons for a :class:`lib.drift.DriftReport`, built when clicked.
+
+    With ``data`` the HTML report draws every column's distributions; ``windows`` (a
+    ``WindowReport``) and ``multivariate`` (a ``MultivariateResult``) add the heat map and the
+    classifier result when the page computed them.
+    """
+    frames = {} if data is None else {"reference": data.reference, "current": data.current}
+    extras = {"windows": windows, "multivariate": multivariate, **frames}
     items = [
         Download(
-            "HTML report", lambda: report.to_html().encode("utf-8"), "html", "text/html",
-            ":material/description:", "A small self-contained page (no scripts): verdicts, reasons, signals.",
+            "HTML report", lambda: report.to_html(**extras).encode("utf-8"), "html", "text/html",
+            ":material/description:",
+            "A self-contained page to share (inline charts, no scripts, opens offline): verdicts, "
+            "distributions, multivariate and window results, data-quality signals.",
         ),
         Download(
             "JSON", lambda: report.to_json().encode("utf-8"), "json", "application/json",
