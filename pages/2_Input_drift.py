@@ -6,7 +6,7 @@ import streamlit as st
 from lib import charts, drift, ui
 from lib.ui import drift_page
 
-ui.setup_page("Input drift")
+ui.setup_page("Input drift", uses_metrics=False)
 
 st.title("Input drift")
 st.caption(

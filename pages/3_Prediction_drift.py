@@ -5,7 +5,7 @@ import streamlit as st
 from lib import charts, drift, ui
 from lib.ui import drift_page
 
-ui.setup_page("Prediction drift")
+ui.setup_page("Prediction drift", uses_metrics=False)
 
 st.title("Prediction drift")
 st.caption(

@@ -11,13 +11,21 @@ from lib.errors import AppError
 from lib.sources import FORMATS, load_export
 from lib.sources.logs import MetricDefinition
 from lib.ui.downloads import csv_download
-from lib.ui.frame import content_digest, md_escape, merge_into_session, show_error, source_entry, upload_key
+from lib.ui.frame import (
+    content_digest,
+    md_escape,
+    md_literal,
+    merge_into_session,
+    show_error,
+    source_entry,
+    upload_key,
+)
 
 
 def formats_help() -> str:
     """One line listing the supported export formats (from the loaders' own registry)."""
 
-    return "Supported: " + "; ".join(FORMATS.values()) + "."
+    return "Supported: " + "; ".join(map(md_literal, FORMATS.values())) + "."  # help text is Markdown
 
 
 def metric_definitions_frame() -> pd.DataFrame:
@@ -64,7 +72,7 @@ def ingest_uploads(files: list[Any], definitions: tuple[Any, ...]) -> None:
         if any(digest == d for _, d, _ in loaded):  # dropped twice at once: merged once
             twins.append((key, digest))
             continue
-        with st.spinner(f"Reading {upload.name}…"):
+        with st.spinner(f"Reading {md_escape(upload.name)}…"):
             try:
                 result = load_export(upload, upload.name, metric_definitions=definitions)
                 loaded.append((key, digest, result))
@@ -105,7 +113,8 @@ def upload_report(files: list[Any]) -> None:
         elif key in read:
             src = read[key]
             st.success(
-                f"{md_escape(src['file'])}: read as **{src['read as']}**, {src['points']:,} points "
+                f"{md_escape(src['file'])}: read as **{md_literal(src['read as'])}**, "
+                f"{src['points']:,} points "
                 f"from {src['runs']} run{'s' if src['runs'] != 1 else ''}.",
                 icon=":material/check_circle:",
             )

@@ -16,7 +16,15 @@ from lib.demo import drift as demo_drift
 from lib.errors import AppError
 from lib.sources.tables import SUFFIXES
 from lib.ui.downloads import Download, download_row
-from lib.ui.frame import kept_widget, md_code, md_escape, show_error, upload_key
+from lib.ui.frame import (
+    kept_widget,
+    md_code,
+    md_escape,
+    remember_session,
+    show_error,
+    sidebar_data,
+    upload_key,
+)
 
 DRIFT_SIDES: Final = ("reference", "current")
 
@@ -121,6 +129,7 @@ def drift_store(side: str, frame: pd.DataFrame, label: str, *, digest: str | Non
     state[f"drift_{side}"] = frame
     state[f"drift_{side}_label"] = label
     state[f"drift_{side}_digest"] = (frame, digest or frame_digest(frame))
+    remember_session()
 
 
 def _drift_digest(side: str, frame: pd.DataFrame) -> str:
@@ -202,7 +211,7 @@ def drift_ingest(side: str, upload: Any) -> None:
         return
     content = upload.getvalue()
     try:
-        with st.spinner(f"Reading {upload.name}…"):
+        with st.spinner(f"Reading {md_escape(upload.name)}…"):
             frame = drift_read(upload.name, content)
     except AppError as err:
         errors[side] = err
@@ -223,6 +232,7 @@ def drift_back_to_demo() -> None:
     state.pop("drift_upload_seen", None)
     state.pop("drift_upload_errors", None)
     state.drift_generation = state.get("drift_generation", 0) + 1
+    remember_session()
 
 
 def drift_data_ui() -> DriftData:
@@ -259,6 +269,41 @@ def drift_data_ui() -> DriftData:
             f"**Current:** {md_escape(data.current_label)} · {len(data.current):,} rows × "
             f"{data.current.shape[1]} columns",
         ]
+        sidebar_lines = [
+            f"**{side.capitalize()}:** {md_escape(label)} ({len(frame):,} rows)"
+            for side, label, frame in (
+                ("reference", data.reference_label, data.reference),
+                ("current", data.current_label, data.current),
+            )
+        ]
+        if data.reference_demo != data.current_demo:  # one side loaded: never test it against the demo
+            loaded, missing = ("current", "reference") if data.reference_demo else ("reference", "current")
+            line = lines[DRIFT_SIDES.index(loaded)]
+            st.info(
+                f"**{loaded.capitalize()} loaded; now add the {missing} data.** It is not tested against "
+                f"the demo {missing}: drop your {missing} table "
+                f"{'to the left' if missing == 'reference' else 'to the right'} below"
+                + (" (or use a baseline from the Model Monitor page)." if missing == "reference" else ".")
+                + f"\n\n{line}  \n**{missing.capitalize()}:** not loaded yet",
+                icon=":material/hourglass_top:",
+            )
+            st.button(
+                "Back to demo",
+                on_click=drift_back_to_demo,
+                icon=":material/undo:",
+                key="drift_back_to_demo",
+                help=f"Forget the {loaded} data and compare the demo tables again.",
+            )
+            sidebar_data(
+                f"Drift: your {loaded} data, waiting for the {missing}.  \n"
+                + sidebar_lines[DRIFT_SIDES.index(loaded)],
+                demo=False,
+            )
+            st.stop()
+        if data.is_demo:
+            sidebar_data("Drift: **demo data** (synthetic churn model, April against May 2024).", demo=True)
+        else:
+            sidebar_data("Drift:  \n" + "  \n".join(sidebar_lines), demo=False)
         if data.is_demo:
             st.info(
                 "**You are looking at demo data**: a churn model whose inputs drift in May. "
@@ -266,17 +311,15 @@ def drift_data_ui() -> DriftData:
                 icon=":material/science:",
             )
         else:
-            box, button = st.columns([5, 1], vertical_alignment="center")
-            with box:
-                st.success("  \n".join(lines), icon=":material/database:")
-            with button:
+            # A row sized to the button's label (equal-ish columns cut it at narrow widths).
+            with st.container(horizontal=True, vertical_alignment="center", key="drift_status_row"):
+                st.success("  \n".join(lines), icon=":material/database:", width="stretch")
                 st.button(
                     "Back to demo",
                     on_click=drift_back_to_demo,
                     icon=":material/undo:",
                     key="drift_back_to_demo",
                     help="Forget the uploaded (or Model Monitor) data and compare the demo tables again.",
-                    width="stretch",
                 )
         for note in data.notes:
             st.info(md_escape(note), icon=":material/info:")
