@@ -270,7 +270,7 @@ def drift_data_ui() -> DriftData:
             f"{data.current.shape[1]} columns",
         ]
         sidebar_lines = [
-            f"**{side.capitalize()}:** {md_escape(label)} ({len(frame):,} rows)"
+            f"{side} **{md_escape(label)}** ({len(frame):,} rows)"  # no "Current:": that names the main box
             for side, label, frame in (
                 ("reference", data.reference_label, data.reference),
                 ("current", data.current_label, data.current),
@@ -303,7 +303,7 @@ def drift_data_ui() -> DriftData:
         if data.is_demo:
             sidebar_data("Drift: **demo data** (synthetic churn model, April against May 2024).", demo=True)
         else:
-            sidebar_data("Drift:  \n" + "  \n".join(sidebar_lines), demo=False)
+            sidebar_data("Drift, your data:  \n" + "  \n".join(sidebar_lines), demo=False)
         if data.is_demo:
             st.info(
                 "**You are looking at demo data**: a churn model whose inputs drift in May. "

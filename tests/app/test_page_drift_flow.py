@@ -66,7 +66,7 @@ def test_reference_first_waits_for_the_current_data_instead_of_using_the_demo(
     assert at.metric  # now it compares
     sidebar = sidebar_texts(at)
     assert any(
-        "**Reference:** train\\.csv (300 rows)" in t and "**Current:** prod\\.csv (200 rows)" in t
+        "reference **train\\.csv** (300 rows)" in t and "current **prod\\.csv** (200 rows)" in t
         for t in sidebar
     )
 
