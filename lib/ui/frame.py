@@ -88,11 +88,16 @@ def setup_page(title: str, *, uses_metrics: bool = True) -> None:
     restore_session()
     init_state()
     narrow_window_rules()
-    sidebar(uses_metrics=uses_metrics)
+    sidebar(uses_metrics=uses_metrics, title=title)
     remember_session()
 
 
-def sidebar(*, uses_metrics: bool = True) -> None:
+#: Pages (sidebar labels) whose views are the training metrics; elsewhere the metrics box says only
+#: what this session has loaded.
+METRICS_PAGES: Final = frozenset({"Data", "Load from AWS", "Training runs", "Timing & cost"})
+
+
+def sidebar(*, uses_metrics: bool = True, title: str = "Data") -> None:
     """Navigation and a one-glance summary of the data this page uses."""
     with st.sidebar:
         st.markdown("### :material/monitoring: Driftwatch")
@@ -104,11 +109,13 @@ def sidebar(*, uses_metrics: bool = True) -> None:
             return
         metrics: pd.DataFrame = st.session_state.metrics
         n_jobs = metrics["job"].nunique()
+        caption = "This page uses" if title in METRICS_PAGES else "Loaded in this session"
         if st.session_state.is_demo:
             sidebar_data(
                 f"Training metrics: **demo data** (synthetic, {n_jobs} runs). "
                 "Load your own on the Data page or from AWS.",
                 demo=True,
+                caption=caption,
             )
         else:
             n_files = len({src["_sha"] for src in st.session_state.sources})
@@ -116,13 +123,14 @@ def sidebar(*, uses_metrics: bool = True) -> None:
                 f"Training metrics: {n_jobs} runs · {metrics['metric'].nunique()} metrics · "
                 f"{len(metrics):,} points from {n_files} source{'s' if n_files != 1 else ''}.",
                 demo=False,
+                caption=caption,
             )
 
 
-def sidebar_data(text: str, *, demo: bool) -> None:
+def sidebar_data(text: str, *, demo: bool, caption: str = "This page uses") -> None:
     """The sidebar box saying which data this page uses (``text`` is Markdown: escape names in it)."""
     with st.sidebar:
-        st.caption("This page uses")
+        st.caption(caption)
         if demo:
             st.info(text, icon=":material/science:")
         else:

@@ -89,6 +89,11 @@ def test_sidebar_says_which_data_this_page_uses() -> None:
     texts = sidebar_texts(at)
     assert any(t.startswith("Training metrics") for t in texts)
     assert not any(t.startswith("Drift") for t in texts)
+    assert "This page uses" in [c.value for c in at.sidebar.caption]
+    at.switch_page("pages/5_Model_Monitor.py").run()  # shows what is loaded, but not as its own data
+    captions = [c.value for c in at.sidebar.caption]
+    assert "Loaded in this session" in captions
+    assert "This page uses" not in captions
 
 
 def test_format_names_and_error_messages_are_literal_markdown() -> None:
