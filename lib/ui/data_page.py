@@ -72,7 +72,7 @@ def ingest_uploads(files: list[Any], definitions: tuple[Any, ...]) -> None:
         if any(digest == d for _, d, _ in loaded):  # dropped twice at once: merged once
             twins.append((key, digest))
             continue
-        with st.spinner(f"Reading {md_escape(upload.name)}…"):
+        with st.spinner(f"Reading {upload.name}…"):
             try:
                 result = load_export(upload, upload.name, metric_definitions=definitions)
                 loaded.append((key, digest, result))
