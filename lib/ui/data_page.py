@@ -11,21 +11,13 @@ from lib.errors import AppError
 from lib.sources import FORMATS, load_export
 from lib.sources.logs import MetricDefinition
 from lib.ui.downloads import csv_download
-from lib.ui.frame import (
-    content_digest,
-    md_escape,
-    md_literal,
-    merge_into_session,
-    show_error,
-    source_entry,
-    upload_key,
-)
+from lib.ui.frame import content_digest, md_escape, merge_into_session, show_error, source_entry, upload_key
 
 
 def formats_help() -> str:
     """One line listing the supported export formats (from the loaders' own registry)."""
 
-    return "Supported: " + "; ".join(map(md_literal, FORMATS.values())) + "."  # help text is Markdown
+    return "Supported: " + "; ".join(map(md_escape, FORMATS.values())) + "."  # help text is Markdown
 
 
 def metric_definitions_frame() -> pd.DataFrame:
@@ -113,8 +105,7 @@ def upload_report(files: list[Any]) -> None:
         elif key in read:
             src = read[key]
             st.success(
-                f"{md_escape(src['file'])}: read as **{md_literal(src['read as'])}**, "
-                f"{src['points']:,} points "
+                f"{md_escape(src['file'])}: read as **{src['read as']}**, {src['points']:,} points "
                 f"from {src['runs']} run{'s' if src['runs'] != 1 else ''}.",
                 icon=":material/check_circle:",
             )

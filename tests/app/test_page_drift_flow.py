@@ -104,8 +104,8 @@ def test_format_names_and_error_messages_are_literal_markdown() -> None:
     )
     assert frame.md_literal("# 1. - x\n2) y") == "\\# 1. - x\n2\\) y"
     help_text = data_page.formats_help()
-    assert "json.\\* columns" in help_text
-    assert all(frame.md_literal(label) in help_text for label in FORMATS.values())
+    assert "json\\.\\* columns" in help_text  # the Data page's help tooltip (Markdown)
+    assert all(frame.md_escape(label) in help_text for label in FORMATS.values())
 
     def script() -> None:
         from lib import errors, ui
