@@ -11,10 +11,11 @@ from streamlit.testing.v1 import AppTest
 from lib.sources import FORMATS
 from lib.ui import data_page, frame
 from lib.ui.session_store import SessionStore
-from tests.support.paths import ROOT
+from tests.support.paths import DATA, ROOT
 
 INPUT = "pages/2_Input_drift.py"
 PREDICTION = "pages/3_Prediction_drift.py"
+SAMPLES = DATA / "model_monitor"
 
 
 def csv_bytes(frame_: pd.DataFrame) -> bytes:
@@ -184,3 +185,16 @@ def test_training_metrics_survive_a_reload_and_a_bad_key_is_ignored() -> None:
     assert not forged.exception
     assert forged.session_state["is_demo"] is True
     assert forged.query_params[frame.SESSION_PARAM] != "../../etc/passwd"
+
+
+def test_model_monitor_uploads_survive_a_reload() -> None:
+    name = "data_capture_sample.jsonl"
+    content = (SAMPLES / name).read_bytes()
+    at = page("pages/5_Model_Monitor.py")
+    at.file_uploader[0].set_value([(name, content, "application/json")]).run()
+    assert not at.exception, at.exception
+    assert at.session_state["monitor_files"]["capture"][0][0] == name
+    again = page("pages/5_Model_Monitor.py", {frame.SESSION_PARAM: at.query_params[frame.SESSION_PARAM]})
+    assert not again.exception, again.exception
+    assert again.session_state["monitor_files"]["capture"][0][0] == name
+    assert not any("demo artifacts" in i.value for i in again.info)
