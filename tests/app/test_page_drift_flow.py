@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib.schema import validate_metrics
 from lib.sources import FORMATS
 from lib.ui import data_page, frame
 from lib.ui.session_store import SessionStore
@@ -198,3 +199,21 @@ def test_model_monitor_uploads_survive_a_reload() -> None:
     assert not again.exception, again.exception
     assert again.session_state["monitor_files"]["capture"][0][0] == name
     assert not any("demo artifacts" in i.value for i in again.info)
+
+
+def test_run_flags_name_runs_and_metrics_literally() -> None:
+    t0 = pd.Timestamp("2026-11-02 09:00", tz="UTC")
+    rows = [
+        {"job": f"**run**_{j}", "metric": "*val*_acc", "timestamp": t0 + pd.Timedelta(hours=6 * j, minutes=e),
+         "value": 0.5 + 0.05 * e, "epoch": e}
+        for j in range(3) for e in range(4)
+    ]  # fmt: skip
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/1_Training_runs.py")
+    at.session_state["metrics"] = validate_metrics(pd.DataFrame(rows))
+    at.session_state["is_demo"] = False
+    at.run()
+    assert not at.exception, at.exception
+    summary = [b.value for b in [*at.success, *at.warning] if "val" in b.value]
+    assert summary
+    assert all("\\*val\\*\\_acc" in v for v in summary)
