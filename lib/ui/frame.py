@@ -82,11 +82,9 @@ def setup_page(title: str, *, uses_metrics: bool = True) -> None:
     :func:`sidebar_data`.
     """
     # A local icon: an emoji or material icon here would make the browser fetch a favicon from the web.
-    st.set_page_config(
-        page_title=f"{title} · Driftwatch", page_icon=str(ICON), layout="wide", initial_sidebar_state="auto"
-    )
-    restore_session()
+    st.set_page_config(page_title=f"{title} · Driftwatch", page_icon=str(ICON), layout="wide")
     init_state()
+    restore_session()  # after the defaults: a reloaded session's own data replaces them
     narrow_window_rules()
     sidebar(uses_metrics=uses_metrics, title=title)
     remember_session()
