@@ -14,10 +14,10 @@ from typing import Any, Final
 import pandas as pd
 import streamlit as st
 
+import lib.ui.session_store as kept_sessions
 from lib import demo
 from lib.errors import AppError
 from lib.schema import merge_jobs, merge_metrics
-from lib.ui.session_store import SESSION_TTL_S, SessionStore
 
 ICON: Final = Path(__file__).resolve().parents[2] / "assets" / "driftwatch.png"
 
@@ -136,7 +136,7 @@ def sidebar_data(text: str, *, demo: bool, caption: str = "This page uses") -> N
         if st.session_state.get("session_kept") is False:
             st.caption("This data is too large to keep across a page reload.")
         else:
-            hours = SESSION_TTL_S // 3600
+            hours = kept_sessions.SESSION_TTL_S // 3600
             st.caption(
                 f"Kept on the server for {hours} h after your last change, also across a page reload "
                 "(the link holds a private key: share it only with whom may see this data)."
@@ -205,9 +205,9 @@ _TOKEN: Final = re.compile(r"[A-Za-z0-9_-]{22}")
 
 
 @st.cache_resource(show_spinner=False)
-def session_store() -> SessionStore:
+def session_store() -> kept_sessions.SessionStore:
     """The server's one store of session snapshots (time limit and size cap: lib.ui.session_store)."""
-    return SessionStore()
+    return kept_sessions.SessionStore()
 
 
 def restore_session() -> None:
