@@ -303,7 +303,7 @@ def _drift(args: argparse.Namespace, out: TextIO) -> int:
     report = compare(reference, current, **kwargs)
     written = []
     if args.html:
-        _write(aws, args.html, report.to_html().encode(), "text/html; charset=utf-8")
+        _write(aws, args.html, report.to_html(reference, current).encode(), "text/html; charset=utf-8")
         written.append(args.html)
     if args.json:
         _write(aws, args.json, report.to_json().encode(), "application/json")

@@ -154,9 +154,9 @@ with tab_table:
 
 st.subheader("Flags")
 if view.flags.empty:
-    st.success(view.flag_summary, icon=":material/verified:")
+    st.success(ui.md_literal(view.flag_summary), icon=":material/verified:")
 else:
-    st.warning(view.flag_summary, icon=":material/flag:")
+    st.warning(ui.md_literal(view.flag_summary), icon=":material/flag:")
     st.dataframe(view.flags, width="stretch", hide_index=True)
 
 ui.csv_download(

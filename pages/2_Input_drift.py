@@ -6,7 +6,7 @@ import streamlit as st
 from lib import charts, drift, ui
 from lib.ui import drift_page
 
-ui.setup_page("Input drift")
+ui.setup_page("Input drift", uses_metrics=False)
 
 st.title("Input drift")
 st.caption(
@@ -44,6 +44,7 @@ m4.metric("Rows", f"{report.n_reference:,} → {report.n_current:,}", help="Refe
 (st.warning if drifted else st.success)(ui.md_escape(report.summary), icon=":material/compare_arrows:")
 st.caption(f"**Verdict rule.** {ui.md_escape(report.rule)}")
 
+mv = windows = None  # set by the Multivariate and Over time tabs when computed; the export includes them
 columns_tab, signals_tab, multi_tab, time_tab, export_tab = st.tabs(
     ["Columns", "Signals", "Multivariate", "Over time", "Export"]
 )
@@ -163,4 +164,4 @@ with time_tab:
 
 with export_tab:
     st.caption("The report as a small self-contained HTML page, as JSON, or the per-column table as CSV.")
-    drift_page.drift_exports(report, key="drift_input_export")
+    drift_page.drift_exports(report, key="drift_input_export", data=data, windows=windows, multivariate=mv)

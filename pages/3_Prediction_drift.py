@@ -5,7 +5,7 @@ import streamlit as st
 from lib import charts, drift, ui
 from lib.ui import drift_page
 
-ui.setup_page("Prediction drift")
+ui.setup_page("Prediction drift", uses_metrics=False)
 
 st.title("Prediction drift")
 st.caption(
@@ -139,4 +139,6 @@ with perf_tab:
 
 with export_tab:
     st.caption("The prediction-drift report as a small self-contained HTML page, JSON or CSV.")
-    drift_page.drift_exports(result.drift, key="drift_pred_export", base_name="prediction-drift-report")
+    drift_page.drift_exports(
+        result.drift, key="drift_pred_export", base_name="prediction-drift-report", data=data
+    )

@@ -120,9 +120,16 @@ class DriftReport:
         """The table as UTF-8 CSV, with spreadsheet formulas neutralised (``'`` prefix)."""
         return to_csv_bytes(self.table)
 
-    def to_html(self) -> str:
-        """A small self-contained HTML page (inline CSS, no scripts or external assets)."""
-        return report_html(self)
+    def to_html(
+        self, reference: pd.DataFrame | None = None, current: pd.DataFrame | None = None, **extras: Any
+    ) -> str:
+        """A small self-contained HTML page (inline CSS and SVG, no scripts or external assets).
+
+        With the compared ``reference`` and ``current`` frames, every column gets its distribution
+        charts; ``extras`` (``windows``, ``multivariate``, ``generated_at``) go to
+        :func:`lib.drift.render.report_html`.
+        """
+        return report_html(self, reference=reference, current=current, **extras)
 
 
 def compare(

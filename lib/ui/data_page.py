@@ -24,7 +24,7 @@ RUNS_PAGE: Final = "pages/1_Training_runs.py"
 def formats_help() -> str:
     """One line listing the supported export formats (from the loaders' own registry)."""
 
-    return "Supported: " + "; ".join(FORMATS.values()) + "."
+    return "Supported: " + "; ".join(map(md_escape, FORMATS.values())) + "."  # help text is Markdown
 
 
 def metric_definitions_frame() -> pd.DataFrame:

@@ -39,10 +39,13 @@ class Download:
 
 
 def download_row(items: Sequence[Download], *, base_name: str, key: str) -> None:
-    """A compact row of download buttons, ``<base_name>.<extension>`` each (keys ``<key>_<ext>``)."""
-    columns = st.columns([1] * len(items) + [max(1, 8 - 2 * len(items))])
-    for column, item in zip(columns, items, strict=False):
-        with column:
+    """A compact row of download buttons, ``<base_name>.<extension>`` each (keys ``<key>_<ext>``).
+
+    A horizontal container sized to the labels (wrapping to a new line when the window is narrow),
+    not equal columns: a column narrower than its label cuts it to "P…".
+    """
+    with st.container(horizontal=True, gap="small", key=f"{key}_row"):
+        for item in items:
             st.download_button(
                 item.label,
                 data=item.data,

@@ -17,7 +17,15 @@ from lib.drift.summary import DriftSummaries
 from lib.errors import AppError
 from lib.sources.tables import SUFFIXES
 from lib.ui.downloads import Download, download_row
-from lib.ui.frame import kept_widget, md_code, md_escape, show_error, upload_key
+from lib.ui.frame import (
+    kept_widget,
+    md_code,
+    md_escape,
+    remember_session,
+    show_error,
+    sidebar_data,
+    upload_key,
+)
 
 DRIFT_SIDES: Final = ("reference", "current")
 
@@ -122,6 +130,7 @@ def drift_store(side: str, frame: pd.DataFrame, label: str, *, digest: str | Non
     state[f"drift_{side}"] = frame
     state[f"drift_{side}_label"] = label
     state[f"drift_{side}_digest"] = (frame, digest or frame_digest(frame))
+    remember_session()
 
 
 def _drift_digest(side: str, frame: pd.DataFrame) -> str:
@@ -203,7 +212,7 @@ def drift_ingest(side: str, upload: Any) -> None:
         return
     content = upload.getvalue()
     try:
-        with st.spinner(f"Reading {upload.name}…"):
+        with st.spinner(f"Reading {md_escape(upload.name)}…"):
             frame = drift_read(upload.name, content)
     except AppError as err:
         errors[side] = err
@@ -224,6 +233,7 @@ def drift_back_to_demo() -> None:
     state.pop("drift_upload_seen", None)
     state.pop("drift_upload_errors", None)
     state.drift_generation = state.get("drift_generation", 0) + 1
+    remember_session()
 
 
 def drift_data_ui() -> DriftData:
@@ -260,6 +270,41 @@ def drift_data_ui() -> DriftData:
             f"**Current:** {md_escape(data.current_label)} · {len(data.current):,} rows × "
             f"{data.current.shape[1]} columns",
         ]
+        sidebar_lines = [
+            f"{side} **{md_escape(label)}** ({len(frame):,} rows)"  # no "Current:": that names the main box
+            for side, label, frame in (
+                ("reference", data.reference_label, data.reference),
+                ("current", data.current_label, data.current),
+            )
+        ]
+        if data.reference_demo != data.current_demo:  # one side loaded: never test it against the demo
+            loaded, missing = ("current", "reference") if data.reference_demo else ("reference", "current")
+            line = lines[DRIFT_SIDES.index(loaded)]
+            st.info(
+                f"**{loaded.capitalize()} loaded; now add the {missing} data.** It is not tested against "
+                f"the demo {missing}: drop your {missing} table "
+                f"{'to the left' if missing == 'reference' else 'to the right'} below"
+                + (" (or use a baseline from the Model Monitor page)." if missing == "reference" else ".")
+                + f"\n\n{line}  \n**{missing.capitalize()}:** not loaded yet",
+                icon=":material/hourglass_top:",
+            )
+            st.button(
+                "Back to demo",
+                on_click=drift_back_to_demo,
+                icon=":material/undo:",
+                key="drift_back_to_demo",
+                help=f"Forget the {loaded} data and compare the demo tables again.",
+            )
+            sidebar_data(
+                f"Drift: your {loaded} data, waiting for the {missing}.  \n"
+                + sidebar_lines[DRIFT_SIDES.index(loaded)],
+                demo=False,
+            )
+            st.stop()
+        if data.is_demo:
+            sidebar_data("Drift: **demo data** (synthetic churn model, April against May 2024).", demo=True)
+        else:
+            sidebar_data("Drift, your data:  \n" + "  \n".join(sidebar_lines), demo=False)
         if data.is_demo:
             st.info(
                 "**You are looking at demo data**: a churn model whose inputs drift in May. "
@@ -267,17 +312,15 @@ def drift_data_ui() -> DriftData:
                 icon=":material/science:",
             )
         else:
-            box, button = st.columns([5, 1], vertical_alignment="center")
-            with box:
-                st.success("  \n".join(lines), icon=":material/database:")
-            with button:
+            # A row sized to the button's label (equal-ish columns cut it at narrow widths).
+            with st.container(horizontal=True, vertical_alignment="center", key="drift_status_row"):
+                st.success("  \n".join(lines), icon=":material/database:", width="stretch")
                 st.button(
                     "Back to demo",
                     on_click=drift_back_to_demo,
                     icon=":material/undo:",
                     key="drift_back_to_demo",
                     help="Forget the uploaded (or Model Monitor) data and compare the demo tables again.",
-                    width="stretch",
                 )
         for note in data.notes:
             st.info(md_escape(note), icon=":material/info:")
@@ -629,12 +672,29 @@ def drift_summary_frame(table: pd.DataFrame) -> pd.DataFrame:
     return shown[[c for c in drift_table_columns() if c in shown.columns]]
 
 
-def drift_exports(report: Any, *, key: str, base_name: str = "drift-report") -> None:
-    """HTML, JSON and CSV download buttons for a :class:`lib.drift.DriftReport`, built when clicked."""
+def drift_exports(
+    report: Any,
+    *,
+    key: str,
+    base_name: str = "drift-report",
+    data: DriftData | None = None,
+    windows: Any = None,
+    multivariate: Any = None,
+) -> None:
+    """HTML, JSON and CSV download buttons for a :class:`lib.drift.DriftReport`, built when clicked.
+
+    With ``data`` the HTML report draws every column's distributions; ``windows`` (a
+    ``WindowReport``) and ``multivariate`` (a ``MultivariateResult``) add the heat map and the
+    classifier result when the page computed them.
+    """
+    frames = {} if data is None else {"reference": data.reference, "current": data.current}
+    extras = {"windows": windows, "multivariate": multivariate, **frames}
     items = [
         Download(
-            "HTML report", lambda: report.to_html().encode("utf-8"), "html", "text/html",
-            ":material/description:", "A small self-contained page (no scripts): verdicts, reasons, signals.",
+            "HTML report", lambda: report.to_html(**extras).encode("utf-8"), "html", "text/html",
+            ":material/description:",
+            "A self-contained page to share (inline charts, no scripts, opens offline): verdicts, "
+            "distributions, multivariate and window results, data-quality signals.",
         ),
         Download(
             "JSON", lambda: report.to_json().encode("utf-8"), "json", "application/json",

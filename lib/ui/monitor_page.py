@@ -13,7 +13,7 @@ from lib.demo import monitor as demo_monitor
 from lib.errors import AppError
 from lib.sources import capture
 from lib.ui import drift_page
-from lib.ui.frame import upload_key
+from lib.ui.frame import remember_session, upload_key
 
 MONITOR_SLOTS: Final = ("capture", "statistics", "constraints", "violations")
 
@@ -56,6 +56,7 @@ def monitor_ingest(slot: str, uploads: Any) -> None:
     state.monitor_errors.pop(slot, None)
     state.monitor_files = current
     state.monitor_seen[slot] = keys
+    remember_session()  # kept across a reload from now on
 
 
 def monitor_reset() -> None:
@@ -63,6 +64,7 @@ def monitor_reset() -> None:
     for key in ("monitor_files", "monitor_seen", "monitor_errors"):
         st.session_state.pop(key, None)
     st.session_state.monitor_generation = st.session_state.get("monitor_generation", 0) + 1
+    remember_session()
 
 
 def monitor_uploader_key(slot: str) -> str:

@@ -35,21 +35,41 @@ def test_input_drift_demo_renders_overlay_and_heat_map(page: Page, app_server: A
     page.screenshot(path=str(SHOTS / "drift-heat-map.png"))
 
 
-def test_uploading_current_data_is_used_and_back_to_demo_restores(
+def test_one_side_waits_for_the_other_both_survive_a_reload_and_back_to_demo_restores(
     page: Page, app_server: AppServer, tmp_path: Path
 ) -> None:
     current = demo_drift.demo_current(400).assign(income=lambda f: f["income"] * 3)
-    target = tmp_path / "may-production.csv"
-    current.to_csv(target, index=False)
+    reference = demo_drift.demo_reference(500)
+    cur_path, ref_path = tmp_path / "may-production.csv", tmp_path / "april-train.csv"
+    current.to_csv(cur_path, index=False)
+    reference.to_csv(ref_path, index=False)
     open_page(page, app_server, "Input_drift")
-    page.get_by_test_id("stFileUploader").nth(1).locator('input[type="file"]').set_input_files(target)
+    uploaders = page.get_by_test_id("stFileUploader")
+    uploaders.nth(1).locator('input[type="file"]').set_input_files(cur_path)
     wait_idle(page)
-    expect(page.get_by_text("may-production.csv").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("Current loaded; now add the reference data.")).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_test_id("stMetric")).to_have_count(0)  # not tested against the demo
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("waiting for the reference")).to_be_visible()
+    uploaders.nth(0).locator('input[type="file"]').set_input_files(ref_path)
+    wait_idle(page)
     expect(page.get_by_test_id("stAlertContainer").filter(has_text="Current:")).to_contain_text("400 rows")
     chart_visible(page)
+    expect(sidebar.get_by_test_id("stAlertContainer")).to_contain_text("reference april-train.csv (500 rows)")
     no_exception(page)
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "drift-upload.png"))
+
+    assert "session=" in page.url
+    page.reload()  # a new browser session: the data comes back from the server-side store
+    expect(page.get_by_test_id("stAlertContainer").filter(has_text="Current:")).to_contain_text(
+        "may-production.csv", timeout=TIMEOUT
+    )
+    expect(page.get_by_test_id("stAlertContainer").filter(has_text="Reference:")).to_contain_text("500 rows")
+    chart_visible(page)
+    wait_idle(page)
+    no_exception(page)
+
     page.get_by_role("button", name="Back to demo").click()
     expect(page.get_by_text("You are looking at demo data")).to_be_visible(timeout=TIMEOUT)
     wait_idle(page)
