@@ -11,7 +11,7 @@ from lib.ui import monitor_page
 
 ui.setup_page("Model Monitor")
 monitor_page.monitor_state()
-st.title("Model Monitor artifacts")
+st.title("Model Monitor")  # the same words as in the sidebar
 
 state = st.session_state
 left, mid, right, last = st.columns([2, 1, 1, 1])

@@ -17,6 +17,7 @@ import streamlit as st
 import lib.ui.session_store as kept_sessions
 from lib import demo
 from lib.errors import AppError
+from lib.format import plural
 from lib.schema import merge_jobs, merge_metrics
 
 ICON: Final = Path(__file__).resolve().parents[2] / "assets" / "driftwatch.png"
@@ -111,7 +112,7 @@ def sidebar(*, uses_metrics: bool = True, title: str = "Data") -> None:
         caption = "This page uses" if title in METRICS_PAGES else "Loaded in this session"
         if st.session_state.is_demo:
             sidebar_data(
-                f"Training metrics: **demo data** (synthetic, {n_jobs} runs). "
+                f"Training metrics: **demo data** (synthetic, {plural(n_jobs, 'run')}). "
                 "Load your own on the Data page or from AWS.",
                 demo=True,
                 caption=caption,
@@ -119,8 +120,8 @@ def sidebar(*, uses_metrics: bool = True, title: str = "Data") -> None:
         else:
             n_files = len({src["_sha"] for src in st.session_state.sources})
             sidebar_data(
-                f"Training metrics: {n_jobs} runs · {metrics['metric'].nunique()} metrics · "
-                f"{len(metrics):,} points from {n_files} source{'s' if n_files != 1 else ''}.",
+                f"Training metrics: {plural(n_jobs, 'run')} · {plural(metrics['metric'].nunique(), 'metric')} · "
+                f"{plural(len(metrics), 'point')} from {plural(n_files, 'source')}.",
                 demo=False,
                 caption=caption,
             )
