@@ -120,7 +120,8 @@ def sidebar(*, uses_metrics: bool = True, title: str = "Data") -> None:
         else:
             n_files = len({src["_sha"] for src in st.session_state.sources})
             sidebar_data(
-                f"Training metrics: {plural(n_jobs, 'run')} · {plural(metrics['metric'].nunique(), 'metric')} · "
+                f"Training metrics: {plural(n_jobs, 'run')} · "
+                f"{plural(metrics['metric'].nunique(), 'metric')} · "
                 f"{plural(len(metrics), 'point')} from {plural(n_files, 'source')}.",
                 demo=False,
                 caption=caption,
