@@ -143,6 +143,9 @@ def load_endpoint_capture(
     if max_records is not None and max_records < 1:
         raise InputError("max_records must be at least 1.")
     report = progress or (lambda done, total, text: None)
+    action = aws.session_deadline(session)  # the user action's own deadline, when it has one
+    if action is not None:
+        deadline = action.remaining() if deadline is None else min(deadline, action.remaining())
     stop_at = None if deadline is None else time.monotonic() + deadline
     region = session.region_name
     if destination is None:
