@@ -212,7 +212,7 @@ class Deadline:
         left = max(self.remaining(), 0.1)
         read = min(MAX_READ_TIMEOUT, max(1.0, left / 2))
         connect = min(MAX_CONNECT_TIMEOUT, max(1.0, left / 4))
-        attempts = max(1, min(MAX_ATTEMPTS, int(left // read)))
+        attempts = max(1, min(MAX_ATTEMPTS, round(left / read)))
         return Config(
             connect_timeout=connect,
             read_timeout=read,
@@ -227,9 +227,11 @@ class Deadline:
         self.check()
 
     def _after_call_error(self, exception: BaseException, **_: Any) -> None:
-        # botocore's "after-call-error" hook: a call that failed once the time was up (its last
-        # attempt ran into the read timeout) is this deadline's timeout, whatever botocore says.
-        if self.remaining() <= 0 and not isinstance(exception, AppError):
+        # botocore's "after-call-error" hook: a call that failed once the time was up, or whose
+        # attempts (sized to fill the time left) all timed out, is this deadline's timeout.
+        if isinstance(exception, AppError):
+            return
+        if self.remaining() <= 0 or isinstance(exception, bexc.ReadTimeoutError | bexc.ConnectTimeoutError):
             raise self.timed_out() from exception
 
 
