@@ -66,7 +66,7 @@ def answering_server(responder: Responder) -> Iterator[tuple[str, Seen]]:
             self.end_headers()
             self.wfile.write(body)
 
-        do_GET = do_POST = do_PUT = do_HEAD = _any
+        do_GET = do_POST = do_PUT = do_HEAD = _any  # noqa: N815 - http.server names them so
 
         def log_message(self, format: str, *args: object) -> None:
             pass

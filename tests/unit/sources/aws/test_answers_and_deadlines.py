@@ -69,7 +69,8 @@ def test_search_bad_body_is_an_error_not_zero_jobs(kind: str) -> None:
     with answering_server(answer(body)) as (url, seen), pytest.raises(DataSourceError) as caught:
         training_jobs.find_training_jobs(session(), endpoint_url=url)
     assert isinstance(caught.value, aws.AnswerError)
-    assert "sagemaker Search" in caught.value.message and says in caught.value.message
+    assert "sagemaker Search" in caught.value.message
+    assert says in caught.value.message
     assert seen.requests[0] == "Search"
 
 
@@ -86,7 +87,8 @@ def test_list_training_jobs_bad_body_is_an_error(kind: str) -> None:
 
     with answering_server(responder) as (url, seen), pytest.raises(aws.AnswerError) as caught:
         training_jobs.find_training_jobs(session(), endpoint_url=url)
-    assert "sagemaker ListTrainingJobs" in caught.value.message and says in caught.value.message
+    assert "sagemaker ListTrainingJobs" in caught.value.message
+    assert says in caught.value.message
     assert seen.requests[:2] == ["Search", "ListTrainingJobs"]
 
 
@@ -97,8 +99,10 @@ def test_get_metric_data_bad_body_is_a_failed_batch_not_a_missing_series(kind: s
     with answering_server(answer(body)) as (url, _):
         cloudwatch = aws.make_client(session(), "cloudwatch", url)
         frame, warnings, errors, ok = metrics.fetch_metric_data(cloudwatch, [query], now=START)
-    assert not ok and frame.empty
-    assert "cloudwatch GetMetricData" in errors[0].message and says in errors[0].message
+    assert not ok
+    assert frame.empty
+    assert "cloudwatch GetMetricData" in errors[0].message
+    assert says in errors[0].message
     assert warnings[0].failed
 
 
@@ -122,25 +126,29 @@ def test_logs_bad_body_is_an_error(kind: str) -> None:
     with answering_server(answer(body)) as (url, _):
         client = aws.make_client(session(), "logs", url)
         frame, warnings, errors, ok = logs.fetch_log_metrics(client, [RECORD])
-    assert not ok and frame.empty
-    assert "logs DescribeLogStreams" in errors[0].message and says in errors[0].message
+    assert not ok
+    assert frame.empty
+    assert "logs DescribeLogStreams" in errors[0].message
+    assert says in errors[0].message
     assert warnings[0].failed
 
 
 @pytest.mark.parametrize("kind", sorted(XML_BAD))
 def test_s3_listing_bad_body_is_an_error_not_no_capture(kind: str) -> None:
     body, says = XML_BAD[kind]
-    with answering_server(answer(body, content_type="application/xml")) as (url, _):
-        with pytest.raises(aws.AnswerError) as caught:
-            capture_s3.load_endpoint_capture(
-                session(),
-                "ep",
-                START,
-                START + dt.timedelta(hours=1),
-                variant="AllTraffic",
-                destination="s3://bucket/capture",
-                endpoint_url=url,
-            )
+    with (
+        answering_server(answer(body, content_type="application/xml")) as (url, _),
+        pytest.raises(aws.AnswerError) as caught,
+    ):
+        capture_s3.load_endpoint_capture(
+            session(),
+            "ep",
+            START,
+            START + dt.timedelta(hours=1),
+            variant="AllTraffic",
+            destination="s3://bucket/capture",
+            endpoint_url=url,
+        )
     message = caught.value.message
     assert "ListObjectsV2" in message
     # botocore turns an unparseable S3 200 into a bare 500 before our check sees it (retried first)
@@ -159,9 +167,11 @@ def test_s3_get_cut_off_body_is_an_error() -> None:
 
 @pytest.mark.parametrize("body", [b"", b"<html><body>hi</body></html>", b"<Other/>"])
 def test_sts_bad_body_is_an_error_not_a_key_error(body: bytes) -> None:
-    with answering_server(answer(body, content_type="text/xml")) as (url, _):
-        with pytest.raises(aws.AnswerError) as caught:
-            aws.whoami(session(), endpoint_url=url, quick=True)
+    with (
+        answering_server(answer(body, content_type="text/xml")) as (url, _),
+        pytest.raises(aws.AnswerError) as caught,
+    ):
+        aws.whoami(session(), endpoint_url=url, quick=True)
     assert "sts GetCallerIdentity" in caught.value.message
 
 
@@ -194,7 +204,7 @@ def test_find_against_a_hanging_endpoint_times_out_within_the_deadline(hanging: 
 
 
 def test_load_against_a_hanging_endpoint_times_out(hanging: tuple) -> None:
-    url, seen = hanging
+    url, _seen = hanging
     deadline = aws.Deadline(2, "Load")
     with pytest.raises(aws.ActionTimeoutError, match=r"^Load timed out after 2 s"):
         load.load_jobs_for_charts(session(deadline), ["job-a"], endpoint_url=url)
@@ -248,9 +258,11 @@ def test_deadline_is_checked_between_calls() -> None:
 def test_cancel_ends_the_action_at_the_next_call() -> None:
     deadline = aws.Deadline(30, "Find jobs")
     deadline.cancel()
-    with answering_server(answer(b'{"Results": []}')) as (url, seen):
-        with pytest.raises(aws.ActionCancelledError, match="Find jobs was cancelled"):
-            training_jobs.find_training_jobs(session(deadline), endpoint_url=url)
+    with (
+        answering_server(answer(b'{"Results": []}')) as (url, seen),
+        pytest.raises(aws.ActionCancelledError, match="Find jobs was cancelled"),
+    ):
+        training_jobs.find_training_jobs(session(deadline), endpoint_url=url)
     assert seen.requests == []
 
 
@@ -269,7 +281,8 @@ def test_client_config_fits_attempts_into_the_time_left() -> None:
     assert (long.connect_timeout, long.read_timeout) == (10.0, 60.0)
     assert long.retries == {"mode": "adaptive", "total_max_attempts": 10}
     short = aws.Deadline(2, "Find jobs").client_config()
-    assert short.read_timeout <= 1.0 + 1e-9 and short.retries["total_max_attempts"] == 2
+    assert short.read_timeout <= 1.0 + 1e-9
+    assert short.retries["total_max_attempts"] == 2
 
 
 def test_deadline_must_be_positive() -> None:
