@@ -16,6 +16,7 @@ import streamlit as st
 from lib import demo
 from lib.errors import AppError
 from lib.schema import merge_jobs, merge_metrics
+from lib.ui.auth import require_login
 
 ICON: Final = Path(__file__).resolve().parents[2] / "assets" / "driftwatch.png"
 
@@ -75,6 +76,7 @@ def setup_page(title: str) -> None:
     """Common start of every page: config, state defaults and the shared sidebar."""
     # A local icon: an emoji or material icon here would make the browser fetch a favicon from the web.
     st.set_page_config(page_title=f"{title} · Driftwatch", page_icon=str(ICON), layout="wide")
+    require_login()  # team mode: nothing below is drawn for a visitor who has not logged in
     init_state()
     sidebar()
 
