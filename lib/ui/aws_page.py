@@ -47,6 +47,8 @@ TEAM_NETWORK_MESSAGE: Final = (
     "No usable answer from AWS: it could not be reached, did not answer in time, or sent something "
     "that is not an AWS answer."
 )
+#: Longest wait for one AWS answer in an action: Stop takes effect at the next call, so within this.
+STOP_WITHIN: Final = 15.0
 _LOG = logging.getLogger(__name__)
 
 
@@ -78,7 +80,8 @@ def aws_action(action: str) -> Iterator[aws.Deadline]:
             "Stop",
             key="aws_stop",
             icon=":material/stop_circle:",
-            help="End this action now; nothing from it is kept.",
+            help=f"End this action (between two AWS calls: within {STOP_WITHIN:g} s); nothing from "
+            "it is kept.",
         )
 
     def tick(deadline: aws.Deadline) -> None:
@@ -86,7 +89,7 @@ def aws_action(action: str) -> Iterator[aws.Deadline]:
 
     state.aws_running = action
     try:
-        yield aws.Deadline(seconds, action, on_check=tick)
+        yield aws.Deadline(seconds, action, on_check=tick, max_wait=STOP_WITHIN)
     except aws.AnswerError as err:
         state.aws_running = None
         if auth.team_settings().team_mode:

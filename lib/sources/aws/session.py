@@ -146,6 +146,8 @@ class Deadline:
 
     ``on_check`` runs at every check made in the thread that created the deadline (not in worker
     threads): a UI uses it to show the time left and to notice a Stop press between calls.
+    ``max_wait`` caps the wait for one answer (the read timeout), so such a check comes at least
+    that often even when an endpoint hangs.
     """
 
     def __init__(
@@ -154,6 +156,7 @@ class Deadline:
         action: str,
         *,
         on_check: Callable[[Deadline], None] | None = None,
+        max_wait: float = MAX_READ_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not seconds > 0:
@@ -161,6 +164,7 @@ class Deadline:
         self.seconds = float(seconds)
         self.action = action
         self.on_check = on_check
+        self.max_wait = min(float(max_wait), MAX_READ_TIMEOUT)
         self._clock = clock
         self._start = clock()
         self._cancelled = threading.Event()
@@ -206,11 +210,11 @@ class Deadline:
     def client_config(self) -> Config:
         """Timeouts and attempts for a client made now: every attempt fits in the time left.
 
-        Half the time left per read (1-60 s) and as many attempts as fit (1-10), so a hanging
+        Half the time left per read (1 s to ``max_wait``) and as many attempts as fit (1-10), so a hanging
         endpoint is tried about twice; with a long deadline this is :data:`RETRY_CONFIG`.
         """
         left = max(self.remaining(), 0.1)
-        read = min(MAX_READ_TIMEOUT, max(1.0, left / 2))
+        read = min(self.max_wait, max(1.0, left / 2))
         connect = min(MAX_CONNECT_TIMEOUT, max(1.0, left / 4))
         attempts = max(1, min(MAX_ATTEMPTS, round(left / read)))
         return Config(
