@@ -55,7 +55,9 @@ def test_stop_ends_a_hanging_find_and_the_page_says_so(
             expect(page.get_by_text("Find jobs: running, gives up after 60 s.")).to_be_visible()
             stop.first.click()
             # Stop takes effect at the next AWS call: within one wait for an answer (15 s)
-            expect(page.get_by_text("Find jobs was stopped before it finished")).to_be_visible(timeout=TIMEOUT)
+            expect(page.get_by_text("Find jobs was stopped before it finished")).to_be_visible(
+                timeout=TIMEOUT
+            )
             wait_idle(page)
             no_exception(page)
             expect(page.get_by_text("press Find jobs")).to_be_visible()  # no job list was kept
