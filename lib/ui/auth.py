@@ -107,7 +107,11 @@ def require_login() -> None:
     closed: an error for the operator, nothing else rendered.
     """
     secrets = _secrets()
-    settings = read_team_settings(os.environ, secrets)
+    try:
+        settings = read_team_settings(os.environ, secrets)
+    except InputError as err:  # a broken setting must not open the door: fail closed
+        st.error(f"The team deployment settings are invalid: {err.message}", icon=":material/lock:")
+        st.stop()
     if not settings.team_mode:
         return
     if not login_configured(secrets):

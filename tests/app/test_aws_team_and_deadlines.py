@@ -131,6 +131,16 @@ def test_team_mode_without_a_login_configuration_fails_closed(monkeypatch: pytes
     assert len(at.sidebar) == 0
 
 
+def test_unreadable_team_settings_fail_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(auth.TEAM_MODE_ENV, raising=False)
+    at = app(team={"team_mode": False, "endpoint_allow_list": 5}, user={"is_logged_in": True}).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "The team deployment settings are invalid: [driftwatch] endpoint_allow_list must be a list of URLs."
+    ]
+    assert not at.title
+
+
 def test_without_team_mode_there_is_no_gate(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(auth.TEAM_MODE_ENV, raising=False)
     at = app(auth_section=False, user={"is_logged_in": False}).run()

@@ -170,7 +170,7 @@ class Deadline:
         self._cancelled = threading.Event()
         self._owner = threading.get_ident()
         self._lock = threading.Lock()
-        self.attempts = 0  # HTTP attempts started under this deadline (all clients, all threads)
+        self.attempts = 0  # HTTP attempts sent under this deadline (all clients, all threads)
 
     def elapsed(self) -> float:
         """Seconds since the action started."""
@@ -210,8 +210,9 @@ class Deadline:
     def client_config(self) -> Config:
         """Timeouts and attempts for a client made now: every attempt fits in the time left.
 
-        Half the time left per read (1 s to ``max_wait``) and as many attempts as fit (1-10), so a hanging
-        endpoint is tried about twice; with a long deadline this is :data:`RETRY_CONFIG`.
+        Half the time left per read (1 s to ``max_wait``) and as many attempts as fit (1-10): a
+        hanging endpoint costs about the deadline (twice half of it, or more attempts of ``max_wait``)
+        instead of ten full read timeouts; with a long deadline this is :data:`RETRY_CONFIG`.
         """
         left = max(self.remaining(), 0.1)
         read = min(self.max_wait, max(1.0, left / 2))
@@ -226,9 +227,9 @@ class Deadline:
     def _before_send(self, **_: Any) -> None:
         # botocore's "before-send" hook: runs before each HTTP attempt, retries included; must
         # return None (a value would be taken as the HTTP response).
+        self.check()
         with self._lock:
             self.attempts += 1
-        self.check()
 
     def _after_call_error(self, exception: BaseException, **_: Any) -> None:
         # botocore's "after-call-error" hook: a call that failed once the time was up, or whose
