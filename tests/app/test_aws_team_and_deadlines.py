@@ -252,11 +252,11 @@ def test_find_against_a_hanging_endpoint_ends_with_timed_out(
     connected_to_hanging: tuple[AppTest, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at, seen = connected_to_hanging
-    monkeypatch.setitem(aws_page.ACTION_SECONDS, "Find jobs", 2.0)
+    monkeypatch.setitem(aws_page.ACTION_SECONDS, "Find jobs", 4.0)
     at.button(key="aws_find_button").click().run()
     assert len(at.error) == 1
-    assert at.error[0].value.startswith("Find jobs timed out after 2 s")
-    assert 1 <= seen.connections <= 3
+    assert at.error[0].value.startswith("Find jobs timed out after 4 s")
+    assert seen.connections <= 3  # 0 if a very busy machine spends the budget making the client
     assert at.session_state["aws_running"] is None  # it ended: no "stopped" notice next time
     assert at.session_state["aws_found"] is None
 

@@ -193,14 +193,15 @@ def hanging() -> Iterator[tuple[str, object]]:
 
 def test_find_against_a_hanging_endpoint_times_out_within_the_deadline(hanging: tuple) -> None:
     url, seen = hanging
-    deadline = aws.Deadline(2, "Find jobs")
+    deadline = aws.Deadline(4, "Find jobs")
     began = time.monotonic()
     with pytest.raises(aws.ActionTimeoutError) as caught:
         training_jobs.find_training_jobs(session(deadline), endpoint_url=url)
-    assert caught.value.message.startswith("Find jobs timed out after 2 s")
-    assert 1 <= deadline.attempts <= 3  # was 11 attempts of 60 s each
-    assert 1 <= seen.connections <= 3
-    assert time.monotonic() - began < 3 * 2  # generous bound; no timing is measured
+    assert caught.value.message.startswith("Find jobs timed out after 4 s")
+    # was 11 attempts of 60 s each; 0 when a very busy machine spends the budget making the client
+    assert deadline.attempts <= 3
+    assert seen.connections <= 3
+    assert time.monotonic() - began < 3 * 4  # generous bound; no timing is measured
 
 
 def test_load_against_a_hanging_endpoint_times_out(hanging: tuple) -> None:
@@ -208,7 +209,7 @@ def test_load_against_a_hanging_endpoint_times_out(hanging: tuple) -> None:
     deadline = aws.Deadline(2, "Load")
     with pytest.raises(aws.ActionTimeoutError, match=r"^Load timed out after 2 s"):
         load.load_jobs_for_charts(session(deadline), ["job-a"], endpoint_url=url)
-    assert 1 <= deadline.attempts <= 3
+    assert deadline.attempts <= 3
 
 
 def test_connect_against_a_hanging_endpoint_times_out(hanging: tuple) -> None:
@@ -216,7 +217,7 @@ def test_connect_against_a_hanging_endpoint_times_out(hanging: tuple) -> None:
     deadline = aws.Deadline(2, "Connect")
     with pytest.raises(aws.ActionTimeoutError, match=r"^Connect timed out after 2 s"):
         aws.whoami(session(deadline), endpoint_url=url, quick=True)
-    assert 1 <= deadline.attempts <= 3
+    assert deadline.attempts <= 3
 
 
 def test_list_endpoints_against_a_hanging_endpoint_times_out(hanging: tuple) -> None:
