@@ -75,14 +75,12 @@ def aws_action(action: str) -> Iterator[aws.Deadline]:
     with box.container():
         left, right = st.columns([5, 1], vertical_alignment="center")
         status = left.empty()
-        status.caption(f"{action}: running, gives up after {seconds:g} s.")
-        right.button(
-            "Stop",
-            key="aws_stop",
-            icon=":material/stop_circle:",
-            help=f"End this action (between two AWS calls: within {STOP_WITHIN:g} s); nothing from "
-            "it is kept.",
+        status.caption(
+            f"{action}: running, gives up after {seconds:g} s. Stop ends it at the next AWS call "
+            f"(within {STOP_WITHIN:g} s); nothing from it is kept."
         )
+        # no help= tooltip: a button with one is drawn twice in the DOM, which breaks browser tests
+        right.button("Stop", key="aws_stop", icon=":material/stop_circle:")
 
     def tick(deadline: aws.Deadline) -> None:
         status.caption(f"{action}: {deadline.elapsed():.0f} s of at most {seconds:g} s.")
@@ -833,7 +831,13 @@ def aws_endpoint_drift() -> None:
         "Model Monitor baseline (or any reference you upload there). "
         + " ".join(
             f"{a} gives up after {ACTION_SECONDS[a]:g} s."
-            for a in ("List endpoints", "Load capture", "Load baseline", "Show monitoring history")
+            for a in (
+                "List endpoints",
+                "Load capture",
+                "List schedules",
+                "Load baseline",
+                "Show monitoring history",
+            )
         )
         + " **Stop** ends an action sooner."
     )
@@ -841,7 +845,6 @@ def aws_endpoint_drift() -> None:
         "List endpoints",
         icon=":material/search:",
         key="aws_ep_list_button",
-        help=aws_action_caption("List endpoints"),
     ):
         with friendly_errors(stop=False):
             aws_list_endpoints()
@@ -938,7 +941,6 @@ def aws_endpoint_drift() -> None:
         icon=":material/cloud_download:",
         type="primary",
         key="aws_ep_load_button",
-        help=aws_action_caption("Load capture"),
     ):
         with friendly_errors(stop=False):
             t0, t1 = aws_capture_range(mode, hours, start, end)
@@ -961,7 +963,6 @@ def aws_endpoint_drift() -> None:
             "List schedules",
             icon=":material/schedule:",
             key="aws_ep_schedules_button",
-            help=aws_action_caption("List schedules"),
         ):
             with friendly_errors(stop=False):
                 aws_list_schedules(endpoint)
@@ -994,7 +995,6 @@ def aws_endpoint_drift() -> None:
         "Load baseline",
         icon=":material/rule:",
         key="aws_ep_baseline_button",
-        help=aws_action_caption("Load baseline"),
         disabled=not (target or "").strip(),
     ):
         with friendly_errors(stop=False):
@@ -1010,7 +1010,6 @@ def aws_endpoint_drift() -> None:
             "Show monitoring history",
             icon=":material/history:",
             key="aws_ep_history_button",
-            help=aws_action_caption("Show monitoring history"),
         ):
             with friendly_errors(stop=False):
                 aws_show_history(schedule)
