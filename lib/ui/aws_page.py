@@ -61,9 +61,10 @@ def aws_action_caption(action: str) -> str:
 def aws_action(action: str) -> Iterator[aws.Deadline]:
     """Run one AWS action under its deadline, with a status line and a Stop button while it runs.
 
-    Yields the :class:`~lib.sources.aws.session.Deadline` to bind to the action's session. While
-    the action runs, ``aws_running`` names it; a run that ends without clearing it was stopped (the
-    Stop button, or any other click, reruns the page, and Streamlit ends this run at its next
+    Yields the :class:`~lib.sources.aws.session.Deadline` to bind to the action's session. The
+    status line and the Stop button are in the sidebar while the action runs; ``aws_running``
+    names it; a run that ends without clearing it was stopped (the Stop button, or any other
+    click, reruns the page, and Streamlit ends this run at its next
     element call, e.g. the status line updated between AWS calls): the next run says so
     (:func:`aws_stopped_notice`), nothing from the action was stored, and ``st.cache_data`` keeps
     nothing from a function that did not return. In team mode every network failure becomes
@@ -71,9 +72,11 @@ def aws_action(action: str) -> Iterator[aws.Deadline]:
     """
     state = st.session_state
     seconds = ACTION_SECONDS[action]
-    box = st.empty()
+    # In the sidebar: a slot in the page itself would shift every element after it for one run,
+    # and Streamlit would then redraw the tabs below as new ones (losing the chosen tab).
+    box = st.sidebar.empty()
     with box.container():
-        left, right = st.columns([5, 1], vertical_alignment="center")
+        left, right = st.columns([3, 2], vertical_alignment="center")
         status = left.empty()
         status.caption(
             f"{action}: running, gives up after {seconds:g} s. Stop ends it at the next AWS call "
