@@ -45,7 +45,7 @@ def main() -> None:
     metric_body = json.dumps({"MetricDataResults": results, "Messages": []}).encode()
     keys = "".join(
         f"<Contents><Key>capture/ep/AllTraffic/2026/11/02/09/{k:06d}.jsonl</Key><Size>1024</Size>"
-        "<LastModified>2026-11-02T09:00:00.000Z</LastModified><ETag>\"x\"</ETag></Contents>"
+        '<LastModified>2026-11-02T09:00:00.000Z</LastModified><ETag>"x"</ETag></Contents>'
         for k in range(1000)
     )
     s3_body = (
