@@ -30,6 +30,7 @@ _EXPORTS: Final[dict[str, str]] = {
     "FORMATS": "lib.sources",
     # ... and straight from AWS
     "make_session": "lib.sources.aws.session",
+    "Deadline": "lib.sources.aws.session",
     "find_training_jobs": "lib.sources.aws.training_jobs",
     "load_training_jobs": "lib.sources.aws.load",
     "load_instance_metrics": "lib.sources.aws.metrics",
@@ -97,6 +98,7 @@ __all__ = [
     "ColumnSummary",
     "DataSourceError",
     "DatasetSummary",
+    "Deadline",
     "DriftReport",
     "DriftSummaries",
     "InputError",
@@ -182,7 +184,7 @@ if TYPE_CHECKING:  # what a type checker and an IDE see; at run time __getattr__
     from lib.sources.aws.monitoring import list_monitoring_schedules, load_baseline, monitoring_history
     from lib.sources.aws.publish import publish_drift_metrics
     from lib.sources.aws.s3files import read_s3_object, write_s3_object
-    from lib.sources.aws.session import make_session
+    from lib.sources.aws.session import Deadline, make_session
     from lib.sources.aws.training_jobs import find_training_jobs
     from lib.sources.capture import read_capture, read_capture_report
     from lib.sources.latency import read_latency_export

@@ -44,15 +44,9 @@ with mid:
         help="Where your training jobs run. Preset from AWS_REGION / AWS_DEFAULT_REGION or the profile.",
     )
 with right:
-    endpoint = st.text_input(
-        "Endpoint URL (optional)",
-        key="aws_endpoint",
-        on_change=aws_page.aws_remember,
-        args=("aws_endpoint",),
-        placeholder="empty = AWS itself",
-        help="Only for LocalStack or a local test server, e.g. http://localhost:4566. "
-        "Preset from AWS_ENDPOINT_URL.",
-    )
+    endpoint = aws_page.aws_endpoint_input()
+aws_page.aws_stopped_notice()
+st.caption(aws_page.aws_action_caption("Connect"))
 if st.button("Connect", icon=":material/link:", type="primary", key="aws_connect_button"):
     with ui.friendly_errors(stop=False):
         aws_page.aws_connect(profile, region, endpoint)
@@ -130,6 +124,7 @@ with jobs_tab:
             args=("aws_max_jobs",),
             help="Newest jobs first.",
         )
+    st.caption(aws_page.aws_action_caption("Find jobs"))
     if st.button("Find jobs", icon=":material/search:", key="aws_find_button"):
         with ui.friendly_errors(stop=False):
             aws_page.aws_find(name_contains, status, created_after, created_before, int(max_jobs))
@@ -194,5 +189,8 @@ with jobs_tab:
     ):
         with ui.friendly_errors(stop=False):
             aws_page.aws_load_into_session(chosen, metric_names, include_logs, instance_metrics)
-    st.caption("Results are kept for 10 minutes: loading the same jobs again makes no new AWS calls.")
+    st.caption(
+        aws_page.aws_action_caption("Load") + " Complete results are kept for 10 minutes: loading the same "
+        "jobs again makes no new AWS calls."
+    )
     aws_page.aws_load_report()

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 import streamlit as st
 
-from lib.errors import AppError, InputError
+from lib.errors import AppError, DataSourceError, InputError
 from lib.sources.aws import capture_s3, endpoints, monitoring, training_jobs
 from lib.sources.aws import load as live
 from lib.sources.aws import session as aws
-from lib.ui import monitor_page
+from lib.ui import auth, monitor_page
 from lib.ui.frame import friendly_errors, md_escape, merge_into_session, source_entry
 
 if TYPE_CHECKING:  # only the type: sessions are made by lib.sources.aws.session
@@ -27,6 +29,125 @@ RANGE_LAST: Final = "Last hours"
 RANGE_BETWEEN: Final = "Start and end"
 BASELINE_FROM_SCHEDULE: Final = "Monitoring schedule"
 BASELINE_FROM_URI: Final = "statistics.json S3 URI"
+
+#: Overall time budget of each AWS action on this page (seconds), stated next to its button and kept
+#: by a :class:`lib.sources.aws.session.Deadline` over all of the action's calls.
+ACTION_SECONDS: Final = {
+    "Connect": 20.0,
+    "Find jobs": 60.0,
+    "Load": 300.0,
+    "List endpoints": 60.0,
+    "Load capture": capture_s3.DEADLINE,
+    "List schedules": 60.0,
+    "Load baseline": 120.0,
+    "Show monitoring history": 120.0,
+}
+#: What a team deployment says for every network failure (no port-scan oracle in the errors).
+TEAM_NETWORK_MESSAGE: Final = (
+    "No usable answer from AWS: it could not be reached, did not answer in time, or sent something "
+    "that is not an AWS answer."
+)
+#: Longest wait for one AWS answer in an action: Stop takes effect at the next call, so within this.
+STOP_WITHIN: Final = 15.0
+_LOG = logging.getLogger(__name__)
+
+
+def aws_action_caption(action: str) -> str:
+    """The deadline of ``action`` in words, for the caption next to its button."""
+    return f"{action} gives up after {ACTION_SECONDS[action]:g} s; **Stop** ends it sooner."
+
+
+@contextmanager
+def aws_action(action: str) -> Iterator[aws.Deadline]:
+    """Run one AWS action under its deadline, with a status line and a Stop button while it runs.
+
+    Yields the :class:`~lib.sources.aws.session.Deadline` to bind to the action's session. The
+    status line and the Stop button are in the sidebar while the action runs; ``aws_running``
+    names it; a run that ends without clearing it was stopped (the Stop button, or any other
+    click, reruns the page, and Streamlit ends this run at its next
+    element call, e.g. the status line updated between AWS calls): the next run says so
+    (:func:`aws_stopped_notice`), nothing from the action was stored, and ``st.cache_data`` keeps
+    nothing from a function that did not return. In team mode every network failure becomes
+    :data:`TEAM_NETWORK_MESSAGE` (the details go to the server log).
+    """
+    state = st.session_state
+    seconds = ACTION_SECONDS[action]
+    # In the sidebar: a slot in the page itself would shift every element after it for one run,
+    # and Streamlit would then redraw the tabs below as new ones (losing the chosen tab).
+    box = st.sidebar.empty()
+    with box.container():
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        status = left.empty()
+        status.caption(
+            f"{action}: running, gives up after {seconds:g} s. Stop ends it at the next AWS call "
+            f"(within {STOP_WITHIN:g} s); nothing from it is kept."
+        )
+        # no help= tooltip: a button with one is drawn twice in the DOM, which breaks browser tests
+        right.button("Stop", key="aws_stop", icon=":material/stop_circle:")
+
+    def tick(deadline: aws.Deadline) -> None:
+        status.caption(f"{action}: {deadline.elapsed():.0f} s of at most {seconds:g} s.")
+
+    state.aws_running = action
+    try:
+        yield aws.Deadline(seconds, action, on_check=tick, max_wait=STOP_WITHIN)
+    except aws.AnswerError as err:
+        state.aws_running = None
+        if auth.team_settings().team_mode:
+            _LOG.warning("%s: %s", action, err)
+            raise DataSourceError(
+                TEAM_NETWORK_MESSAGE, hint="Retry later; whoever runs this Driftwatch can see the details."
+            ) from err
+        raise
+    except AppError:
+        state.aws_running = None
+        raise
+    else:
+        state.aws_running = None
+    finally:
+        box.empty()
+
+
+def aws_stopped_notice() -> None:
+    """Say that the last AWS action was stopped before it finished (and that nothing was kept)."""
+    stopped = st.session_state.get("aws_running")
+    if stopped:
+        st.session_state.aws_running = None
+        st.warning(
+            f"{stopped} was stopped before it finished: nothing from it was kept.",
+            icon=":material/stop_circle:",
+        )
+
+
+def aws_endpoint_input() -> str:
+    """The endpoint URL widget: free text, or in team mode the allow-list (or nothing but AWS)."""
+    settings = auth.team_settings()
+    if not settings.team_mode:
+        return st.text_input(
+            "Endpoint URL (optional)",
+            key="aws_endpoint",
+            on_change=aws_remember,
+            args=("aws_endpoint",),
+            placeholder="empty = AWS itself",
+            help="Only for LocalStack or a local test server, e.g. http://localhost:4566. "
+            "Preset from AWS_ENDPOINT_URL.",
+        )
+    options = ["", *settings.endpoint_allow_list]
+    _aws_valid_choice("aws_endpoint", options)
+    if len(options) == 1:
+        st.caption("Endpoint: AWS itself (set by this team deployment).")
+        return ""
+    return str(
+        st.selectbox(
+            "Endpoint",
+            options,
+            key="aws_endpoint",
+            on_change=aws_remember,
+            args=("aws_endpoint",),
+            format_func=lambda url: url or "AWS itself",
+            help="The endpoints this team deployment allows.",
+        )
+    )
 
 
 def aws_profiles() -> tuple[list[str], AppError | None]:
@@ -110,8 +231,12 @@ def aws_region_options(current: str | None) -> list[str]:
     return regions if not current or current in regions else [current, *regions]
 
 
-def aws_session(profile: str | None, region: str | None) -> boto3.Session:
+def aws_session(
+    profile: str | None, region: str | None, deadline: aws.Deadline | None = None
+) -> boto3.Session:
     """A new boto3 session for (profile, region) on every call: never cached, never shared.
+
+    With ``deadline`` (from :func:`aws_action`) every client made from it keeps to that time.
 
     boto3 Sessions are not thread-safe, and Streamlit runs each browser session's script in a thread
     of its own: a Session kept in ``st.cache_resource`` would be used by all of them at once. So each
@@ -120,7 +245,7 @@ def aws_session(profile: str | None, region: str | None) -> boto3.Session:
     cached by ``st.cache_data`` in :func:`aws_load` and ``timing_page.timing_load_latency``.
     """
 
-    return aws.make_session(profile, region)
+    return aws.make_session(profile, region, deadline=deadline)
 
 
 def aws_connect(choice: str | None, region: str | None, endpoint: str) -> None:
@@ -139,8 +264,9 @@ def aws_connect(choice: str | None, region: str | None, endpoint: str) -> None:
     state.aws_endpoints = None  # listed with the old settings; loaded capture/baseline are kept
     profile = aws_profile_name(choice)
     endpoint_url = aws.check_endpoint_url(endpoint)
-    with st.spinner("Connecting…"):
-        session = aws_session(profile, region)
+    auth.check_endpoint_allowed(endpoint_url, auth.team_settings())
+    with aws_action("Connect") as deadline, st.spinner("Connecting…"):
+        session = aws_session(profile, region, deadline)
         identity = aws.whoami(session, endpoint_url=endpoint_url, quick=True)
     state.aws_connection = {
         "profile": profile,
@@ -168,9 +294,9 @@ def aws_find(
 
     state = st.session_state
     conn = state.aws_connection
-    with st.spinner("Listing training jobs…"):
+    with aws_action("Find jobs") as deadline, st.spinner("Listing training jobs…"):
         found = training_jobs.find_training_jobs(
-            aws_session(conn["profile"], conn["region"]),
+            aws_session(conn["profile"], conn["region"], deadline),
             name_contains=name_contains.strip() or None,
             status=status,
             created_after=created_after,
@@ -195,21 +321,28 @@ def aws_load(
     metric_names: tuple[str, ...] | None,
     include_logs: bool,
     instance_metrics: bool,
+    _deadline: aws.Deadline | None = None,
 ) -> live.LiveLoad:
     """Cached :func:`lib.sources.aws.load.load_jobs_for_charts` (10 min), with a progress bar while it runs.
 
     ``account`` is part of the key so other credentials behind the same profile never see these
     results. The bar is created inside the function so cache hits replay it (and its removal) safely.
+    A partial result (a failed call, an incomplete series) is raised as :class:`PartialLoad`: shown,
+    never served from the cache later as if complete. ``_deadline`` is not part of the key.
     """
 
     bar = st.progress(0.0, text="Connecting…")
+    shown: list[tuple[float, str]] = [(0.0, "Connecting…")]
 
     def report(fraction: float, text: str) -> None:
+        shown[0] = (fraction, text)
         bar.progress(fraction, text=md_escape(text))
 
+    if _deadline is not None:
+        _deadline.on_check = _bar_clock(bar, shown)
     try:
-        return live.load_jobs_for_charts(
-            aws_session(profile, region),
+        result = live.load_jobs_for_charts(
+            aws_session(profile, region, _deadline),
             job_names,
             metric_names=metric_names,
             include_logs=include_logs,
@@ -219,6 +352,34 @@ def aws_load(
         )
     finally:
         bar.empty()
+    if result.partial:
+        raise PartialLoad(result)
+    return result
+
+
+def _bar_clock(bar: Any, shown: list[tuple[float, str]]) -> Callable[[aws.Deadline], None]:
+    """A deadline's ``on_check`` that adds the time used to a cached function's own progress bar.
+
+    Inside ``st.cache_data`` only elements made by the function itself may be updated (they are
+    replayed on a cache hit); the status line of :func:`aws_action` is outside, so it is not used.
+    """
+
+    def tick(deadline: aws.Deadline) -> None:
+        fraction, text = shown[0]
+        bar.progress(
+            fraction,
+            text=f"{md_escape(text)} · {deadline.elapsed():.0f} s of at most {deadline.seconds:g} s",
+        )
+
+    return tick
+
+
+class PartialLoad(Exception):  # noqa: N818 - a signal, not an error shown to anyone
+    """Raised by :func:`aws_load` so a partial load is shown but never cached."""
+
+    def __init__(self, result: live.LiveLoad) -> None:
+        super().__init__("partial load")
+        self.result = result
 
 
 def aws_load_into_session(
@@ -235,16 +396,22 @@ def aws_load_into_session(
         training_jobs.defined_metric_names(state.aws_found) if state.get("aws_found") is not None else []
     )
     names = None if not metric_names or set(metric_names) == set(defined) else tuple(metric_names)
-    result = aws_load(
-        conn["profile"],
-        conn["region"],
-        conn["endpoint"],
-        conn["account"],
-        tuple(sorted(job_names)),
-        names,
-        include_logs,
-        instance_metrics,
-    )
+    try:
+        with aws_action("Load") as deadline:
+            result = aws_load(
+                conn["profile"],
+                conn["region"],
+                conn["endpoint"],
+                conn["account"],
+                tuple(sorted(job_names)),
+                names,
+                include_logs,
+                instance_metrics,
+                deadline,
+            )
+    except PartialLoad as partial:
+        state.aws_running = None
+        result = partial.result
     summary: dict[str, Any] = {
         "jobs": len(result.jobs),
         "points": len(result.metrics),
@@ -383,9 +550,9 @@ def aws_list_endpoints() -> None:
     """List the region's SageMaker endpoints with their data capture settings."""
     state = st.session_state
     conn = state.aws_connection
-    with st.spinner("Listing endpoints…"):
+    with aws_action("List endpoints") as deadline, st.spinner("Listing endpoints…"):
         listed = endpoints.list_endpoints(
-            aws_session(conn["profile"], conn["region"]), endpoint_url=conn["endpoint"]
+            aws_session(conn["profile"], conn["region"], deadline), endpoint_url=conn["endpoint"]
         )
     state.aws_endpoints = listed
     state.aws_endpoints_warnings = list(listed.attrs.get("warnings", []))
@@ -423,6 +590,7 @@ def aws_capture_cached(
     end: str,
     max_records: int | None,
     feature_names: tuple[str, ...] | None,
+    _deadline: aws.Deadline | None = None,
 ) -> pd.DataFrame:
     """Cached :func:`lib.sources.aws.capture_s3.load_endpoint_capture` (10 min), with a progress bar.
 
@@ -432,12 +600,17 @@ def aws_capture_cached(
     """
     bar = st.progress(0.0, text="Listing capture…")
 
-    def report(done: int, total: int, text: str) -> None:
-        bar.progress(min(1.0, done / total) if total else 0.0, text=md_escape(text))
+    shown: list[tuple[float, str]] = [(0.0, "Listing capture…")]
 
+    def report(done: int, total: int, text: str) -> None:
+        shown[0] = (min(1.0, done / total) if total else 0.0, text)
+        bar.progress(shown[0][0], text=md_escape(text))
+
+    if _deadline is not None:
+        _deadline.on_check = _bar_clock(bar, shown)
     try:
         frame = capture_s3.load_endpoint_capture(
-            aws_session(profile, region),
+            aws_session(profile, region, _deadline),
             endpoint,
             start,
             end,
@@ -467,19 +640,22 @@ def aws_load_capture(
     baseline = state.get("aws_ep_baseline")
     names = tuple(baseline.feature_names) if baseline is not None else None
     try:
-        frame = aws_capture_cached(
-            conn["profile"],
-            conn["region"],
-            conn["endpoint"],
-            conn["account"],
-            endpoint,
-            variant,
-            start.isoformat(),
-            end.isoformat(),
-            int(max_records) if max_records else None,
-            names,
-        )
+        with aws_action("Load capture") as deadline:
+            frame = aws_capture_cached(
+                conn["profile"],
+                conn["region"],
+                conn["endpoint"],
+                conn["account"],
+                endpoint,
+                variant,
+                start.isoformat(),
+                end.isoformat(),
+                int(max_records) if max_records else None,
+                names,
+                deadline,
+            )
     except PartialCapture as partial:
+        state.aws_running = None
         frame = partial.frame
     where = f"{endpoint}/{variant}" if variant else endpoint
     state.aws_ep_capture = frame
@@ -514,9 +690,9 @@ def aws_list_schedules(endpoint: str) -> None:
     """The endpoint's Model Monitor schedules, remembered with the endpoint they belong to."""
     state = st.session_state
     conn = state.aws_connection
-    with st.spinner("Listing monitoring schedules…"):
+    with aws_action("List schedules") as deadline, st.spinner("Listing monitoring schedules…"):
         frame = monitoring.list_monitoring_schedules(
-            aws_session(conn["profile"], conn["region"]), endpoint, endpoint_url=conn["endpoint"]
+            aws_session(conn["profile"], conn["region"], deadline), endpoint, endpoint_url=conn["endpoint"]
         )
     state.aws_ep_schedules = {"endpoint": endpoint, "frame": frame}
     if len(frame) and state.aws_form.get("aws_ep_schedule") not in set(frame["schedule"]):
@@ -527,9 +703,11 @@ def aws_load_baseline(target: str) -> None:
     """A baseline from a schedule name or an S3 URI; kept in ``aws_ep_baseline`` on success."""
     state = st.session_state
     conn = state.aws_connection
-    with st.spinner("Reading the baseline…"):
+    with aws_action("Load baseline") as deadline, st.spinner("Reading the baseline…"):
         baseline, constraints = monitoring.load_baseline(
-            aws_session(conn["profile"], conn["region"]), target.strip(), endpoint_url=conn["endpoint"]
+            aws_session(conn["profile"], conn["region"], deadline),
+            target.strip(),
+            endpoint_url=conn["endpoint"],
         )
     if baseline is None:
         raise InputError(
@@ -618,9 +796,9 @@ def aws_show_history(schedule: str) -> None:
     """Load the schedule's recent executions and their violations into ``aws_ep_history``."""
     state = st.session_state
     conn = state.aws_connection
-    with st.spinner("Reading the monitoring history…"):
+    with aws_action("Show monitoring history") as deadline, st.spinner("Reading the monitoring history…"):
         frame = monitoring.monitoring_history(
-            aws_session(conn["profile"], conn["region"]), schedule, endpoint_url=conn["endpoint"]
+            aws_session(conn["profile"], conn["region"], deadline), schedule, endpoint_url=conn["endpoint"]
         )
     state.aws_ep_history = {"schedule": schedule, "frame": frame}
 
@@ -653,9 +831,24 @@ def aws_endpoint_drift() -> None:
     state = st.session_state
     st.caption(
         "Data capture of a SageMaker endpoint, read from S3, compared on the drift pages with its "
-        "Model Monitor baseline (or any reference you upload there)."
+        "Model Monitor baseline (or any reference you upload there). "
+        + " ".join(
+            f"{a} gives up after {ACTION_SECONDS[a]:g} s."
+            for a in (
+                "List endpoints",
+                "Load capture",
+                "List schedules",
+                "Load baseline",
+                "Show monitoring history",
+            )
+        )
+        + " **Stop** ends an action sooner."
     )
-    if st.button("List endpoints", icon=":material/search:", key="aws_ep_list_button"):
+    if st.button(
+        "List endpoints",
+        icon=":material/search:",
+        key="aws_ep_list_button",
+    ):
         with friendly_errors(stop=False):
             aws_list_endpoints()
     listed = state.get("aws_endpoints")
@@ -746,7 +939,12 @@ def aws_endpoint_drift() -> None:
     )
     if state.get("aws_ep_baseline") is None:
         st.caption("Load the baseline first to name the capture's columns after its features.")
-    if st.button("Load capture", icon=":material/cloud_download:", type="primary", key="aws_ep_load_button"):
+    if st.button(
+        "Load capture",
+        icon=":material/cloud_download:",
+        type="primary",
+        key="aws_ep_load_button",
+    ):
         with friendly_errors(stop=False):
             t0, t1 = aws_capture_range(mode, hours, start, end)
             aws_load_capture(endpoint, None if variant == ALL_VARIANTS else variant, t0, t1, max_records)
@@ -764,7 +962,11 @@ def aws_endpoint_drift() -> None:
     target: str | None = None
     schedule: str | None = None
     if source == BASELINE_FROM_SCHEDULE:
-        if st.button("List schedules", icon=":material/schedule:", key="aws_ep_schedules_button"):
+        if st.button(
+            "List schedules",
+            icon=":material/schedule:",
+            key="aws_ep_schedules_button",
+        ):
             with friendly_errors(stop=False):
                 aws_list_schedules(endpoint)
         found = state.get("aws_ep_schedules")
@@ -807,7 +1009,11 @@ def aws_endpoint_drift() -> None:
 
     if schedule:
         st.markdown("**Monitoring history**")
-        if st.button("Show monitoring history", icon=":material/history:", key="aws_ep_history_button"):
+        if st.button(
+            "Show monitoring history",
+            icon=":material/history:",
+            key="aws_ep_history_button",
+        ):
             with friendly_errors(stop=False):
                 aws_show_history(schedule)
         aws_history_report(schedule)

@@ -19,6 +19,7 @@ from lib import demo
 from lib.errors import AppError
 from lib.format import plural
 from lib.schema import merge_jobs, merge_metrics
+from lib.ui.auth import require_login
 
 ICON: Final = Path(__file__).resolve().parents[2] / "assets" / "driftwatch.png"
 
@@ -85,6 +86,7 @@ def setup_page(title: str, *, uses_metrics: bool = True) -> None:
     """
     # A local icon: an emoji or material icon here would make the browser fetch a favicon from the web.
     st.set_page_config(page_title=f"{title} · Driftwatch", page_icon=str(ICON), layout="wide")
+    require_login()  # team mode: nothing below is drawn for a visitor who has not logged in
     init_state()
     restore_session()  # after the defaults: a reloaded session's own data replaces them
     narrow_window_rules()

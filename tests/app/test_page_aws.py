@@ -75,8 +75,8 @@ def api_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     calls: Counter[str] = Counter()
     real = aws.make_client
 
-    def counting(session: Any, service: str, endpoint_url: str | None = None) -> Any:
-        client = real(session, service, endpoint_url)
+    def counting(session: Any, service: str, endpoint_url: str | None = None, **options: Any) -> Any:
+        client = real(session, service, endpoint_url, **options)
         client.meta.events.register("before-call", lambda model, **_: calls.update([model.name]))
         return client
 
@@ -344,9 +344,9 @@ def test_two_browser_sessions_never_share_a_boto3_session(
         used[current[0]].append(session)
         return real_whoami(session, **kwargs)
 
-    def make_client(session: boto3.Session, service: Any, endpoint_url: str | None = None) -> Any:
+    def make_client(session: boto3.Session, service: Any, endpoint_url: str | None = None, **kw: Any) -> Any:
         used[current[0]].append(session)
-        return real_make_client(session, service, endpoint_url)
+        return real_make_client(session, service, endpoint_url, **kw)
 
     monkeypatch.setattr(aws, "whoami", whoami)
     monkeypatch.setattr(aws, "make_client", make_client)

@@ -143,6 +143,9 @@ def load_endpoint_capture(
     if max_records is not None and max_records < 1:
         raise InputError("max_records must be at least 1.")
     report = progress or (lambda done, total, text: None)
+    action = aws.session_deadline(session)  # the user action's own deadline, when it has one
+    if action is not None:
+        deadline = action.remaining() if deadline is None else min(deadline, action.remaining())
     stop_at = None if deadline is None else time.monotonic() + deadline
     region = session.region_name
     if destination is None:
@@ -182,6 +185,8 @@ def load_endpoint_capture(
     pool = cf.ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="capture-s3")
     try:
         listing = _list(pool, s3, bucket, prefixes, region, report, stop_at)
+        if not listing.keys and action is not None and action.remaining() <= 0:
+            raise action.timed_out()
         if not listing.keys:
             shown = ", ".join(f"s3://{bucket}/{p}" for p in prefixes[:_SHOWN_PREFIXES])
             more = f" and {len(prefixes) - _SHOWN_PREFIXES} more" if len(prefixes) > _SHOWN_PREFIXES else ""
@@ -195,6 +200,8 @@ def load_endpoint_capture(
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     warnings = listing.warnings + warnings
+    if not bodies and action is not None and action.remaining() <= 0:
+        raise action.timed_out()
     if not bodies:
         raise DataSourceError(
             f"None of the {len(listing.keys)} capture object(s) could be read: {warnings[0]}",

@@ -26,6 +26,12 @@ class LoadWarning:
     message: str
     hint: str | None = None
     jobs: tuple[str, ...] = ()
+    failed: bool = False  # something asked for is missing or incomplete: the result is partial
+
+
+def is_partial(warnings: Sequence[LoadWarning]) -> bool:
+    """True when any warning says data is missing (a failed call, an incomplete series)."""
+    return any(w.failed for w in warnings)
 
 
 def finish_metrics(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:

@@ -132,6 +132,8 @@ def list_endpoints(
         name = str(s["EndpointName"])
         try:
             cap = describe_capture(sm, name, region=region)
+        except aws.ACTION_ENDED:
+            raise
         except DataSourceError as err:
             warnings.append(f"{name}: {err}")
             cap = CaptureConfig(name, str(s.get("EndpointStatus", "")), (), False, None, (), None)

@@ -12,7 +12,14 @@ import pandas as pd
 
 from lib.errors import DataSourceError
 from lib.sources.aws import session as aws
-from lib.sources.aws.common import LoadWarning, Progress, finish_metrics, progress_reporter, utc_datetime
+from lib.sources.aws.common import (
+    LoadWarning,
+    Progress,
+    finish_metrics,
+    is_partial,
+    progress_reporter,
+    utc_datetime,
+)
 from lib.sources.aws.logs import fetch_log_metrics
 from lib.sources.aws.metrics import (
     SeriesQuery,
@@ -174,6 +181,14 @@ class LiveLoad:
     warnings: tuple[LoadWarning, ...] = ()
     notes: tuple[str, ...] = ()
 
+    @property
+    def partial(self) -> bool:
+        """True when something asked for is missing or incomplete (a failed call, a partial series):
+        show it, but never keep it (e.g. in a cache) as if it were the complete answer."""
+        return is_partial(self.warnings) or bool(
+            "partial" in self.metrics.columns and self.metrics["partial"].any()
+        )
+
 
 def load_jobs_for_charts(
     session: boto3.Session,
@@ -231,8 +246,12 @@ def load_jobs_for_charts(
                 progress=lambda f, t: report(share + f * (1 - share), t),
                 now=now,
             )
+        except aws.ACTION_ENDED:
+            raise
         except DataSourceError as err:
-            warnings.append(LoadWarning("instances", err.message, err.hint, jobs=tuple(jobs["job"])))
+            warnings.append(
+                LoadWarning("instances", err.message, err.hint, jobs=tuple(jobs["job"]), failed=True)
+            )
         else:
             warnings.extend(hosts.attrs.get("warnings", []))
             if len(hosts):

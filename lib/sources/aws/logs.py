@@ -61,8 +61,10 @@ def fetch_log_metrics(
                 missing_group = True  # no job in this region has written logs yet
                 succeeded = True
                 continue
+            if isinstance(err, aws.ACTION_ENDED):
+                raise
             errors.append(err)
-            warnings.append(LoadWarning("logs", err.message, err.hint, jobs=(job,)))
+            warnings.append(LoadWarning("logs", err.message, err.hint, jobs=(job,), failed=True))
     if missing_group:
         warnings.append(LoadWarning("logs", f"The log group {LOG_GROUP} does not exist in this region."))
 
@@ -83,10 +85,12 @@ def fetch_log_metrics(
                         if ev.get("logStreamName") in events:
                             events[ev["logStreamName"]].append((int(ev["timestamp"]), str(ev["message"])))
             read_ok = True
+        except aws.ACTION_ENDED:
+            raise
         except DataSourceError as err:
             errors.append(err)
             failed_jobs = tuple(dict.fromkeys(stream_job[s] for s in batch))
-            warnings.append(LoadWarning("logs", err.message, err.hint, jobs=failed_jobs))
+            warnings.append(LoadWarning("logs", err.message, err.hint, jobs=failed_jobs, failed=True))
             for s in batch:
                 events.pop(s, None)
 

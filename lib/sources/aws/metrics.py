@@ -199,10 +199,18 @@ def fetch_metric_data(
         try:
             with aws.aws_errors("cloudwatch", region=region, what="fetching metrics"):
                 results, messages = _get_metric_data(cloudwatch, batch, start, end, p, stat)
+        except aws.ACTION_ENDED:
+            raise  # the whole action ends; the other batches would only time out too
         except DataSourceError as err:
             errors.append(err)
             warnings.append(
-                LoadWarning("metrics", err.message, err.hint, jobs=tuple(dict.fromkeys(q.job for q in batch)))
+                LoadWarning(
+                    "metrics",
+                    err.message,
+                    err.hint,
+                    jobs=tuple(dict.fromkeys(q.job for q in batch)),
+                    failed=True,
+                )
             )
             continue
         succeeded = True
@@ -255,6 +263,16 @@ def _get_metric_data(
                     {"Code": msg.get("Code", ""), "Value": f"{res['Id']}: {msg.get('Value', '')}"}
                 )
         messages.extend(page.get("Messages", []) or [])
+    missing = [(q, batch[i]) for i, q in enumerate(mdq) if q["Id"] not in merged]
+    if missing:
+        # AWS answers every query with ReturnData (an empty series has a result too): a missing
+        # result means the answer is incomplete, not that the series is empty.
+        first = missing[0][1]
+        raise aws.AnswerError(
+            f"CloudWatch GetMetricData answered without {len(missing)} of the {len(mdq)} requested "
+            f"series (first: {first.job} {first.metric}): the answer is incomplete.",
+            hint="Retry; if it persists, check the endpoint URL and any proxy in between.",
+        )
     return merged, messages
 
 
@@ -334,8 +352,10 @@ def metric_names_by_job(
                     Namespace=NAMESPACE, Dimensions=[{"Name": JOB_DIMENSION, "Value": job}]
                 ):
                     found.extend(m["MetricName"] for m in page.get("Metrics", []))
+        except aws.ACTION_ENDED:
+            raise
         except DataSourceError as err:
-            warnings.append(LoadWarning("metrics", err.message, err.hint, jobs=(job,)))
+            warnings.append(LoadWarning("metrics", err.message, err.hint, jobs=(job,), failed=True))
             continue
         out[job] = tuple(sorted(set(found)))
     return out, warnings

@@ -307,6 +307,8 @@ def _execution_rows(
         if raw is None:
             return [base], None
         violations = read_violations(NamedBytes(raw, "constraint_violations.json"))
+    except aws.ACTION_ENDED:
+        raise
     except (DataSourceError, InputError) as err:
         return [base], f"{job}: {err}"
     if violations.empty:

@@ -104,6 +104,14 @@ def s3_error(
         )
     if code in MISSING_KEY_CODES:
         return DataSourceError(f"{resource} does not exist{doing}.", hint="Check the S3 URI.")
+    if code.isdigit() and code.startswith("5"):
+        # A bare status code: no readable S3 error came back (botocore turns a 200 whose body is cut
+        # off or not XML into such a 500, S3's own errors have names like InternalError).
+        return aws.AnswerError(
+            f"S3 {operation or 'the request'} on {resource} got HTTP {code} without a readable S3 "
+            f"answer{doing}: the body was cut off or not XML, so nothing from it was used.",
+            hint="Retry; if it persists, check the endpoint URL and any proxy in between.",
+        )
     return aws.translate_client_error(err, "s3", region=region, what=what or None)
 
 

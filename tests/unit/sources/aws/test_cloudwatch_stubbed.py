@@ -43,7 +43,7 @@ def stubs(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Stubber]]:
         for s in ("sagemaker", "cloudwatch", "logs", "sts")
     }
     stubbers = {s: Stubber(c) for s, c in clients.items()}
-    monkeypatch.setattr(aws, "make_client", lambda session, service, endpoint_url=None: clients[service])
+    monkeypatch.setattr(aws, "make_client", lambda session, service, endpoint_url=None, **_: clients[service])
     for st in stubbers.values():
         st.activate()
     yield stubbers
