@@ -202,10 +202,10 @@ MDE_FORMULAS: Final = {
 
 #: Per-test calibration ``(a, b)``: the simulated 80 %-power shift is ``(a + b·ln(0.05 / level))``
 #: times the formula's. "factor" tests: times the normal-theory shift ``(z_{1-level/2} + z_power) ·
-#: sqrt(1/n + 1/m)``; "binned" tests: times the χ²(9 df) decile shift; categories: times the χ²
-#: total-variation change. Derived by ``benchmarks/bench_calibration.py --mde-factors`` (normal
-#: shifts, 300 vs 300 rows, 200 for the permutation distances; levels 0.05, 0.005 and 0.001) and
-#: checked inside 10-column Benjamini-Hochberg reports by ``tests/unit/drift/test_drift_calibration.py``.
+#: sqrt(1/n + 1/m)``; "binned" tests: times the χ²(9 df) decile shift. Derived by
+#: ``benchmarks/bench_calibration.py --mde-factors`` (normal shifts, 300 vs 300 rows, 200 for the
+#: permutation distances; levels 0.05, 0.005 and 0.001) and checked inside 10-column
+#: Benjamini-Hochberg reports by ``tests/unit/drift/test_drift_calibration.py``.
 MDE_FACTORS: Final[dict[str, tuple[float, float]]] = {
     "cramervonmises": (1.08, 0.0),
     "anderson": (1.04, 0.015),
@@ -214,17 +214,20 @@ MDE_FACTORS: Final[dict[str, tuple[float, float]]] = {
     "psi": (1.01, 0.019),
     "jensenshannon": (1.01, 0.019),
     "hellinger": (1.01, 0.019),
-    "fisher_exact": (1.02, 0.01),
 }
+#: The same for category tests, on the χ² total-variation change (Fisher's exact test is
+#: conservative; the distances on categories behave as χ²).
+MDE_CATEGORY_FACTORS: Final[dict[str, tuple[float, float]]] = {"fisher_exact": (1.02, 0.01)}
 
 #: Share of a normal shift's Fisher information kept by the ``N_BINS`` reference deciles:
 #: ``Σ (φ(e_{i-1}) - φ(e_i))² / (1/10)`` over the decile edges ``e_i`` (1 without binning).
 _DECILE_INFORMATION: Final = 0.9590464518703137
 
 
-def mde_factor(test: str, level: float) -> float:
+def mde_factor(test: str, level: float, treatment: Treatment = "numeric") -> float:
     """The calibrated multiplier of ``test``'s smallest detectable effect at a raw ``level``."""
-    a, b = MDE_FACTORS.get(test, (1.0, 0.0))
+    table = MDE_FACTORS if treatment == "numeric" else MDE_CATEGORY_FACTORS
+    a, b = table.get(test, (1.0, 0.0))
     return a + b * math.log(0.05 / min(level, 0.05))
 
 
@@ -262,10 +265,11 @@ def min_detectable_effect(
       test with 9 degrees of freedom, whose non-centrality is ``λ = I δ² / (1/n + 1/m)`` with ``I``
       the share of the normal's information the deciles keep (0.96), so ``δ = sqrt(λ (1/n + 1/m)
       / I)``; a 9-degree-of-freedom test needs much larger shifts than KS (about 1.4×);
-    * categories (chi-square, and Fisher's exact test and the distances on categories, times their
-      factor): the non-centrality ``λ`` that gives ``power`` at the χ² critical value with ``k - 1``
-      degrees of freedom; a total-variation change ``TV`` moved between two categories of share ½
-      has ``λ = 4 TV² / (1/n + 1/m)``, so ``TV = ½ sqrt(λ (1/n + 1/m))``.
+    * categories (chi-square and the distances on categories; Fisher's exact test times its factor,
+      :data:`MDE_CATEGORY_FACTORS`): the non-centrality ``λ`` that gives ``power`` at the χ²
+      critical value with ``k - 1`` degrees of freedom; a total-variation change ``TV`` moved
+      between two categories of share ½ has ``λ = 4 TV² / (1/n + 1/m)``, so ``TV = ½ sqrt(λ (1/n
+      + 1/m))``.
 
     Checked by simulation in ``tests/unit/drift/test_drift_calibration.py``.
     """
@@ -274,7 +278,7 @@ def min_detectable_effect(
     level = alpha / max(n_tests, 1)
     z_power = float(stats.norm.ppf(power))
     scale = (n_reference + n_current) / (n_reference * n_current)
-    factor = mde_factor(test, level)
+    factor = mde_factor(test, level, treatment)
     if treatment == "numeric":
         formula = MDE_FORMULAS.get(test, "ks")
         if formula == "mannwhitney":
