@@ -187,6 +187,7 @@ def grid_frame(rng: np.random.Generator, n: int) -> pd.DataFrame:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # 40 grids of 100 cells: ~200 s on 2 cores shared with other runs
 def test_window_grid_of_ten_by_ten_holds_its_rate() -> None:
     # 10 windows × 10 columns, 200-row windows, all null (stated: at most 5 % of grids alarm).
     # Counts tested as categories and long-tailed categories give sparse χ² cells (Monte-Carlo

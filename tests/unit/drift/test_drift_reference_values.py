@@ -176,8 +176,8 @@ def test_min_detectable_effect_follows_the_test_actually_used() -> None:
     factor = 1.01 + 0.019 * math.log(10)
     assert mde("numeric", test="psi") == pytest.approx(factor * math.sqrt(lam * (2 / 300) / 0.959), rel=3e-3)
     assert mde("numeric", test="psi") > 1.2 * ks  # far less powerful on a shift than KS
-    # Categories: the distances behave as χ²; Fisher's exact test is conservative.
-    assert mde("categorical", test="psi") == mde("categorical", test="chi2")
+    # Categories: the χ² change; the distances (permutation) and Fisher's exact test need a little more.
+    assert mde("categorical", test="psi") == pytest.approx(1.06 * mde("categorical", test="chi2"))
     assert mde("categorical", test="fisher_exact") > mde("categorical", test="chi2")
 
 
