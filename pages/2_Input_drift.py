@@ -127,15 +127,34 @@ with multi_tab:
                 kinds=tested_kinds,
                 alpha=report.alpha,
             )
+            verdict, checks = drift_page.drift_multivariate_checks(mv)
+            (st.warning if mv.drifted else st.success)(ui.md_escape(verdict), icon=":material/hub:")
             a, b, c = st.columns(3)
             a.metric("Held-out AUC", f"{mv.auc:.3f}", help="0.5: indistinguishable; 1: fully separable")
-            b.metric("95% interval", f"{mv.auc_low:.3f} – {mv.auc_high:.3f}")
+            b.metric(
+                "95% interval",
+                f"{mv.auc_low:.3f} – {mv.auc_high:.3f}",
+                help="From random relabellings of the rows: covers 0.5 in about 95% of no-drift cases",
+            )
             c.metric(
                 "PCA error ratio",
                 "—" if mv.pca_ratio is None else f"{mv.pca_ratio:.2f}",
-                help="Current ÷ held-out reference reconstruction error (numeric columns)",
+                help=f"Current ÷ held-out reference reconstruction error (numeric columns); fires at "
+                f"≥ {mv.pca_ratio_threshold:g} with p < {mv.check_level:g}",
             )
-            (st.warning if mv.drifted else st.success)(ui.md_escape(mv.reason), icon=":material/hub:")
+            st.dataframe(
+                checks,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "check": st.column_config.TextColumn("Check", pinned=True),
+                    "value": st.column_config.TextColumn("Result"),
+                    "threshold": st.column_config.TextColumn("Fires when"),
+                    "p_value": st.column_config.NumberColumn("p", format="%.2g"),
+                    "fired": st.column_config.CheckboxColumn("Fired"),
+                },
+            )
+            st.caption(ui.md_escape(mv.classifier_reason + " " + mv.pca_reason))
             importance = charts.drift_importance(mv.importance)
             st.altair_chart(importance, width="stretch")
             ui.chart_downloads(
@@ -144,23 +163,19 @@ with multi_tab:
             ui.csv_download(mv.importance, file_name="drift-importance.csv", key="drift_input_importance_csv")
 
 with time_tab:
-    timestamp = roles[2]
-    freq, size = drift_page.drift_split_ui("drift_input_windows", timestamp, len(data.current))
-    if freq is None and size is None:
-        st.info("Pick how to cut the current data into windows.", icon=":material/calendar_view_week:")
-    else:
-        with ui.friendly_errors(stop=False), st.spinner("Testing every window × column…"):
-            windows = drift_page.drift_windows(
-                data.reference, data.current, digests=data.digests, split=(freq, size), **options
-            )
-            st.caption(
-                f"{len(windows.windows)} windows × {windows.table['column'].nunique()} columns; "
-                "p-values adjusted across the whole grid."
-            )
-            heat = charts.drift_heatmap(windows.table)
-            st.altair_chart(heat, width="stretch")
-            ui.chart_downloads(heat, base_name="drift-heatmap", key="drift_input_heatmap")
-            ui.csv_download(windows.table, file_name="drift-windows.csv", key="drift_input_windows_csv")
+    split = drift_page.drift_split_ui("drift_input_windows", roles[2], len(data.current))
+    with ui.friendly_errors(stop=False), st.spinner("Testing every window × column…"):
+        windows = drift_page.drift_windows(
+            data.reference, data.current, digests=data.digests, split=split, **options
+        )
+        caption, small = drift_page.drift_windows_summary(windows)
+        st.caption(caption)
+        if small is not None:
+            st.info(ui.md_escape(small), icon=":material/hourglass_empty:")
+        heat = charts.drift_heatmap(windows.table)
+        st.altair_chart(heat, width="stretch")
+        ui.chart_downloads(heat, base_name="drift-heatmap", key="drift_input_heatmap")
+        ui.csv_download(windows.table, file_name="drift-windows.csv", key="drift_input_windows_csv")
 
 with export_tab:
     st.caption("The report as a small self-contained HTML page, as JSON, or the per-column table as CSV.")

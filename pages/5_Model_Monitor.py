@@ -162,6 +162,30 @@ with tab_checks:
             "L∞ for categories) as in the prebuilt Model Monitor container; "
             "see `lib/analysis/monitor_checks.py`."
         )
+        agreement = monitor_page.monitor_drift_agreement(tuple(sorted(state.monitor_files.items())))
+        if len(agreement):
+            st.markdown("**Same capture and baseline on the Input drift page**")
+            agreement_text, few_records = monitor_page.monitor_agreement_summary(agreement)
+            box = st.warning if few_records else st.info
+            box(ui.md_escape(agreement_text), icon=":material/compare_arrows:")
+            st.dataframe(
+                agreement.drop(columns=["drift_reason"]),
+                width="stretch",
+                hide_index=True,
+                column_config={
+                    "feature_name": st.column_config.TextColumn("Feature", pinned=True),
+                    "model_monitor": st.column_config.TextColumn("Model Monitor"),
+                    "distance": st.column_config.NumberColumn("Distance", format="%.4f"),
+                    "threshold": st.column_config.NumberColumn("Threshold", format="%.4f"),
+                    "n_current": st.column_config.NumberColumn("Records", format="%d"),
+                    "chance_distance": st.column_config.NumberColumn(
+                        "Chance (95%)", format="%.3f", help="Distance two samples of one distribution reach"
+                    ),
+                    "drift_status": st.column_config.TextColumn("Input drift verdict"),
+                    "agree": st.column_config.CheckboxColumn("Agree"),
+                    "why": st.column_config.TextColumn("Why", width="large"),
+                },
+            )
 
 with tab_history:
     history = monitor_page.monitor_history(tuple(sorted(state.monitor_files.items())))

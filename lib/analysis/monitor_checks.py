@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lib.sources.capture import CaptureResult, read_capture_report
+from lib.drift.report import compare
+from lib.drift.types import guess_label, guess_prediction, guess_timestamp, infer_kinds
+from lib.sources.capture import CaptureResult, drift_frame, read_capture_report
 from lib.sources.files import Source, source_bytes
 from lib.sources.monitor_files import (
     VIOLATION_COLUMNS,
@@ -286,7 +288,8 @@ class Violations:
     table
         Every check that ran (and the ones skipped, with the reason), violations first: columns
         ``feature_name, constraint_check_type, status`` (``violation``/``ok``/``skipped``),
-        ``observed, threshold, description``.
+        ``observed, threshold, description, note``; ``note`` carries the small-sample caveat of a
+        distance check (see :func:`chance_distance`), empty elsewhere.
     """
 
     violations: tuple[Violation, ...]
@@ -419,13 +422,20 @@ def check_constraints(
     violations: list[Violation] = []
 
     def add(
-        feature: str, check: str, violated: bool | None, observed: float, threshold: float, text: str
+        feature: str,
+        check: str,
+        violated: bool | None,
+        observed: float,
+        threshold: float,
+        text: str,
+        note: str = "",
     ) -> None:
         status = "skipped" if violated is None else "violation" if violated else "ok"
         if status == "ok":
             text = f"Passed: observed {observed:.4g}, threshold {threshold:.4g}."
         checks.append({"feature_name": feature, "constraint_check_type": check, "status": status,
-                       "observed": observed, "threshold": threshold, "description": text})  # fmt: skip
+                       "observed": observed, "threshold": threshold, "description": text,
+                       "note": note})  # fmt: skip
         if violated:
             violations.append(Violation(feature, check, text))
 
@@ -479,8 +489,9 @@ def check_constraints(
 
     table = pd.DataFrame(
         checks,
-        columns=["feature_name", "constraint_check_type", "status", "observed", "threshold", "description"],
-    )
+        columns=["feature_name", "constraint_check_type", "status", "observed", "threshold", "description",
+                 "note"],
+    )  # fmt: skip
     order = {"violation": 0, "ok": 1, "skipped": 2}
     table = table.sort_values("status", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
     return Violations(tuple(violations), table)
@@ -510,7 +521,8 @@ def _drift_check(
             add(fc.name, check, None, d, thr, "no numeric values or no baseline buckets to compare")
             return
         add(fc.name, check, d > thr, d, thr,
-            f"Numerical distance: {round(d, 4):g} exceeds numerical threshold: {thr:g}")  # fmt: skip
+            f"Numerical distance: {round(d, 4):g} exceeds numerical threshold: {thr:g}",
+            small_sample_note(stat, len(present), thr))  # fmt: skip
         return
     thr = _override(fc, "categorical_comparison_threshold", constraints.categorical_comparison_threshold)
     if constraints.categorical_drift_method.lower() == "chisquared":
@@ -521,7 +533,65 @@ def _drift_check(
         return
     d = categorical_distance(stat, present)
     add(fc.name, check, None if math.isnan(d) else d > thr, d, thr,
-        f"Categorical distance: {round(d, 4):g} exceeds categorical threshold: {thr:g}")  # fmt: skip
+        f"Categorical distance: {round(d, 4):g} exceeds categorical threshold: {thr:g}",
+        small_sample_note(stat, len(present), thr))  # fmt: skip
+
+
+#: Two-sided 95 % Kolmogorov-Smirnov constant ``sqrt(-ln(0.025) / 2)``.
+_KS95: Final = math.sqrt(-math.log(0.025) / 2)
+
+
+def chance_distance(baseline: FeatureStatistics, n: int) -> float:
+    """Distance (as Model Monitor measures it) that ``n`` current rows reach by chance 5 % of the time.
+
+    The baseline is itself a sample (``num_present`` rows), so both sides are noisy:
+
+    * numbers: the largest CDF gap, bounded by the two-sample Kolmogorov-Smirnov 95 % point
+      ``sqrt(-ln(0.025) / 2) · sqrt(1/n + 1/N)`` (checked only at bucket edges, it is a little
+      smaller);
+    * categories: the largest share gap, ``z · max sqrt(p(1-p)) · sqrt(1/n + 1/N)`` with
+      ``z = Φ⁻¹(1 - 0.025 / k)`` over ``k`` categories (Bonferroni).
+
+    ``nan`` without current rows.
+    """
+    if n < 1:
+        return math.nan
+    big_n = (
+        baseline.num_present if math.isfinite(baseline.num_present) and baseline.num_present > 0 else math.inf
+    )
+    scale = math.sqrt(1 / n + 1 / big_n)
+    if baseline.kind == "numeric":
+        return _KS95 * scale
+    counts = np.array([c for _, c in baseline.categorical_buckets], dtype="float64")
+    if counts.size == 0 or counts.sum() <= 0:
+        return math.nan
+    p = counts / counts.sum()
+    z = float(stats.norm.ppf(1 - 0.025 / max(counts.size, 1)))
+    return float(z * np.max(np.sqrt(p * (1 - p))) * scale)
+
+
+def small_sample_note(baseline: FeatureStatistics, n: int, threshold: float) -> str:
+    """The sample-size caveat of a distance check: what chance alone gives at ``n`` current rows.
+
+    Model Monitor compares the distance with a fixed threshold whatever the number of rows; the
+    Input drift page's tests account for it. When chance alone can exceed the threshold, the check
+    cannot tell drift from noise, which the note says (as the drift page's "could not tell" does).
+    """
+    chance = chance_distance(baseline, n)
+    if not math.isfinite(chance):
+        return ""
+    rows = f"{n:,} current record{'s' if n != 1 else ''}"
+    if chance > threshold:
+        return (
+            f"Small sample: with {rows}, two samples of one distribution differ by up to "
+            f"{chance:.2f} on this distance (95 %), above the {threshold:g} threshold, so this check "
+            "cannot tell drift from noise. Model Monitor's threshold has no sample-size notion; the "
+            "Input drift page's tests account for it."
+        )
+    return (
+        f"With {rows}, chance alone gives distances up to {chance:.2f} (95 %), below the "
+        f"{threshold:g} threshold."
+    )
 
 
 @dataclass(frozen=True)
@@ -711,3 +781,112 @@ def load_artifacts(
     result = read_capture_report(list(capture), feature_names=names) if len(capture) else None
     history = read_violations_history(violations) if len(violations) else None
     return MonitorArtifacts(result, baseline, cons, capture_label, violations=history)
+
+
+#: Columns of :func:`drift_agreement`.
+AGREEMENT_COLUMNS: Final = (
+    "feature_name",
+    "model_monitor",
+    "distance",
+    "threshold",
+    "n_current",
+    "chance_distance",
+    "drift_status",
+    "drift_reason",
+    "agree",
+    "why",
+)
+
+
+def drift_agreement(artifacts: MonitorArtifacts, violations: Violations | None = None) -> pd.DataFrame:
+    """Model Monitor's baseline distance checks beside the Input drift page's verdicts on the same data.
+
+    The drift page is given what the Model Monitor page hands it: the capture (:func:`drift_frame`)
+    as current data and :func:`baseline_reference` as reference, with its default rule and roles
+    (every shared column but the guessed prediction, label and timestamp, as the page starts). Where the two
+    differ, ``why`` says which design difference explains it: Model Monitor compares a distance with
+    a fixed threshold whatever the number of records (:func:`chance_distance` gives what chance alone
+    reaches), while the drift test needs a significant change (Benjamini-Hochberg-adjusted p) whose
+    effect (normal-score shift, or total variation) reaches its own threshold. One row per feature
+    with a baseline distance check that ran; empty without capture, baseline or constraints.
+    """
+    empty = pd.DataFrame(columns=list(AGREEMENT_COLUMNS))
+    if artifacts.capture is None or artifacts.baseline is None or artifacts.constraints is None:
+        return empty
+    violations = violations if violations is not None else artifacts.check()
+    if violations is None:
+        return empty
+    table = violations.table
+    ran = table.loc[
+        (table["constraint_check_type"] == "baseline_drift_check") & (table["status"] != "skipped")
+    ]
+    if ran.empty:
+        return empty
+    current = drift_frame(artifacts.capture.frame)
+    reference = baseline_reference(artifacts.baseline)
+    kinds = infer_kinds(reference[[c for c in reference.columns if c in current.columns]])
+    verdicts = compare(
+        reference,
+        current,
+        workers=1,
+        prediction=guess_prediction(reference, kinds),
+        label=guess_label(reference, kinds),
+        timestamp=guess_timestamp(reference, kinds),
+    ).table.drop_duplicates("column")
+    by_feature = verdicts.set_index("column")
+    stats_by_name = {f.name: f for f in artifacts.baseline.features}
+    rows = []
+    for check in ran.itertuples(index=False):
+        name = str(check.feature_name)
+        n = int(current[name].notna().sum()) if name in current.columns else 0
+        chance = chance_distance(stats_by_name[name], n) if name in stats_by_name else math.nan
+        status = str(by_feature.loc[name, "status"]) if name in by_feature.index else "not tested"
+        reason = str(by_feature.loc[name, "reason"]) if name in by_feature.index else ""
+        flagged = check.status == "violation"
+        drifted = status == "drift"
+        distance, threshold = float(check.observed), float(check.threshold)  # type: ignore[arg-type]
+        method = "p-value" if "p-value" in str(check.description) else "distance"
+        if flagged == drifted:
+            agree = status != "could not tell" or not flagged
+            why = "Both flag drift." if drifted else "Neither flags drift."
+            if status == "could not tell":
+                why = (
+                    "Model Monitor passes it; the drift test could not tell at this size (a change of "
+                    "its threshold size could go unseen)."
+                )
+        elif flagged and method == "distance" and math.isfinite(chance) and chance > threshold:
+            agree = False
+            why = (
+                f"Differ by design: with {n:,} records chance alone gives distances up to {chance:.2f} "
+                f"(95 %), so {distance:.3g} > {threshold:g} is within noise; Model Monitor's threshold "
+                f"has no sample-size notion, the drift test does (it says: {status})."
+            )
+        elif flagged:
+            agree = False
+            why = (
+                f"Differ by design: the {method} {distance:.3g} crosses Model Monitor's {threshold:g}, "
+                f"but the drift test finds {status} (it needs a significant change AND an effect of at "
+                "least its own threshold, on a different scale: normal-score shift or total variation)."
+            )
+        else:
+            agree = False
+            why = (
+                f"Differ by design: the drift test finds a significant change reaching its effect "
+                f"threshold, while Model Monitor's {method} {distance:.3g} stays within {threshold:g} "
+                "(it measures the largest gap at the baseline's bucket edges only)."
+            )
+        rows.append(
+            {
+                "feature_name": name,
+                "model_monitor": "violation" if flagged else "ok",
+                "distance": distance,
+                "threshold": threshold,
+                "n_current": n,
+                "chance_distance": chance,
+                "drift_status": status,
+                "drift_reason": reason,
+                "agree": bool(agree),
+                "why": why,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(AGREEMENT_COLUMNS))

@@ -84,12 +84,16 @@ def drift_overlay(overlay: pd.DataFrame, column: str, *, mode: str = "histogram"
     )
 
 
-def drift_heatmap(table: pd.DataFrame, *, max_effect: float | None = None) -> alt.LayerChart:
-    """Window × column heat map of effect sizes (``WindowReport.table``); drifted cells are marked.
+#: Colour of grid cells whose window is too small to judge.
+TOO_SMALL_COLOR: Final = "#d9d9d9"
 
-    Colour: effect size (capped at ``max_effect``, default twice the largest threshold). A dot marks
-    cells where the verdict rule (BH-corrected across the whole grid) says drift; the tooltip gives
-    the verdict's reason.
+
+def drift_heatmap(table: pd.DataFrame, *, max_effect: float | None = None) -> alt.LayerChart:
+    """Column × window heat map of effect sizes (``WindowReport.table``), time running left to right.
+
+    Colour: effect size (capped at ``max_effect``, default twice the largest threshold); grey: the
+    window is too small to judge. A dot marks cells where the verdict rule (BH-corrected across the
+    whole grid) says drift; the tooltip gives the verdict's reason.
     """
     cols = ["window", "window_start", "column", "effect_size", "effect_threshold", "p_adjusted",
             "status", "reason", "window_rows", "drifted"]  # fmt: skip
@@ -102,9 +106,10 @@ def drift_heatmap(table: pd.DataFrame, *, max_effect: float | None = None) -> al
     )
     top = max_effect if max_effect is not None else 2 * float(data["effect_threshold"].max() or 0.1)
     data["effect_shown"] = data["effect_size"].clip(upper=top)
+    data["too_small"] = data["status"] == "too small to judge" if "status" in data else False
     data["window_start"] = data["window_start"].astype("str")
-    x = alt.X("column:N").title(None).sort(columns_order).axis(labelAngle=-30, labelLimit=160, orient="top")
-    y = alt.Y("window:O").title(None).sort(order)
+    x = alt.X("window:O").title("Window (time →)").sort(order).axis(labelAngle=-40, labelLimit=140)
+    y = alt.Y("column:N").title(None).sort(columns_order).axis(labelLimit=160)
     tooltip = [
         alt.Tooltip("window:N").title("Window"),
         alt.Tooltip("column:N").title("Column"),
@@ -113,13 +118,14 @@ def drift_heatmap(table: pd.DataFrame, *, max_effect: float | None = None) -> al
         alt.Tooltip("window_rows:Q").title("Rows in window").format(","),
         alt.Tooltip("reason:N").title("Verdict"),
     ]
+    effect = alt.Color("effect_shown:Q").title("Effect").scale(scheme="orangered", domain=[0, top])
     cells = (
         alt.Chart(data)
         .mark_rect(stroke="white", strokeWidth=1)
         .encode(
             x=x,
             y=y,
-            color=alt.Color("effect_shown:Q").title("Effect").scale(scheme="orangered", domain=[0, top]),
+            color=alt.when(alt.datum.too_small).then(alt.value(TOO_SMALL_COLOR)).otherwise(effect),
             tooltip=tooltip,
         )
     )
@@ -132,8 +138,9 @@ def drift_heatmap(table: pd.DataFrame, *, max_effect: float | None = None) -> al
     return alt.LayerChart(
         layer=[cells, marks],
         title=alt.Title(
-            "Drift per window and column",
-            subtitle="Colour: effect size · black dot: drift by the rule (BH across the whole grid)",
+            "Drift per column and window",
+            subtitle="Colour: effect size · black dot: drift by the rule (BH across the whole grid) · "
+            "grey: window too small to judge",
         ),
         width="container",
         height=alt.Step(22),

@@ -90,6 +90,7 @@ def prediction_drift(
     timestamp: str | None = None,
     freq: str | None = None,
     size: int | None = None,
+    n_windows: int | None = None,
     kind: str | None = None,
     tests: str | Sequence[str] | None = None,
     alpha: float = DEFAULTS.alpha,
@@ -107,8 +108,10 @@ def prediction_drift(
         The prediction column (class or score).
     label : str, optional
         Ground-truth column; performance is computed where it is present.
-    timestamp, freq, size : optional
-        Performance windows, as in :func:`lib.drift.windows.split_windows`.
+    timestamp, freq, size, n_windows : optional
+        Performance windows, as in :func:`lib.drift.windows.split_windows` (``n_windows`` is its
+        ``count``: windows of equal row counts, in time order when ``timestamp`` is given); none of
+        them: one row for the whole current table.
     kind : str, optional
         Overrides the inferred kind of the prediction column.
     tests, alpha, thresholds, reference_name, current_name
@@ -153,11 +156,11 @@ def prediction_drift(
             rows.append(
                 _performance("reference", None, reference, prediction, label, metric, score_threshold)
             )
-        if freq is None and size is None:
+        if freq is None and size is None and n_windows is None:
             rows.append(_performance("current", None, current, prediction, label, metric, score_threshold))
         else:
             for window in split_windows(
-                current, timestamp=timestamp, freq=freq, size=size, name=current_name
+                current, timestamp=timestamp, freq=freq, size=size, name=current_name, count=n_windows
             ):
                 rows.append(
                     _performance(

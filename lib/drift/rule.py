@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from typing import Any, Final, Literal
 import numpy as np
 from scipy import optimize, stats
 
-from lib.drift.registry import Treatment
+from lib.drift.registry import N_BINS, Treatment
 
 Status = Literal[
     "drift", "negligible", "no drift", "not detected", "could not tell", "not tested", "too small to judge"
@@ -183,8 +184,57 @@ def _p(p: float) -> str:
     return "< 1e-16" if p < 1e-16 else f"= {p:.2g}"
 
 
-#: Tests with their own smallest-detectable-effect formula; other numeric tests use KS's.
-MDE_FORMULAS: Final = {"ks": "ks", "mannwhitney": "mannwhitney"}
+#: How each test's smallest detectable effect is computed (see :func:`min_detectable_effect`).
+#: Numbers: "ks" and "mannwhitney" have formulas of their own; "binned" tests (PSI, Jensen-Shannon,
+#: Hellinger on reference deciles) are χ² tests with ``N_BINS - 1`` degrees of freedom; the others
+#: are a calibrated multiple of the normal-theory shift. Categories: the χ² formula for every test.
+MDE_FORMULAS: Final = {
+    "ks": "ks",
+    "mannwhitney": "mannwhitney",
+    "cramervonmises": "factor",
+    "anderson": "factor",
+    "energy": "factor",
+    "wasserstein": "factor",
+    "psi": "binned",
+    "jensenshannon": "binned",
+    "hellinger": "binned",
+}
+
+#: Per-test calibration ``(a, b)``: the simulated 80 %-power shift is ``(a + b·ln(0.05 / level))``
+#: times the formula's. "factor" tests: times the normal-theory shift ``(z_{1-level/2} + z_power) ·
+#: sqrt(1/n + 1/m)``; "binned" tests: times the χ²(9 df) decile shift. Derived by
+#: ``benchmarks/bench_calibration.py --mde-factors`` (normal shifts, 300 vs 300 rows, 200 for the
+#: permutation distances; levels 0.05, 0.005 and 0.001) and checked inside 10-column
+#: Benjamini-Hochberg reports by ``tests/unit/drift/test_drift_calibration.py``.
+MDE_FACTORS: Final[dict[str, tuple[float, float]]] = {
+    "cramervonmises": (1.08, 0.0),
+    "anderson": (1.04, 0.015),
+    "energy": (1.06, 0.0),
+    "wasserstein": (1.01, 0.035),
+    "psi": (1.01, 0.019),
+    "jensenshannon": (1.01, 0.019),
+    "hellinger": (1.01, 0.019),
+}
+#: The same for category tests, on the χ² total-variation change: Fisher's exact test is
+#: conservative; the distances on categories (permutation p-values) reached 70-76 % power at the χ²
+#: change inside 10-column reports (``bench_calibration.py 100 tests``), hence 6 % more.
+MDE_CATEGORY_FACTORS: Final[dict[str, tuple[float, float]]] = {
+    "fisher_exact": (1.02, 0.01),
+    "psi": (1.06, 0.0),
+    "jensenshannon": (1.06, 0.0),
+    "hellinger": (1.06, 0.0),
+}
+
+#: Share of a normal shift's Fisher information kept by the ``N_BINS`` reference deciles:
+#: ``Σ (φ(e_{i-1}) - φ(e_i))² / (1/10)`` over the decile edges ``e_i`` (1 without binning).
+_DECILE_INFORMATION: Final = 0.9590464518703137
+
+
+def mde_factor(test: str, level: float, treatment: Treatment = "numeric") -> float:
+    """The calibrated multiplier of ``test``'s smallest detectable effect at a raw ``level``."""
+    table = MDE_FACTORS if treatment == "numeric" else MDE_CATEGORY_FACTORS
+    a, b = table.get(test, (1.0, 0.0))
+    return a + b * math.log(0.05 / min(level, 0.05))
 
 
 def min_detectable_effect(
@@ -198,24 +248,34 @@ def min_detectable_effect(
     n_tests: int = 1,
     test: str = "ks",
 ) -> float:
-    """Smallest effect (on the report's scale) detected with ``power`` at these sample sizes.
+    """Smallest effect (on the report's scale) that ``test`` detects with ``power`` at these sizes.
 
     The level is ``alpha / n_tests``: after Benjamini-Hochberg across ``n_tests`` tests, a lone
-    drifted column must reach that raw p-value. ``inf`` when nothing is detectable.
+    drifted column must reach that raw p-value. ``inf`` when nothing is detectable. The effect is a
+    normal shift (in reference standard deviations) for numbers, a total-variation change for
+    categories.
 
-    * numbers, Kolmogorov-Smirnov (also used for the tests without a formula of their own:
-      Cramér-von Mises, Anderson-Darling and the distances, for which it is conservative): the
-      ECDF gap a normal shift ``δ`` opens is ``D = 2Φ(δ/2) - 1``; it is detected with ``power``
-      when ``D ≥ (c + (z_power - z_0.8) / 2) · sqrt(1/n + 1/m)``, ``c = sqrt(-ln(level / 2) / 2)``:
-      at 80 % power the gap only has to reach the critical value itself, because the supremum's
-      upward bias offsets its noise (simulated: 80 % power needs ``D`` within ±0.05·sqrt(1/n + 1/m)
-      of ``c · sqrt(1/n + 1/m)`` for n from 40 to 2,000 and 1 to 50 tests); the gap at the median
-      has standard deviation ``sqrt(1/n + 1/m) / 2`` for other powers;
-    * numbers, Mann-Whitney: ``AUC = Φ(δ/√2)`` must exceed ``0.5 + (z_{1-level/2} + z_power) ·
+    * Kolmogorov-Smirnov: the ECDF gap a normal shift ``δ`` opens is ``D = 2Φ(δ/2) - 1``; it is
+      detected with ``power`` when ``D ≥ (c + (z_power - z_0.8) / 2) · sqrt(1/n + 1/m)``,
+      ``c = sqrt(-ln(level / 2) / 2)``: at 80 % power the gap only has to reach the critical value
+      itself, because the supremum's upward bias offsets its noise (simulated: 80 % power needs
+      ``D`` within ±0.05·sqrt(1/n + 1/m) of ``c · sqrt(1/n + 1/m)`` for n from 40 to 2,000 and 1
+      to 50 tests); the gap at the median has standard deviation ``sqrt(1/n + 1/m) / 2`` for other
+      powers;
+    * Mann-Whitney: ``AUC = Φ(δ/√2)`` must exceed ``0.5 + (z_{1-level/2} + z_power) ·
       sqrt((n + m + 1) / (12 n m))``;
-    * categories (chi-square): the non-centrality ``λ`` that gives ``power`` at the χ² critical
-      value with ``k - 1`` degrees of freedom; a total-variation change ``TV`` moved between two
-      categories of share ½ has ``λ = 4 TV² / (1/n + 1/m)``, so ``TV = ½ sqrt(λ (1/n + 1/m))``.
+    * Cramér-von Mises, Anderson-Darling, energy and Wasserstein (permutation): ``f · (z_{1-level/2}
+      + z_power) · sqrt(1/n + 1/m)``, the normal-theory shift times the test's simulated
+      efficiency factor ``f`` (:data:`MDE_FACTORS`; 1.0-1.15);
+    * PSI, Jensen-Shannon, Hellinger on numbers (reference deciles, permutation p-values): like a χ²
+      test with 9 degrees of freedom, whose non-centrality is ``λ = I δ² / (1/n + 1/m)`` with ``I``
+      the share of the normal's information the deciles keep (0.96), so ``δ = sqrt(λ (1/n + 1/m)
+      / I)``; a 9-degree-of-freedom test needs much larger shifts than KS (about 1.4×);
+    * categories (chi-square; Fisher's exact test and the distances on categories times their
+      factor, :data:`MDE_CATEGORY_FACTORS`): the non-centrality ``λ`` that gives ``power`` at the χ²
+      critical value with ``k - 1`` degrees of freedom; a total-variation change ``TV`` moved
+      between two categories of share ½ has ``λ = 4 TV² / (1/n + 1/m)``, so ``TV = ½ sqrt(λ (1/n
+      + 1/m))``.
 
     Checked by simulation in ``tests/unit/drift/test_drift_calibration.py``.
     """
@@ -224,13 +284,21 @@ def min_detectable_effect(
     level = alpha / max(n_tests, 1)
     z_power = float(stats.norm.ppf(power))
     scale = (n_reference + n_current) / (n_reference * n_current)
+    factor = mde_factor(test, level, treatment)
     if treatment == "numeric":
-        if MDE_FORMULAS.get(test) == "mannwhitney":
+        formula = MDE_FORMULAS.get(test, "ks")
+        if formula == "mannwhitney":
             se = math.sqrt((n_reference + n_current + 1) / (12 * n_reference * n_current))
             auc = 0.5 + (float(stats.norm.ppf(1 - level / 2)) + z_power) * se
             if auc >= 1:
                 return math.inf
             return float(math.sqrt(2) * stats.norm.ppf(auc))
+        if formula == "factor":
+            return factor * (float(stats.norm.ppf(1 - level / 2)) + z_power) * math.sqrt(scale)
+        if formula == "binned":
+            df = N_BINS - 1
+            lam = _noncentrality(float(stats.chi2.ppf(1 - level, df)), df, power)
+            return factor * math.sqrt(lam * scale / _DECILE_INFORMATION)
         c = math.sqrt(-math.log(level / 2) / 2)
         d_needed = (c + (z_power - _Z80) / 2) * math.sqrt(scale)
         if d_needed >= 1:
@@ -239,11 +307,12 @@ def min_detectable_effect(
     df = max(n_categories - 1, 1)
     crit = float(stats.chi2.ppf(1 - level, df))
     lam = _noncentrality(crit, df, power)
-    return min(1.0, 0.5 * math.sqrt(lam * scale))
+    return min(1.0, factor * 0.5 * math.sqrt(lam * scale))
 
 
+@functools.lru_cache(maxsize=1024)
 def _noncentrality(crit: float, df: int, power: float) -> float:
-    """λ with ``P(χ²_df(λ) > crit) = power``."""
+    """λ with ``P(χ²_df(λ) > crit) = power`` (cached: a report asks for the same few values)."""
     hi = 1.0
     while stats.ncx2.sf(crit, df, hi) < power:
         hi *= 2

@@ -124,7 +124,11 @@ def split_windows(
             span = times.iloc[start : start + size] if times is not None else None
             windows.append(
                 Window(
-                    label=f"rows {start + 1:,}-{start + len(rows):,}" if span is None else f"#{i + 1}",
+                    label=(
+                        f"rows {start + 1:,}-{start + len(rows):,}"
+                        if span is None or span.isna().all()
+                        else f"#{i + 1} from {span.min():%Y-%m-%d %H:%M}"
+                    ),
                     start=span.min() if span is not None else None,
                     end=span.max() if span is not None else None,
                     rows=rows,

@@ -14,6 +14,7 @@ from lib import drift
 from lib.analysis import monitor_checks
 from lib.demo import drift as demo_drift
 from lib.drift.summary import DriftSummaries
+from lib.drift.windows import DEFAULT_WINDOWS, MIN_WINDOW_ROWS
 from lib.errors import AppError
 from lib.sources.tables import SUFFIXES
 from lib.ui.downloads import Download, download_row
@@ -541,18 +542,18 @@ def drift_windows(
     _current: pd.DataFrame,
     *,
     digests: tuple[str, str],
-    split: tuple[str | None, int | None],
+    split: Split,
     rule: tuple[float, float, float],
     kinds: tuple[tuple[str, str], ...],
     tests: tuple[tuple[str, str], ...],
     roles: tuple[str | None, str | None, str | None],
     names: tuple[str, str],
 ) -> Any:
-    """:func:`lib.drift.compare_windows`, cached (``split`` is ``(freq, size)``)."""
+    """:func:`lib.drift.compare_windows`, cached (``split`` is ``(freq, size, count)``)."""
 
-    freq, size = split
+    freq, size, count = split
     options = _drift_options(rule, kinds, tests, roles, names)
-    return drift.compare_windows(_reference, _current, freq=freq, size=size, **options)
+    return drift.compare_windows(_reference, _current, freq=freq, size=size, n_windows=count, **options)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -564,7 +565,7 @@ def drift_prediction(
     prediction: str,
     label: str | None,
     timestamp: str | None,
-    split: tuple[str | None, int | None],
+    split: Split,
     rule: tuple[float, float, float],
     kind: str | None,
     test: str | None,
@@ -574,15 +575,16 @@ def drift_prediction(
     """:func:`lib.drift.prediction_drift`, cached."""
 
     alpha, numeric, categorical = rule
-    freq, size = split
+    freq, size, count = split
     return drift.prediction_drift(
         _reference,
         _current,
         prediction=prediction,
         label=label,
-        timestamp=timestamp if (freq or size) else None,
+        timestamp=timestamp,
         freq=freq,
         size=size,
+        n_windows=count,
         kind=kind,
         tests=test,
         alpha=alpha,
@@ -593,29 +595,40 @@ def drift_prediction(
     )
 
 
-DRIFT_PERIODS: Final = {"day": "D", "hour": "h", "week": "W", "rows": None}
+DRIFT_PERIODS: Final = {"auto": None, "day": "D", "week": "W", "month": "M", "hour": "h", "rows": None}
+#: ``(freq, size, count)``: a calendar period, rows per window, or a number of equal windows.
+Split = tuple[str | None, int | None, int | None]
 
 
-def drift_split_ui(key: str, timestamp: str | None, n_current: int) -> tuple[str | None, int | None]:
-    """How to cut the current data into windows: a calendar period of the timestamp, or a row count.
+def drift_split_ui(key: str, timestamp: str | None, n_current: int) -> Split:
+    """How to cut the current data into windows; by default about ten chosen from the data.
 
-    Returns ``(freq, size)``; ``(None, None)`` when the user asked for no windows.
+    Returns ``(freq, size, count)``: ``count`` windows of equal row counts (the library default,
+    :data:`lib.drift.windows.DEFAULT_WINDOWS`, in time order when there is a timestamp), a calendar
+    period of the timestamp (day, week, month, hour), or ``size`` rows per window.
     """
-    options = (["day", "hour", "week"] if timestamp else []) + ["rows"]
-    a, b = st.columns([2, 1])
+    options = ["auto"] + (["day", "week", "month", "hour"] if timestamp else []) + ["rows"]
+    labels = {"auto": f"about {DEFAULT_WINDOWS} (from the data)", "rows": "by row count"}
+    a, b = st.columns([3, 1])
     with a:
         choice = st.segmented_control(
             "Windows of the current data",
             options,
-            default=options[0],
+            default="auto",
             key=f"{key}_period_{bool(timestamp)}",
-            format_func=lambda o: "by row count" if o == "rows" else f"per {o}",
-            help="Calendar periods (UTC) of the timestamp column, or consecutive blocks of rows.",
+            format_func=lambda o: labels.get(o, f"per {o}"),
+            help=(
+                f"Default: {DEFAULT_WINDOWS} windows with equal row counts"
+                + (", in time order" if timestamp else "")
+                + ", so each has enough rows to judge. Or calendar periods (UTC) of the timestamp "
+                "column, or blocks of a chosen number of rows. Windows with fewer than "
+                f"{MIN_WINDOW_ROWS} rows are shown as too small to judge."
+            ),
         )
-    if choice is None:
-        return None, None
+    if choice is None or choice == "auto":
+        return None, None, DEFAULT_WINDOWS
     if choice != "rows":
-        return DRIFT_PERIODS[str(choice)], None
+        return DRIFT_PERIODS[str(choice)], None, None
     with b:
         size = st.number_input(
             "Rows per window",
@@ -626,7 +639,76 @@ def drift_split_ui(key: str, timestamp: str | None, n_current: int) -> tuple[str
             key=f"{key}_size",
             help="The last window may be smaller.",
         )
-    return None, int(size)
+    return None, int(size), None
+
+
+def drift_windows_summary(windows: Any) -> tuple[str, str | None]:
+    """The Over-time caption, and a note on windows too small to judge (``None`` when there are none).
+
+    ``windows`` is a :class:`lib.drift.WindowReport`.
+    """
+    frame = windows.windows
+    small = frame.loc[frame["rows"] < MIN_WINDOW_ROWS]
+    rows = frame["rows"]
+    caption = (
+        f"{len(frame)} windows × {windows.table['column'].nunique()} columns, "
+        f"{int(rows.min()):,}-{int(rows.max()):,} rows each; p-values adjusted across the whole grid."
+    )
+    if small.empty:
+        return caption, None
+    if len(small) == len(frame):
+        return caption, (
+            f"Every window is too small to judge (fewer than {MIN_WINDOW_ROWS} rows): choose fewer, "
+            "longer windows, or the default of about ten windows chosen from the data."
+        )
+    names = ", ".join(small["window"].head(5)) + (", …" if len(small) > 5 else "")
+    return caption, (
+        f"{len(small)} of {len(frame)} windows have fewer than {MIN_WINDOW_ROWS} rows and are too small "
+        f"to judge (grey in the heat map; left out of the correction): {names}."
+    )
+
+
+def drift_multivariate_checks(mv: Any) -> tuple[str, pd.DataFrame]:
+    """The combined verdict (naming the check that fired) and one row per check, with its threshold.
+
+    ``mv`` is a :class:`lib.drift.MultivariateResult`.
+    """
+    fired = [
+        name
+        for name, hit in (
+            ("classifier AUC", mv.classifier_drifted),
+            ("PCA reconstruction error", mv.pca_drifted),
+        )
+        if hit
+    ]
+    level = mv.check_level
+    verdict = (
+        f"Multivariate drift: fired by {' and '.join(fired)}."
+        if fired
+        else "No multivariate drift: neither the classifier AUC nor the PCA reconstruction error fired."
+    ) + f" Either check fires at α/2 = {level:g}, so the pair holds α."
+    pca_run = mv.pca_ratio is not None
+    checks = pd.DataFrame(
+        [
+            {
+                "check": "Domain classifier (held-out AUC)",
+                "value": f"{mv.auc:.3f} (95% {mv.auc_low:.3f}-{mv.auc_high:.3f})",
+                "threshold": f"AUC ≥ {mv.auc_threshold:g} and p < {level:g}",
+                "p_value": mv.p_value,
+                "fired": bool(mv.classifier_drifted),
+            },
+            {
+                "check": f"PCA reconstruction error ({mv.pca_components} components)"
+                if pca_run
+                else "PCA reconstruction error (not run)",
+                "value": f"{mv.pca_ratio:.2f}× the reference's" if pca_run else "—",
+                "threshold": f"ratio ≥ {mv.pca_ratio_threshold:g} and p < {level:g}",
+                "p_value": mv.pca_p_value if pca_run else float("nan"),
+                "fired": bool(mv.pca_drifted),
+            },
+        ]
+    )
+    return verdict, checks
 
 
 def drift_table_columns() -> dict[str, Any]:

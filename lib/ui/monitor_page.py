@@ -105,6 +105,41 @@ def monitor_history(files: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...]
     return monitor_artifacts(files).history()
 
 
+@st.cache_data(show_spinner=False, max_entries=20)
+def monitor_drift_agreement(files: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...]) -> pd.DataFrame:
+    """:func:`lib.analysis.monitor_checks.drift_agreement` of the artifacts, cached."""
+
+    return monitor_checks.drift_agreement(monitor_artifacts(files))
+
+
+def monitor_agreement_summary(agreement: pd.DataFrame) -> tuple[str, bool]:
+    """One paragraph on how the constraint checks and the Input drift page compare, and whether a
+    small-sample caveat applies (some distance check ran where chance alone crosses the threshold)."""
+    n = len(agreement)
+    small = agreement.loc[agreement["chance_distance"] > agreement["threshold"]]
+    differ = int((~agreement["agree"].astype(bool)).sum())
+    text = (
+        f"The Input drift page, given this capture and baseline, agrees with {n - differ} of the {n} "
+        "baseline distance checks"
+        + (
+            f"; where they differ ({differ}), the table says which design difference explains it."
+            if differ
+            else "."
+        )
+    )
+    if not small.empty:
+        records = int(small["n_current"].max())
+        text = (
+            f"Small sample: {len(small)} of the {n} baseline distance checks ran on at most {records:,} "
+            f"records, where two samples of one distribution differ by up to "
+            f"{float(small['chance_distance'].min()):.2f} on Model Monitor's distance by chance alone "
+            "(95 %), more than its threshold: those checks cannot tell drift from noise (Model "
+            "Monitor's thresholds have no sample-size notion; a drift test on so few rows says "
+            "'could not tell'). " + text
+        )
+    return text, not small.empty
+
+
 def monitor_history_source(history: Any) -> str:
     """One line saying where the violations history comes from."""
     n = len(history.executions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pandas as pd
 import pytest
@@ -156,19 +157,27 @@ def test_alpha_and_threshold_widgets_change_the_verdicts() -> None:
     assert any("0\\.5" in c.value and "Verdict rule" in c.value for c in at.caption)  # md-escaped
 
 
-def test_prediction_page_on_demo_shows_score_drift_and_accuracy_per_day() -> None:
+def test_prediction_page_on_demo_shows_score_drift_and_accuracy_in_about_ten_windows() -> None:
+    """Issue 11: windows are chosen from the data (about ten, equal row counts, in time order), not
+    one per calendar day whatever the data; per day is still one click away."""
     at = open_page(PREDICTION)
     assert not at.exception, at.exception
     assert metrics(at)["Verdict"] == "DRIFT"
     perf = at.dataframe[0].value
     assert perf["window"].iloc[0] == "reference"
-    assert len(perf) == 1 + 14  # two weeks, one window per day
+    assert len(perf) == 1 + 10  # the default: ten windows of equal row counts over the two weeks
+    current = demo_drift.demo_current()
+    assert perf["n"].iloc[1:].sum() == current["churned"].notna().sum()
     expected = drift.prediction_drift(
-        demo_drift.demo_reference(), demo_drift.demo_current(), prediction="churn_score", label="churned",
-        timestamp="event_time", freq="D",
+        demo_drift.demo_reference(), current, prediction="churn_score", label="churned",
+        timestamp="event_time", n_windows=10,
     ).performance  # fmt: skip
     assert perf["value"].tolist() == pytest.approx(expected["value"].tolist())
     assert len(at.get("vega_lite_chart")) == 2
+    at.session_state["drift_pred_windows_period_True"] = "day"  # the "per day" option
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe[0].value) == 1 + 14  # two weeks, one window per day
 
 
 def test_prediction_page_leads_with_realised_performance_when_labels_exist() -> None:
@@ -302,3 +311,34 @@ def test_header_less_csv_note_is_shown(small: tuple[pd.DataFrame, pd.DataFrame])
     assert len(notes) == 2
     assert notes[0].startswith("Reference (baseline.csv)")
     assert "_c0.._c1" in notes[0]
+
+
+def test_input_drift_over_time_and_multivariate_tabs_on_demo() -> None:
+    """Issue 11: about ten windows chosen from the data, time across the heat map, small windows named;
+    the multivariate tab shows both checks with their thresholds, which one fired, and the verdict."""
+    at = open_page(INPUT)
+    assert not at.exception, at.exception
+    caption = next(c.value for c in at.caption if "windows ×" in c.value)
+    assert caption.startswith("10 windows × 8 columns")
+    heat = next(
+        json.loads(c.proto.spec)
+        for c in at.get("vega_lite_chart")
+        if "Drift per column and window" in json.dumps(json.loads(c.proto.spec).get("title"))
+    )
+    assert heat["layer"][0]["encoding"]["x"]["field"] == "window"  # time runs along x
+    checks = next(d.value for d in at.dataframe if "check" in d.value.columns)
+    assert len(checks) == 2
+    assert checks["threshold"].iloc[1].startswith("ratio ≥ 1.1 and p < 0.025")
+    mv = drift.domain_classifier(
+        demo_drift.demo_reference(),
+        demo_drift.demo_current(),
+        columns=list(at.dataframe[0].value["column"].unique()),
+    )
+    assert checks["fired"].tolist() == [mv.classifier_drifted, mv.pca_drifted]
+    verdict = next(b.value for b in [*at.warning, *at.success] if "ultivariate drift" in b.value)
+    assert ("fired by" in verdict) == mv.drifted
+    assert not any("too small" in i.value for i in at.info)  # ten windows of 300 rows each
+    at.session_state["drift_input_windows_period_True"] = "hour"  # about 9 rows an hour
+    at.run()
+    assert not at.exception, at.exception
+    assert any("too small to judge" in i.value for i in at.info)

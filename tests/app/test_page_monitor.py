@@ -47,6 +47,16 @@ def test_demo_shows_capture_problems_checks_and_baseline_on_first_open() -> None
     checks = next(f for f in frames if "constraint_check_type" in f.columns)
     assert (checks["status"] == "violation").sum() == 8
     assert any("8 violation(s)" in w.value for w in at.warning)
+    # Issue 11: the 16-record checks carry the small-sample caveat and meet the Input drift page's verdicts.
+    assert (
+        checks.loc[checks["constraint_check_type"] == "baseline_drift_check", "note"]
+        .str.startswith("Small sample")
+        .all()
+    )
+    assert any(w.value.startswith("Small sample\\: 4 of the 4 baseline distance checks") for w in at.warning)
+    agreement = next(f for f in frames if "drift_status" in f.columns)
+    assert set(agreement["drift_status"]) <= {"could not tell", "not detected"}
+    assert agreement["why"].str.startswith("Differ by design").all()
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download constraint_violations.json" in labels
     # violations history (checks per hour of the demo capture), baseline against current

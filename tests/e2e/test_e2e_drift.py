@@ -27,12 +27,20 @@ def test_input_drift_demo_renders_overlay_and_heat_map(page: Page, app_server: A
     chart_visible(page)
     expect(page.get_by_test_id("stMetric").filter(has_text="Columns drifted")).to_contain_text("4 of 8")
     page.get_by_role("tab", name="Over time").click()
-    heat = page.get_by_test_id("stVegaLiteChart").filter(has_text="Drift per window and column")
+    heat = page.get_by_test_id("stVegaLiteChart").filter(has_text="Drift per column and window")
     expect(heat.locator("canvas, svg").first).to_be_visible(timeout=TIMEOUT)
     wait_idle(page)
     no_exception(page)
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "drift-heat-map.png"))
+    heat.screenshot(path=str(SHOTS / "drift-heat-map-chart.png"))
+    page.get_by_role("tab", name="Multivariate").click()
+    expect(page.get_by_text("Either check fires at")).to_be_visible(timeout=TIMEOUT)
+    wait_idle(page)
+    no_exception(page)
+    page.get_by_role("tabpanel").filter(has_text="Either check fires at").screenshot(
+        path=str(SHOTS / "drift-multivariate.png")
+    )
 
 
 def test_one_side_waits_for_the_other_both_survive_a_reload_and_back_to_demo_restores(

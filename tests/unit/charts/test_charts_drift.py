@@ -76,7 +76,9 @@ def test_heatmap_has_one_cell_per_window_and_column_and_marks_drift(
     assert rect["encoding"]["color"]["scale"]["domain"] == [0, 0.2]  # twice the 0.1 threshold
     cells = _data(chart)  # the layers share one data set
     assert len(cells) == len(report.windows) * report.table["column"].nunique()
-    assert rect["encoding"]["y"]["sort"] == list(report.windows["window"])  # time order
+    assert rect["encoding"]["x"]["sort"] == list(report.windows["window"])  # time runs left to right
+    assert rect["encoding"]["x"]["title"] == "Window (time →)"
+    assert rect["encoding"]["color"]["condition"] == {"test": "datum.too_small", "value": "#d9d9d9"}
     assert cells["effect_shown"].max() <= 0.2
 
 

@@ -150,7 +150,9 @@ def test_multivariate_null_false_alarms_and_auc_interval_coverage() -> None:
         alarms += result.drifted
         covered += result.auc_low <= 0.5 <= result.auc_high
     assert alarms / replicates <= ALPHA + _margin(ALPHA, replicates)
-    assert covered / replicates >= 0.95 - _margin(0.95, replicates)  # was 82-86 %
+    # Stated: 95 % (permutation-based interval); was 82-86 %, then 99 % (folds taken as perfectly
+    # correlated). Tolerance: 2.5 binomial SE either way (±3.9 points at 200 replicates).
+    assert abs(covered / replicates - 0.95) <= _margin(0.95, replicates)
 
 
 # --- 5. windows ------------------------------------------------------------------------------------
@@ -169,24 +171,35 @@ def test_default_windows_are_about_ten_and_small_windows_are_not_judged() -> Non
     assert len(monthly.windows) == 13
 
 
+GRID_LEVELS = np.array([f"c{i}" for i in range(12)])
+GRID_P = 1 / np.arange(1, 13) / np.sum(1 / np.arange(1, 13))
+GRID_LEVELS_30 = np.array([f"v{i}" for i in range(30)])
+GRID_P_30 = 1 / np.arange(1, 31) ** 1.2 / np.sum(1 / np.arange(1, 31) ** 1.2)
+
+
+def grid_frame(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Ten columns of mixed shapes: 4 normal, 3 Poisson counts (means 1, 3, 8), 3 long-tailed categories."""
+    data: dict[str, np.ndarray] = {f"x{i}": rng.normal(size=n) for i in range(4)}
+    data |= {f"count{m}": rng.poisson(m, n) for m in (1, 3, 8)}
+    data |= {f"cat12{s}": rng.choice(GRID_LEVELS, n, p=GRID_P) for s in "ab"}
+    data["cat30"] = rng.choice(GRID_LEVELS_30, n, p=GRID_P_30)
+    return pd.DataFrame(data)
+
+
 @pytest.mark.slow
-def test_window_grid_false_alarms_with_sparse_categories() -> None:
+@pytest.mark.timeout(900)  # 40 grids of 100 cells: ~200 s on 2 cores shared with other runs
+def test_window_grid_of_ten_by_ten_holds_its_rate() -> None:
+    # 10 windows × 10 columns, 200-row windows, all null (stated: at most 5 % of grids alarm).
+    # Counts tested as categories and long-tailed categories give sparse χ² cells (Monte-Carlo
+    # p-values): the asymptotic χ² made such grids alarm in 9-15 %. bench_calibration.py runs more.
     rng = np.random.default_rng(502)
-    replicates = 25  # about 0.8 s each; bench_calibration.py runs more
+    replicates = 40  # about 2-4 s each on 2 busy cores
     alarms = 0
-    levels = np.array([f"c{i}" for i in range(12)])
-    p = 1 / np.arange(1, 13)
-    p /= p.sum()
     for _ in range(replicates):
-        data = {f"k{i}": rng.choice(levels, 1000, p=p) for i in range(3)}
-        data |= {f"x{i}": rng.normal(size=1000) for i in range(3)}
-        ref = pd.DataFrame(data)
-        cur = pd.DataFrame(
-            {c: (rng.choice(levels, 500, p=p) if c.startswith("k") else rng.normal(size=500)) for c in data}
-        )
-        report = compare_windows(ref, cur, n_windows=10, min_rows=10, workers=1)
+        report = compare_windows(grid_frame(rng, 2000), grid_frame(rng, 2000), n_windows=10, workers=1)
+        assert report.table.groupby("window")["column"].nunique().eq(10).all()
+        assert (report.windows["rows"] == 200).all()
         alarms += bool(report.table["drifted"].any())
-    # 25 replicates of a 10-window × 6-column grid, 50-row windows, 12 long-tailed categories
     assert alarms / replicates <= ALPHA + _margin(ALPHA, replicates)
 
 
@@ -205,28 +218,38 @@ def test_random_split_of_730_vs_731_rows_gives_a_bound_not_could_not_tell() -> N
     assert "n = 730 vs 731 rows" in row["reason"]
 
 
+MDE_CASES = [(name, "numeric") for name, t in sorted(TESTS.items()) if "numeric" in t.accepts] + [
+    (name, "categorical") for name, t in sorted(TESTS.items()) if "categorical" in t.accepts
+]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["numeric", "categorical"])
-def test_minimum_detectable_effect_is_detected_with_about_80_percent_power(kind: str) -> None:
-    rng = np.random.default_rng(602)
-    n, columns, replicates = 400, 10, 100
+@pytest.mark.parametrize(("test", "kind"), MDE_CASES)
+def test_minimum_detectable_effect_is_detected_with_about_80_percent_power(test: str, kind: str) -> None:
+    # One column of a 10-column report (every column tested by `test`, BH across the 10) is moved
+    # by exactly the report's stated MDE: a normal shift, or a total-variation change between two
+    # categories. Stated power 80 %; tolerance 2.5 binomial SE plus 5 points of model slack (the
+    # per-test factors are fitted to ±3 % of the shift, which is about ±5 points of power).
+    rng = np.random.default_rng(602 + len(test))
+    n, columns = 200, 10
+    replicates = 60 if test in ("energy", "wasserstein") else 100  # permutations: ~0.5 s a report
+    names = [f"x{i}" for i in range(columns)]
     found = 0
     mde = math.nan
     for _ in range(replicates):
+        mde = min_detectable_effect(kind, n, n, alpha=ALPHA, n_tests=columns, test=test)  # type: ignore[arg-type]
         if kind == "numeric":
-            ref = pd.DataFrame(rng.normal(size=(n, columns)), columns=[f"x{i}" for i in range(columns)])
-            cur = pd.DataFrame(rng.normal(size=(n, columns)), columns=ref.columns)
-            mde = min_detectable_effect("numeric", n, n, alpha=ALPHA, n_tests=columns)
+            ref = pd.DataFrame(rng.normal(size=(n, columns)), columns=names)
+            cur = pd.DataFrame(rng.normal(size=(n, columns)), columns=names)
             cur["x0"] += mde
         else:
-            ref = pd.DataFrame({f"x{i}": rng.choice(["a", "b"], n) for i in range(columns)})
-            mde = min_detectable_effect("categorical", n, n, alpha=ALPHA, n_tests=columns)
-            cur = pd.DataFrame({f"x{i}": rng.choice(["a", "b"], n) for i in range(columns)})
+            ref = pd.DataFrame({c: rng.choice(["a", "b"], n) for c in names})
+            cur = pd.DataFrame({c: rng.choice(["a", "b"], n) for c in names})
             cur["x0"] = rng.choice(["a", "b"], n, p=[0.5 + mde, 0.5 - mde])
-        table = compare(ref, cur, workers=1).table.set_index("column")
+        table = compare(ref, cur, tests={c: test for c in names}, workers=1).table.set_index("column")
         assert table.loc["x1", "min_detectable_effect"] == pytest.approx(mde)
         found += bool(table.loc["x0", "p_adjusted"] < ALPHA)
-    assert abs(found / replicates - 0.8) <= _margin(0.8, replicates) + 0.02
+    assert abs(found / replicates - 0.8) <= _margin(0.8, replicates) + 0.05, (test, found / replicates, mde)
 
 
 @pytest.mark.slow

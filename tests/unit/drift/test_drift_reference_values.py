@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -158,6 +159,26 @@ def test_min_detectable_effect_formulas() -> None:
     assert min_detectable_effect("categorical", 1000, 1000, alpha=0.05, n_categories=2) == pytest.approx(
         0.5 * math.sqrt(lam * 0.002), rel=1e-5
     )
+
+
+def test_min_detectable_effect_follows_the_test_actually_used() -> None:
+    """Issue 11: each test states its own MDE (the KS formula was used for every numeric test)."""
+    mde = functools.partial(min_detectable_effect, n_reference=300, n_current=300, alpha=0.05, n_tests=10)
+    ks = mde("numeric", test="ks")
+    normal_theory = (stats.norm.ppf(1 - 0.005 / 2) + stats.norm.ppf(0.8)) * math.sqrt(2 / 300)
+    assert mde("numeric", test="cramervonmises") == pytest.approx(1.08 * normal_theory)
+    assert mde("numeric", test="energy") == pytest.approx(1.06 * normal_theory)
+    # Binned tests: χ² with 9 degrees of freedom on the reference deciles, which keep 95.9 % of a
+    # normal shift's information: δ = sqrt(λ · (2/300) / 0.959).
+    df, crit = 9, stats.chi2.ppf(1 - 0.005, 9)
+    lam = 23.729  # P(χ²₉(λ) > crit) = 0.8
+    assert stats.ncx2.sf(crit, df, lam) == pytest.approx(0.8, abs=2e-3)
+    factor = 1.01 + 0.019 * math.log(10)
+    assert mde("numeric", test="psi") == pytest.approx(factor * math.sqrt(lam * (2 / 300) / 0.959), rel=3e-3)
+    assert mde("numeric", test="psi") > 1.2 * ks  # far less powerful on a shift than KS
+    # Categories: the χ² change; the distances (permutation) and Fisher's exact test need a little more.
+    assert mde("categorical", test="psi") == pytest.approx(1.06 * mde("categorical", test="chi2"))
+    assert mde("categorical", test="fisher_exact") > mde("categorical", test="chi2")
 
 
 @pytest.mark.parametrize("n", [141, 1_013, 12_345, 250_000, 500_000, 1_000_000, 1_500_000])
