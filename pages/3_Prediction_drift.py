@@ -87,58 +87,64 @@ m4.metric("Adjusted p", "—" if row["p_adjusted"] != row["p_adjusted"] else f"{
 )
 st.caption(f"**Verdict rule.** {ui.md_escape(result.drift.rule)}")
 
+# Only the open tab is drawn (on_change="rerun" makes ``.open`` known); the export is built when asked.
 mix_tab, perf_tab, export_tab = st.tabs(
-    ["Score distribution" if result.kind == "numeric" else "Class mix", "Realised performance", "Export"]
+    ["Score distribution" if result.kind == "numeric" else "Class mix", "Realised performance", "Export"],
+    key="drift_pred_tab",
+    on_change="rerun",
 )
 with mix_tab:
-    mode = "histogram"
-    if result.kind == "numeric":
-        mode = (
-            st.segmented_control(
-                "Chart",
-                ["histogram", "ecdf"],
-                default="histogram",
-                key="drift_pred_mode",
-                format_func=lambda m: {"histogram": "Histogram", "ecdf": "ECDF"}[m],
+    if mix_tab.open:
+        mode = "histogram"
+        if result.kind == "numeric":
+            mode = (
+                st.segmented_control(
+                    "Chart",
+                    ["histogram", "ecdf"],
+                    default="histogram",
+                    key="drift_pred_mode",
+                    format_func=lambda m: {"histogram": "Histogram", "ecdf": "ECDF"}[m],
+                )
+                or "histogram"
             )
-            or "histogram"
-        )
-    chart = charts.drift_overlay(result.overlay, prediction, mode=mode)
-    st.altair_chart(chart, width="stretch")
-    ui.chart_downloads(chart, base_name=f"prediction-drift-{prediction}", key="drift_pred_overlay")
-    ui.csv_download(result.overlay, file_name="prediction-bins.csv", key="drift_pred_overlay_csv")
+        chart = charts.drift_overlay(result.overlay, prediction, mode=mode)
+        st.altair_chart(chart, width="stretch")
+        ui.chart_downloads(chart, base_name=f"prediction-drift-{prediction}", key="drift_pred_overlay")
+        ui.csv_download(result.overlay, file_name="prediction-bins.csv", key="drift_pred_overlay_csv")
 
 with perf_tab:
-    if result.performance is None:
-        st.info(
-            "Choose a label column (ground truth) to see realised accuracy per window. Labels often "
-            "arrive later than predictions: a current table with a label column is enough.",
-            icon=":material/label_off:",
-        )
-    else:
-        perf = result.performance
-        if len(perf) > 1:
-            perf_chart = charts.prediction_performance(perf)
-            st.altair_chart(perf_chart, width="stretch")
-            ui.chart_downloads(perf_chart, base_name="prediction-performance", key="drift_pred_perf")
-        st.dataframe(
-            perf,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "window": st.column_config.TextColumn("Window", pinned=True),
-                "window_start": st.column_config.DatetimeColumn("Start (UTC)", format="YYYY-MM-DD HH:mm"),
-                "n": st.column_config.NumberColumn("Labelled rows", format="%d"),
-                "metric": st.column_config.TextColumn("Metric"),
-                "value": st.column_config.NumberColumn("Value", format="%.3f"),
-                "low": st.column_config.NumberColumn("95% low", format="%.3f"),
-                "high": st.column_config.NumberColumn("95% high", format="%.3f"),
-            },
-        )
-        ui.csv_download(perf, file_name="prediction-performance.csv", key="drift_pred_perf_csv")
+    if perf_tab.open:
+        if result.performance is None:
+            st.info(
+                "Choose a label column (ground truth) to see realised accuracy per window. Labels often "
+                "arrive later than predictions: a current table with a label column is enough.",
+                icon=":material/label_off:",
+            )
+        else:
+            perf = result.performance
+            if len(perf) > 1:
+                perf_chart = charts.prediction_performance(perf)
+                st.altair_chart(perf_chart, width="stretch")
+                ui.chart_downloads(perf_chart, base_name="prediction-performance", key="drift_pred_perf")
+            st.dataframe(
+                perf,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "window": st.column_config.TextColumn("Window", pinned=True),
+                    "window_start": st.column_config.DatetimeColumn("Start (UTC)", format="YYYY-MM-DD HH:mm"),
+                    "n": st.column_config.NumberColumn("Labelled rows", format="%d"),
+                    "metric": st.column_config.TextColumn("Metric"),
+                    "value": st.column_config.NumberColumn("Value", format="%.3f"),
+                    "low": st.column_config.NumberColumn("95% low", format="%.3f"),
+                    "high": st.column_config.NumberColumn("95% high", format="%.3f"),
+                },
+            )
+            ui.csv_download(perf, file_name="prediction-performance.csv", key="drift_pred_perf_csv")
 
 with export_tab:
-    st.caption("The prediction-drift report as a small self-contained HTML page, JSON or CSV.")
-    drift_page.drift_exports(
-        result.drift, key="drift_pred_export", base_name="prediction-drift-report", data=data
-    )
+    if export_tab.open:
+        st.caption("The prediction-drift report as a small self-contained HTML page, JSON or CSV.")
+        drift_page.drift_exports(
+            result.drift, key="drift_pred_export", base_name="prediction-drift-report", data=data
+        )

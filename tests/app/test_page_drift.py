@@ -63,8 +63,14 @@ def test_input_page_on_demo_shows_verdicts_sorted_by_effect_and_charts() -> None
     assert "churn_score" not in set(table["column"])  # the prediction is not an input
     assert "Benjamini-Hochberg" in at.caption[1].value or any("Benjamini" in c.value for c in at.caption)
     charts = at.get("vega_lite_chart")
-    assert len(charts) >= 3  # overlay, classifier importance, heat map
+    assert len(charts) == 1  # the overlay: the other tabs' charts are drawn when their tab is opened
     assert not at.error
+    drawn = []
+    for tab in ("Multivariate", "Over time"):
+        at.session_state["drift_input_tab"] = tab
+        drawn.append(len(at.run().get("vega_lite_chart")))
+    assert drawn == [1, 1]  # classifier importance; heat map
+    assert not at.exception, at.exception
 
 
 def test_upload_both_sides_replaces_the_demo_and_results_match_compare(
@@ -163,6 +169,9 @@ def test_prediction_page_on_demo_shows_score_drift_and_accuracy_in_about_ten_win
     at = open_page(PREDICTION)
     assert not at.exception, at.exception
     assert metrics(at)["Verdict"] == "DRIFT"
+    assert len(at.get("vega_lite_chart")) == 1  # the score distribution: the tab open on arrival
+    at.session_state["drift_pred_tab"] = "Realised performance"
+    at.run()
     perf = at.dataframe[0].value
     assert perf["window"].iloc[0] == "reference"
     assert len(perf) == 1 + 10  # the default: ten windows of equal row counts over the two weeks
@@ -173,7 +182,7 @@ def test_prediction_page_on_demo_shows_score_drift_and_accuracy_in_about_ten_win
         timestamp="event_time", n_windows=10,
     ).performance  # fmt: skip
     assert perf["value"].tolist() == pytest.approx(expected["value"].tolist())
-    assert len(at.get("vega_lite_chart")) == 2
+    assert len(at.get("vega_lite_chart")) == 1  # accuracy per window (only the open tab is drawn)
     at.session_state["drift_pred_windows_period_True"] = "day"  # the "per day" option
     at.run()
     assert not at.exception, at.exception
@@ -192,7 +201,7 @@ def test_prediction_page_leads_with_realised_performance_when_labels_exist() -> 
 
 
 def test_prediction_page_without_label_explains_how_to_get_performance() -> None:
-    at = open_page(PREDICTION)
+    at = open_page(PREDICTION, drift_pred_tab="Realised performance")
     label = next(s for s in at.selectbox if s.label == "Label")
     label.set_value("(none)").run()
     assert not at.exception, at.exception
@@ -205,7 +214,7 @@ def test_prediction_page_upload_with_class_predictions(small: tuple[pd.DataFrame
     ref, cur = small
     ref = ref.assign(prediction=ref["colour"], label=ref["colour"])
     cur = cur.assign(prediction=cur["colour"], label=["red"] * len(cur))
-    at = open_page(PREDICTION)
+    at = open_page(PREDICTION, drift_pred_tab="Realised performance")
     buf = io.BytesIO()
     ref.to_parquet(buf)
     uploader(at, "reference").set_value(("ref.parquet", buf.getvalue(), "application/octet-stream")).run()
@@ -253,7 +262,10 @@ def test_a_new_upload_with_the_same_name_and_row_count_gets_a_new_report() -> No
     uploader(at, "current").set_value(("prod.csv", csv_bytes(first), "text/csv")).run()
     assert not at.exception, at.exception
     before = at.dataframe[0].value.set_index("column")
-    auc_before = metrics(at)["Held-out AUC"]
+    at.session_state["drift_input_tab"] = "Multivariate"
+    auc_before = metrics(at.run())["Held-out AUC"]
+    at.session_state["drift_input_tab"] = "Columns"
+    at.run()
     assert before.loc["x", "status"] == "no drift"
     uploader(at, "current").set_value(("prod.csv", csv_bytes(second), "text/csv")).run()
     assert not at.exception, at.exception
@@ -263,7 +275,8 @@ def test_a_new_upload_with_the_same_name_and_row_count_gets_a_new_report() -> No
     assert after.loc["x", "effect_size"] == pytest.approx(
         drift.compare(ref, second).table.set_index("column").loc["x", "effect_size"], rel=1e-6
     )
-    assert metrics(at)["Held-out AUC"] != auc_before  # the domain classifier ran again
+    at.session_state["drift_input_tab"] = "Multivariate"
+    assert metrics(at.run())["Held-out AUC"] != auc_before  # the domain classifier ran again
 
 
 def test_the_content_digest_is_computed_once_per_upload(
@@ -286,11 +299,12 @@ def test_the_content_digest_is_computed_once_per_upload(
     at = open_page(INPUT)
     uploader(at, "reference").set_value(("train.csv", csv_bytes(ref), "text/csv")).run()
     uploader(at, "current").set_value(("prod.csv", csv_bytes(cur), "text/csv")).run()
-    at.toggle(key="drift_input_only_flagged").set_value(False).run()
+    at.session_state["drift_input_tab"] = "Signals"
+    at.run().toggle(key="drift_input_only_flagged").set_value(False).run()
     at.number_input(key="drift_input_numeric").set_value(0.5).run()
     at.run()
     assert not at.exception, at.exception
-    assert calls == {"content": 2, "frame": 0}  # one per upload, none on the five reruns
+    assert calls == {"content": 2, "frame": 0}  # one per upload, none on the six reruns
     # A frame put in the session by other code is hashed once, on the first run that uses it.
     at = open_page(INPUT, drift_reference=ref, drift_current=cur, drift_current_label="handed over")
     at.run()
@@ -316,7 +330,7 @@ def test_header_less_csv_note_is_shown(small: tuple[pd.DataFrame, pd.DataFrame])
 def test_input_drift_over_time_and_multivariate_tabs_on_demo() -> None:
     """Issue 11: about ten windows chosen from the data, time across the heat map, small windows named;
     the multivariate tab shows both checks with their thresholds, which one fired, and the verdict."""
-    at = open_page(INPUT)
+    at = open_page(INPUT, drift_input_tab="Over time")
     assert not at.exception, at.exception
     caption = next(c.value for c in at.caption if "windows ×" in c.value)
     assert caption.startswith("10 windows × 8 columns")
@@ -326,19 +340,43 @@ def test_input_drift_over_time_and_multivariate_tabs_on_demo() -> None:
         if "Drift per column and window" in json.dumps(json.loads(c.proto.spec).get("title"))
     )
     assert heat["layer"][0]["encoding"]["x"]["field"] == "window"  # time runs along x
+    at.session_state["drift_input_tab"] = "Multivariate"
+    at.run()
     checks = next(d.value for d in at.dataframe if "check" in d.value.columns)
     assert len(checks) == 2
     assert checks["threshold"].iloc[1].startswith("ratio ≥ 1.1 and p < 0.025")
     mv = drift.domain_classifier(
         demo_drift.demo_reference(),
         demo_drift.demo_current(),
-        columns=list(at.dataframe[0].value["column"].unique()),
+        columns=list(
+            drift.compare(demo_drift.demo_reference(), demo_drift.demo_current(), **demo_drift.DEMO_ROLES)
+            .table["column"]
+            .unique()
+        ),
     )
     assert checks["fired"].tolist() == [mv.classifier_drifted, mv.pca_drifted]
     verdict = next(b.value for b in [*at.warning, *at.success] if "ultivariate drift" in b.value)
     assert ("fired by" in verdict) == mv.drifted
+    at.session_state["drift_input_tab"] = "Over time"
+    at.run()
     assert not any("too small" in i.value for i in at.info)  # ten windows of 300 rows each
     at.session_state["drift_input_windows_period_True"] = "hour"  # about 9 rows an hour
     at.run()
     assert not at.exception, at.exception
     assert any("too small to judge" in i.value for i in at.info)
+
+
+def test_input_drift_computes_only_the_open_tab() -> None:
+    """Issue 16: nothing is computed for a tab that is not open. On arrival the Columns tab is drawn;
+    the classifier, the window grid and the exports are not; opening a tab computes it."""
+    at = open_page(INPUT)
+    assert not at.exception, at.exception
+    assert at.dataframe
+    assert "column" in at.dataframe[0].value.columns
+    assert not any("windows ×" in c.value for c in at.caption)
+    assert not any("ultivariate drift" in b.value for b in [*at.warning, *at.success])
+    assert not at.get("download_button") or all(b.label != "HTML report" for b in at.get("download_button"))
+    at.session_state["drift_input_tab"] = "Multivariate"
+    at.run()
+    assert any("ultivariate drift" in b.value for b in [*at.warning, *at.success])
+    assert not any("windows ×" in c.value for c in at.caption)
