@@ -110,7 +110,7 @@ def test_the_login_button_starts_streamlits_oidc_login(monkeypatch: pytest.Monke
 def test_a_logged_in_visitor_sees_the_app_and_who_they_are(logged_in_team: dict[str, Any]) -> None:
     at = app(user=logged_in_team).run()
     assert not at.exception
-    assert texts(at.title) == ["Training metrics"]
+    assert texts(at.title) == ["Data"]
     assert "Logged in as ada_lovelace@example.com" in texts(at.sidebar.text)
     assert "auth_logout" in [b.key for b in at.sidebar.button]
 
@@ -144,7 +144,7 @@ def test_unreadable_team_settings_fail_closed(monkeypatch: pytest.MonkeyPatch) -
 def test_without_team_mode_there_is_no_gate(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(auth.TEAM_MODE_ENV, raising=False)
     at = app(auth_section=False, user={"is_logged_in": False}).run()
-    assert texts(at.title) == ["Training metrics"]
+    assert texts(at.title) == ["Data"]
 
 
 def test_read_team_settings_merges_environment_and_secrets() -> None:

@@ -41,7 +41,7 @@ def test_team_mode_logs_in_through_the_identity_provider(
         expect(page.get_by_text("Load from AWS")).to_have_count(0)  # no page, no navigation
         expect(page.get_by_test_id("stSidebar")).to_have_count(0)
         login.click()
-        expect(page.get_by_role("heading", name="Training metrics")).to_be_visible(timeout=TIMEOUT)
+        expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible(timeout=TIMEOUT)
         wait_idle(page)
         no_exception(page)
         expect(page.get_by_test_id("stSidebar").get_by_text("Logged in as ada@example.com")).to_be_visible()
