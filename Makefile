@@ -58,7 +58,7 @@ lint: install-dev
 
 test: install-dev browser java lint
 	mkdir -p test-results
-	DRIFTWATCH_CHROMIUM=$(CHROMIUM) $(PY) -m pytest
+	DRIFTWATCH_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -n 2 --dist loadfile  # both cores; one file per worker
 
 unit: install-dev java
 	$(PY) -m pytest -m "not e2e"
