@@ -17,9 +17,8 @@ SHOTS = Path("test-results")
 def download_report(page: Page, server: AppServer, target: Path) -> None:
     open_page(page, server, "Input_drift")
     page.get_by_role("tab", name="Over time").click()  # the heat map is computed: the report includes it
-    expect(page.get_by_test_id("stVegaLiteChart").filter(has_text="Drift per column and window")).to_be_visible(
-        timeout=TIMEOUT
-    )
+    heat = page.get_by_test_id("stVegaLiteChart").filter(has_text="Drift per column and window")
+    expect(heat).to_be_visible(timeout=TIMEOUT)
     page.get_by_role("tab", name="Export").click()
     wait_idle(page)
     with page.expect_download(timeout=TIMEOUT) as info:
