@@ -30,8 +30,7 @@ NAMES = ["age", "tenure_months", "monthly_charges", "plan"]
 CORPUS = sorted(
     [
         *(paths.DATA / "real" / "capture").iterdir(),
-        *(paths.DATA / "model_monitor").glob("*.jsonl"),
-        paths.ROOT.parent / "shared" / "formats" / "model_monitor" / "data_capture_sample.jsonl",
+        *(paths.DATA / "model_monitor").glob("*.jsonl"),  # incl. ../shared's sample (a copy lives here)
     ]
 )
 
