@@ -54,9 +54,16 @@ def _in_uploaders(page: Page, reference: Path, current: Path) -> None:
     wait_idle(page)
     uploaders = page.get_by_test_id("stFileUploader")
     for i, path in enumerate((reference, current)):
-        if uploaders.nth(i).get_by_text(path.name).count() == 0:
-            uploaders.nth(i).locator('input[type="file"]').set_input_files(path)
-        expect(uploaders.nth(i).get_by_text(path.name)).to_be_visible(timeout=TIMEOUT)
+        listed = uploaders.nth(i).get_by_text(path.name)
+        for _ in range(3):  # the browser may lose a re-drop too while the page redraws (seen under load)
+            if listed.count():
+                break
+            chooser = uploaders.nth(i).locator('input[type="file"]')
+            chooser.set_input_files([])  # a fresh change event even if the input kept the lost file
+            chooser.set_input_files(path)
+            wait_idle(page)
+            page.wait_for_timeout(1_000)
+        expect(listed).to_be_visible(timeout=TIMEOUT)
 
 
 def _compares_the_uploads(page: Page, reference: Path, current: Path, n: int) -> None:
