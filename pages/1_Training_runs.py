@@ -7,7 +7,6 @@ import streamlit as st
 from lib import charts, ui
 from lib.analysis import runs
 from lib.format import plural
-from lib.sources import anchor_relative_times
 from lib.ui import runs_page
 
 ui.setup_page("Training runs")
@@ -15,7 +14,7 @@ st.title("Training runs")
 
 # A TrainingJobAnalytics export counts seconds from the start: with the job's start known (a job
 # description, a jobs list or an AWS load), its runs get clock times and join the time chart.
-metrics = anchor_relative_times(st.session_state.metrics, st.session_state.jobs)
+metrics = runs_page.anchored_metrics(st.session_state.metrics, st.session_state.jobs)
 if metrics.empty:
     st.info("No metrics loaded yet. Load export files on the Data page.", icon=":material/info:")
     st.page_link("app.py", label="Go to the Data page", icon=":material/folder_open:")

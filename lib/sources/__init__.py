@@ -19,15 +19,25 @@ from typing import BinaryIO
 import pandas as pd
 
 from lib.errors import InputError
-from lib.sources.base import FORMATS, Context, anchor_relative_times, fail, jobs_or_empty
+from lib.sources.base import (
+    FORMATS,
+    AnchorChoices,
+    Context,
+    anchor_choices,
+    anchor_relative_times,
+    fail,
+    jobs_or_empty,
+)
 from lib.sources.detect import parse_bytes
 from lib.sources.files import source_bytes
 from lib.sources.logs import MetricDefinition, parse_log_lines
 
 __all__ = [
     "FORMATS",
+    "AnchorChoices",
     "LoadedExport",
     "MetricDefinition",
+    "anchor_choices",
     "anchor_relative_times",
     "load_export",
     "parse_log_lines",

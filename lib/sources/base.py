@@ -249,38 +249,103 @@ def stream_job_host(stream: pd.Series) -> tuple[pd.Series, pd.Series]:
     return job, host
 
 
-def anchor_relative_times(metrics: pd.DataFrame, jobs: pd.DataFrame | None) -> pd.DataFrame:
-    """Give rows that carry only seconds since the start (``elapsed_s``) a clock time from the jobs table.
-
-    A ``TrainingJobAnalytics`` export counts seconds from the job's ``TrainingStartTime``; once the
-    job's description or a jobs list (or an AWS load) says when it started, ``timestamp`` becomes
-    ``start + elapsed_s``, so the run appears on the time chart. Jobs without a ``start`` fall back
-    to ``created`` (a list of jobs carries only the creation time, a few minutes early). Rows that
-    already have a timestamp, and jobs the table does not know, are left alone. Returns ``metrics``
-    itself when there is nothing to anchor, else a new frame with ``attrs["anchored_jobs"]``.
-    """
-    if (
-        jobs is None
-        or jobs.empty
-        or "elapsed_s" not in metrics.columns
-        or not metrics["timestamp"].isna().any()
-    ):
-        return metrics
+def _job_starts(jobs: pd.DataFrame) -> pd.Series:
+    """Each known job's start time (``start``, else ``created``), indexed by job name, NaT dropped."""
     known = jobs.drop_duplicates("job", keep="last").set_index("job")
     start = pd.Series(pd.NaT, index=known.index, dtype="datetime64[ns, UTC]")
     for col in ("created", "start"):  # start wins where both are known
         if col in known.columns:
             stamps = to_utc(pd.Series(known[col]))
             start = stamps.where(stamps.notna(), start)
-    start = start.dropna()
+    return start.dropna()
+
+
+def _relative_only(metrics: pd.DataFrame) -> pd.Series:
+    """Rows that carry seconds since the start but no clock time."""
+    if "elapsed_s" not in metrics.columns:
+        return pd.Series(False, index=metrics.index)
     elapsed = pd.to_numeric(metrics["elapsed_s"], errors="coerce")
-    todo = metrics["timestamp"].isna() & elapsed.notna() & metrics["job"].isin(start.index)
+    return metrics["timestamp"].isna() & elapsed.notna()
+
+
+@dataclass(frozen=True)
+class AnchorChoices:
+    """Relative-time runs that no loaded job names, the jobs that could be theirs, and a best guess.
+
+    A ``TrainingJobAnalytics`` export carries no job name, so its run is named after the file. When
+    the file is not named exactly after its job, ``unplaced`` lists it, ``candidates`` the loaded jobs
+    with a start time and no metric curves of their own (a description's final values do not
+    count), and ``suggested`` pairs a run with a job when
+    only one fits: the file name contains exactly one candidate's name (or one candidate's name
+    contains the file name), or there is exactly one run and one candidate.
+    """
+
+    unplaced: list[str]
+    candidates: list[str]
+    suggested: dict[str, str]
+
+
+def anchor_choices(metrics: pd.DataFrame, jobs: pd.DataFrame | None) -> AnchorChoices:
+    """What :func:`anchor_relative_times` could still place given ``links`` (see :class:`AnchorChoices`)."""
+    if jobs is None or jobs.empty or metrics.empty:
+        return AnchorChoices([], [], {})
+    starts = _job_starts(jobs)
+    relative = _relative_only(metrics)
+    unplaced = sorted(set(metrics.loc[relative, "job"].astype("str")) - set(starts.index.astype("str")))
+    per_metric = metrics.groupby(["job", "metric"], observed=True).size()
+    with_curves = set(per_metric[per_metric > 1].index.get_level_values("job").astype("str"))
+    candidates = sorted(str(j) for j in starts.index if str(j) not in with_curves)
+    if not unplaced or not candidates:
+        return AnchorChoices(unplaced, candidates, {})
+    suggested: dict[str, str] = {}
+    for run in unplaced:
+        folded = run.lower()
+        named = [c for c in candidates if c.lower() in folded or folded in c.lower()]
+        if len(named) == 1:
+            suggested[run] = named[0]
+    if not suggested and len(unplaced) == 1 and len(candidates) == 1:
+        suggested[unplaced[0]] = candidates[0]
+    taken = list(suggested.values())
+    if len(taken) != len(set(taken)):  # two files claim one job: guess nothing rather than wrong
+        suggested = {}
+    return AnchorChoices(unplaced, candidates, suggested)
+
+
+def anchor_relative_times(
+    metrics: pd.DataFrame, jobs: pd.DataFrame | None, links: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Give rows that carry only seconds since the start (``elapsed_s``) a clock time from the jobs table.
+
+    A ``TrainingJobAnalytics`` export counts seconds from the job's ``TrainingStartTime``; once the
+    job's description or a jobs list (or an AWS load) says when it started, ``timestamp`` becomes
+    ``start + elapsed_s``, so the run appears on the time chart. Jobs without a ``start`` fall back
+    to ``created`` (a list of jobs carries only the creation time, a few minutes early). ``links``
+    maps a run named after its file to the job it came from (see :func:`anchor_choices`): its rows
+    take that job's name first. Rows that already have a timestamp, and jobs the table does not know,
+    are left alone. Returns ``metrics`` itself when there is nothing to anchor, else a new frame with
+    ``attrs["anchored_jobs"]`` (and ``attrs["linked_runs"]``, the links applied).
+    """
+    if jobs is None or jobs.empty or not _relative_only(metrics).any():
+        return metrics
+    start = _job_starts(jobs)
+    applied = {
+        run: job
+        for run, job in (links or {}).items()
+        if job in start.index and run != job and bool((metrics["job"] == run).any())
+    }
+    todo = _relative_only(metrics) & (metrics["job"].isin(start.index) | metrics["job"].isin(list(applied)))
     if not todo.any():
         return metrics
     out = metrics.copy()
+    if applied:
+        renamed = out["job"].map(lambda name: applied.get(name, name)).astype(out["job"].dtype)
+        out["job"] = renamed
+    elapsed = pd.to_numeric(out["elapsed_s"], errors="coerce")
     anchors = out.loc[todo, "job"].map(start)
     out.loc[todo, "timestamp"] = (anchors + pd.to_timedelta(elapsed[todo], unit="s")).astype(
         out["timestamp"].dtype
     )
     out.attrs["anchored_jobs"] = sorted(set(out.loc[todo, "job"].astype("str")))
+    if applied:
+        out.attrs["linked_runs"] = dict(sorted(applied.items()))
     return out

@@ -12,14 +12,16 @@ import streamlit as st
 
 from lib.analysis import runs
 from lib.charts.runs import FLAG_ICON
-from lib.format import clock_duration, duration
-from lib.ui.frame import kept_widget
+from lib.format import clock_duration, duration, plural
+from lib.sources import anchor_choices, anchor_relative_times
+from lib.ui.frame import kept_widget, md_escape
 
 SMOOTHING_CHOICES: Final = ("EMA", "Moving window", "None")
 TIME_AXIS_LABELS: Final[dict[runs.TimeAxis, str]] = {
     "clock": "Clock time",
     "runs": "Runs back to back",
 }
+NOT_PLACED: Final = "(not placed)"
 TABS: Final = (
     ":material/timeline: Over time",
     ":material/stacked_line_chart: By epoch",
@@ -156,3 +158,47 @@ def runs_table_columns(metric: str) -> dict[str, Any]:
         "n_points": col.NumberColumn("Points", format="%d"),
         "flag_detail": col.TextColumn("Flag details", width="large"),
     }
+
+
+def anchored_metrics(metrics: pd.DataFrame, jobs: pd.DataFrame | None) -> pd.DataFrame:
+    """The session's metrics with relative-time runs placed at their jobs' starts.
+
+    A TrainingJobAnalytics export is named after its file; when that name is not its job's, the
+    user says which loaded job it came from (the best guess is preselected and said out loud), so
+    the run gets clock times and joins the time chart.
+    """
+    choices = anchor_choices(metrics, jobs)
+    links: dict[str, str] = {}
+    if choices.unplaced and choices.candidates:
+        options = [NOT_PLACED, *choices.candidates]
+        label = (
+            f"{plural(len(choices.unplaced), 'run')} with relative times only: "
+            "which loaded job did each come from?"
+        )
+        with st.expander(label, expanded=not choices.suggested, icon=":material/link:"):
+            st.caption(
+                "TrainingJobAnalytics exports carry no job name, so their runs are named after the file. "
+                "Pick the job each came from and the run is placed at that job's start time on the time "
+                "chart (with the job's instance type and cost)."
+            )
+            for run in choices.unplaced:
+                chosen = st.selectbox(
+                    md_escape(run),
+                    options,
+                    **kept_widget(
+                        f"runs_link::{run}", choices.suggested.get(run, NOT_PLACED), options=options
+                    ),
+                    help="Jobs loaded from a description, a jobs list or AWS that have no metric rows yet.",
+                )
+                if chosen != NOT_PLACED:
+                    links[run] = chosen
+    out = anchor_relative_times(metrics, jobs, links)
+    linked = out.attrs.get("linked_runs", {})
+    guessed = {run: job for run, job in linked.items() if choices.suggested.get(run) == job}
+    if guessed:
+        pairs = "; ".join(f"{md_escape(run)} → {md_escape(job)}" for run, job in guessed.items())
+        st.caption(
+            f":material/link: Placed at the start of the job it names or the only candidate: {pairs}. "
+            "Change it in the box above."
+        )
+    return out

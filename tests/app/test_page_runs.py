@@ -178,3 +178,20 @@ def test_jobs_from_an_aws_load_anchor_an_uploaded_tja_export_on_the_runs_page() 
     assert len(specs(at)) == 2  # on the time chart, not only By epoch
     table = at.dataframe[0].value
     assert str(table["start"].iloc[0]) == "2024-05-01 10:03:12+00:00"
+
+
+def test_a_tja_export_named_after_nothing_is_placed_on_the_job_the_user_picks() -> None:
+    at = app().run()
+    upload(at, ("export.csv", (DATA / "training_job_analytics.csv").read_bytes()),
+           ("describe.json", (DATA / "describe_training_job.json").read_bytes()))  # fmt: skip
+    at.switch_page(RUNS).run()
+    assert not at.exception
+    (box,) = [s for s in at.selectbox if s.label == "export"]
+    assert box.value == JOB  # the only job without metrics: preselected, and said
+    assert any("Placed at the start" in c.value and JOB.replace("-", "\\-") in c.value for c in at.caption)
+    assert default_tab(at) == 0  # on the time chart now
+    assert JOB in chart_text(at, 0)
+    box.set_value("(not placed)").run()
+    assert not at.exception
+    assert "export" not in chart_text(at, 0)  # off the time chart again
+    assert any("1 run shown carries no clock times" in i.value for i in at.info)
