@@ -140,3 +140,11 @@ def test_two_sessions_do_not_share_uploads(page: Page, app_server: AppServer, tm
         expect(second.get_by_text("session-one-job")).to_have_count(0)
     finally:
         other.close()
+
+
+def test_chart_code_is_loaded_while_a_page_without_charts_is_open(page: Page, app_server: AppServer) -> None:
+    open_page(page, app_server)  # the Data page draws no chart on the demo
+    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(0)
+    loaded = page.evaluate("performance.getEntriesByType('resource').map(e => e.name.split('/').pop())")
+    for renderer in ("ArrowVegaLiteChart.", "embed.", "DataFrame."):
+        assert any(name.startswith(renderer) for name in loaded), f"{renderer} not prefetched: {loaded}"
