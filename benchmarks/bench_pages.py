@@ -7,7 +7,9 @@ earlier visit has imported everything), the time from the request to:
   table or the page title),
 - the script run finished (Streamlit's running indicator gone).
 Then, within one session, switching to each page by its sidebar link: the time to its first chart.
-Each figure is the median of ``--repeat`` runs.
+Each figure is the median of ``--repeat`` runs. The same figures for a bare Streamlit script (a sidebar
+line, a title and one two-point Altair chart: :data:`FLOOR_SCRIPT`) are the floor this machine and
+Streamlit set: no page can draw its sidebar or a chart sooner.
 
 Run: .venv/bin/python benchmarks/bench_pages.py [--repeat 3]   (needs Debian's Chromium: ``make browser``)
 Run it on a quiet machine and record the load average with the figures.
@@ -32,6 +34,16 @@ from lib.ui.frame import PAGES
 from tests.conftest import AppServer
 
 CHROMIUM = os.environ.get("DRIFTWATCH_CHROMIUM", "/usr/bin/chromium")
+FLOOR_SCRIPT = """
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+st.set_page_config(layout="wide")
+st.sidebar.markdown("### Driftwatch")
+st.title("Floor")
+st.altair_chart(alt.Chart(pd.DataFrame({"x": [1, 2], "y": [1, 2]})).mark_line().encode(x="x", y="y"))
+"""
 TIMEOUT = 120_000
 
 
@@ -91,9 +103,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     cold: dict[str, list[dict[str, float | None]]] = {p.label: [] for p in PAGES}
+    cold["(bare Streamlit)"] = []
     switch: dict[str, list[dict[str, float | None]]] = {p.label: [] for p in PAGES}
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         server = AppServer(Path(tmp))
+        floor_path = Path(tmp) / "floor.py"
+        floor_path.write_text(FLOOR_SCRIPT)
+        floor = AppServer(Path(tmp), script=str(floor_path))
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
@@ -110,12 +126,16 @@ def main() -> None:
             warm = new_page()
             for link in PAGES:  # warm the server: imports and first-run caches
                 cold_open(warm, server, url_path(link.path))
+            cold_open(warm, floor, "")
             warm.close()
             for _ in range(args.repeat):
                 for link in PAGES:
                     page = new_page()
                     cold[link.label].append(cold_open(page, server, url_path(link.path)))
                     page.context.close()
+                page = new_page()
+                cold["(bare Streamlit)"].append(cold_open(page, floor, ""))
+                page.context.close()
                 page = new_page()
                 cold_open(page, server, "")
                 for link in PAGES[1:] + PAGES[:1]:
@@ -128,6 +148,7 @@ def main() -> None:
         finally:
             browser.close()
             server.stop()
+            floor.stop()
 
     def med(runs: list[dict[str, float | None]], key: str) -> str:
         values = [r[key] for r in runs if r[key] is not None]
@@ -137,10 +158,10 @@ def main() -> None:
         f"load average {os.getloadavg()}; median of {args.repeat} runs, seconds ('-': no chart on the demo)"
     )
     print(f"{'page':<18}{'sidebar':>9}{'1st chart':>11}{'run done':>10}{'switch: chart':>15}{'done':>7}")
-    for link in PAGES:
-        c, w = cold[link.label], switch[link.label]
+    for label in [*(link.label for link in PAGES), "(bare Streamlit)"]:
+        c, w = cold[label], switch.get(label, [])
         print(
-            f"{link.label:<18}{med(c, 'sidebar'):>9}{med(c, 'chart'):>11}{med(c, 'done'):>10}"
+            f"{label:<18}{med(c, 'sidebar'):>9}{med(c, 'chart'):>11}{med(c, 'done'):>10}"
             f"{med(w, 'chart'):>15}{med(w, 'done'):>7}"
         )
 

@@ -84,15 +84,15 @@ def _wait_ok(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> 
 
 
 class AppServer:
-    """A ``streamlit run app.py`` process on a free loopback port."""
+    """A ``streamlit run app.py`` process (or another ``script``) on a free loopback port."""
 
-    def __init__(self, log_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, log_dir: Path, env: dict[str, str] | None = None, *, script: str = "app.py") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"streamlit-{self.port}.log"
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         cmd = [
-            sys.executable, "-m", "streamlit", "run", "app.py",
+            sys.executable, "-m", "streamlit", "run", script,
             "--server.headless", "true", "--server.port", str(self.port),
             "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
             "--browser.gatherUsageStats", "false",
