@@ -113,11 +113,9 @@ with tab_time:
             "flags": view.flags,
             "time_axis": time_axis,
         }
-        st.altair_chart(charts.accuracy_over_time(view.chart_metrics, **chart_args), width="stretch")
+        ui.show_chart("accuracy_over_time", view.chart_metrics, **chart_args)
         ui.chart_downloads(
-            runs_page.LazyChart(
-                lambda: charts.accuracy_over_time(view.chart_metrics, **chart_args, static=True)
-            ),
+            ui.LazyChart(lambda: charts.accuracy_over_time(view.chart_metrics, **chart_args, static=True)),
             base_name=f"runs-over-time-{metric}",
             key="time_chart",
         )
@@ -135,9 +133,9 @@ with tab_epoch:
         "flags": view.flags,
         "smoothing_label": smoothing.label,
     }
-    st.altair_chart(charts.runs_overlay(overlay.frame, **overlay_args), width="stretch")
+    ui.show_chart("runs_overlay", overlay.frame, **overlay_args)
     ui.chart_downloads(
-        runs_page.LazyChart(lambda: charts.runs_overlay(overlay.frame, **overlay_args, static=True)),
+        ui.LazyChart(lambda: charts.runs_overlay(overlay.frame, **overlay_args, static=True)),
         base_name=f"runs-overlay-{metric}",
         key="epoch_chart",
     )

@@ -3,7 +3,7 @@ and window by window."""
 
 import streamlit as st
 
-from lib import charts, drift, ui
+from lib import drift, ui
 from lib.ui import drift_page
 
 ui.setup_page("Input drift", uses_metrics=False)
@@ -106,8 +106,7 @@ with columns_tab:
                 help="For numbers: shares per bin, or the cumulative share (what the KS test compares).",
             )
         overlay = drift.binned_overlay(data.reference, data.current, column, kind)
-        chart = charts.drift_overlay(overlay, column, mode=mode or "histogram")
-        st.altair_chart(chart, width="stretch")
+        chart = ui.show_chart("drift_overlay", overlay, column, mode=mode or "histogram")
         row = report.table.loc[report.table["column"] == column].iloc[0]
         st.caption(ui.md_escape(f"{column}: {row['reason']}"))
         ui.chart_downloads(chart, base_name=f"drift-{column}", key="drift_input_overlay")
@@ -177,8 +176,7 @@ with multi_tab:
                     },
                 )
                 st.caption(ui.md_escape(mv.classifier_reason + " " + mv.pca_reason))
-                importance = charts.drift_importance(mv.importance)
-                st.altair_chart(importance, width="stretch")
+                importance = ui.show_chart("drift_importance", mv.importance)
                 ui.chart_downloads(
                     importance, base_name="drift-classifier-importance", key="drift_input_importance"
                 )
@@ -195,8 +193,7 @@ with time_tab:
             st.caption(caption)
             if small is not None:
                 st.info(ui.md_escape(small), icon=":material/hourglass_empty:")
-            heat = charts.drift_heatmap(windows.table)
-            st.altair_chart(heat, width="stretch")
+            heat = ui.show_chart("drift_heatmap", windows.table)
             ui.chart_downloads(heat, base_name="drift-heatmap", key="drift_input_heatmap")
             ui.csv_download(windows.table, file_name="drift-windows.csv", key="drift_input_windows_csv")
 

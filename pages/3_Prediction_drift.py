@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib import charts, drift, ui
+from lib import drift, ui
 from lib.ui import drift_page
 
 ui.setup_page("Prediction drift", uses_metrics=False)
@@ -107,8 +107,7 @@ with mix_tab:
                 )
                 or "histogram"
             )
-        chart = charts.drift_overlay(result.overlay, prediction, mode=mode)
-        st.altair_chart(chart, width="stretch")
+        chart = ui.show_chart("drift_overlay", result.overlay, prediction, mode=mode)
         ui.chart_downloads(chart, base_name=f"prediction-drift-{prediction}", key="drift_pred_overlay")
         ui.csv_download(result.overlay, file_name="prediction-bins.csv", key="drift_pred_overlay_csv")
 
@@ -123,8 +122,7 @@ with perf_tab:
         else:
             perf = result.performance
             if len(perf) > 1:
-                perf_chart = charts.prediction_performance(perf)
-                st.altair_chart(perf_chart, width="stretch")
+                perf_chart = ui.show_chart("prediction_performance", perf)
                 ui.chart_downloads(perf_chart, base_name="prediction-performance", key="drift_pred_perf")
             st.dataframe(
                 perf,

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lib import charts, ui
+from lib import ui
 from lib.analysis import latency as latency_stats
 from lib.analysis import pricing, timing
 from lib.ui import timing_page
@@ -70,8 +70,7 @@ with tab_runs:
             "price table above) or their run time or instance count is unknown.",
             icon=":material/warning:",
         )
-    cost_chart = charts.cost_bars(table)
-    st.altair_chart(cost_chart, width="stretch")
+    cost_chart = ui.show_chart("cost_bars", table)
     ui.chart_downloads(cost_chart, base_name="cost-per-run", key="timing_cost_chart")
 
     phases = timing.phase_durations(table)
@@ -82,8 +81,7 @@ with tab_runs:
             icon=":material/info:",
         )
     else:
-        phase_chart = charts.phase_bars(phases)
-        st.altair_chart(phase_chart, width="stretch")
+        phase_chart = ui.show_chart("phase_bars", phases)
         ui.chart_downloads(phase_chart, base_name="phases-per-run", key="timing_phase_chart")
 
     st.subheader("Per run")
@@ -126,10 +124,13 @@ with tab_drift:
         slow = timing.timing_outliers(timings, "seconds_per_epoch")
         if len(slow):
             st.warning(ui.md_escape(" ".join(slow["explanation"])), icon=":material/hourglass_top:")
-        drift_chart = charts.series_drift(
-            drift.series, drift.change_points, title=f"{measures[measure]} per run", y_title=measures[measure]
+        drift_chart = ui.show_chart(
+            "series_drift",
+            drift.series,
+            drift.change_points,
+            title=f"{measures[measure]} per run",
+            y_title=measures[measure],
         )
-        st.altair_chart(drift_chart, width="stretch")
         ui.chart_downloads(drift_chart, base_name=f"timing-drift-{measure}", key="timing_drift_chart")
         for sentence in drift.explanations:
             st.markdown(f"- {ui.md_escape(sentence)}")
@@ -216,8 +217,7 @@ with tab_latency:
     change_times = (
         list(lat_drift.series["time"].iloc[list(lat_drift.change_points)]) if lat_drift is not None else []
     )
-    lat_chart = charts.latency_percentiles(pcts, metric=metric, change_times=change_times)
-    st.altair_chart(lat_chart, width="stretch")
+    lat_chart = ui.show_chart("latency_percentiles", pcts, metric=metric, change_times=change_times)
     ui.chart_downloads(lat_chart, base_name=f"latency-{metric}", key="timing_latency_chart")
     if lat_drift is not None:
         (st.warning if lat_drift.comparison.significant or lat_drift.change_points else st.success)(

@@ -3,9 +3,8 @@ violations of past monitoring executions."""
 
 import streamlit as st
 
-from lib import charts, ui
+from lib import ui
 from lib.analysis import monitor_checks
-from lib.charts import timing as monitor_charts
 from lib.sources import capture
 from lib.ui import monitor_page
 
@@ -200,8 +199,7 @@ with tab_history:
         st.caption(ui.md_escape(monitor_page.monitor_history_source(history)))
         totals = history.totals()
         if len(history.executions) > 1:
-            history_chart = monitor_charts.violations_history(history.counts())
-            st.altair_chart(history_chart, width="stretch")
+            history_chart = ui.show_chart("timing.violations_history", history.counts())
             ui.chart_downloads(history_chart, base_name="violations-history", key="monitor_history_chart")
         st.dataframe(
             totals,
@@ -241,8 +239,7 @@ with tab_baseline:
         features = list(dict.fromkeys(dists["feature"]))
         if features:
             feature = st.selectbox("Feature", features, key="monitor_feature")
-            dist_chart = charts.baseline_vs_current(dists, feature)
-            st.altair_chart(dist_chart, width="stretch")
+            dist_chart = ui.show_chart("baseline_vs_current", dists, feature)
             ui.chart_downloads(
                 dist_chart, base_name=f"baseline-vs-current-{feature}", key="monitor_dist_chart"
             )

@@ -4,6 +4,7 @@
 ``ui.csv_download`` …); page controllers are imported by name, e.g. ``from lib.ui import drift_page``.
 """
 
+from lib.ui.chart_cache import LazyChart, show_chart
 from lib.ui.downloads import Download, chart_downloads, csv_download, download_row
 from lib.ui.frame import (
     ICON,
@@ -33,6 +34,7 @@ __all__ = [
     "PAGES",
     "STATE_DEFAULTS",
     "Download",
+    "LazyChart",
     "PageLink",
     "chart_downloads",
     "csv_download",
@@ -49,6 +51,7 @@ __all__ = [
     "restore_session",
     "session_store",
     "setup_page",
+    "show_chart",
     "show_error",
     "sidebar",
     "sidebar_data",

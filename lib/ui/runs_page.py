@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -88,21 +86,6 @@ def time_axis_ui(default: runs.TimeAxis) -> runs.TimeAxis:
         "(longer gaps stay longer), so every run has visible width even over weeks.",
     )
     return next((k for k, v in TIME_AXIS_LABELS.items() if v == chosen), default)
-
-
-@dataclass(frozen=True)
-class LazyChart:
-    """A chart built only when a download button asks for its spec (building one costs ~0.5 s).
-
-    ``lib.export`` needs only ``to_dict()``; the page's static copies (no zoom strip, no hints) are
-    made on the first PNG/SVG click instead of on every rerun.
-    """
-
-    build: Callable[[], alt.TopLevelMixin]
-
-    def to_dict(self, **kwargs: Any) -> dict[str, Any]:
-        """The built chart's Vega-Lite spec."""
-        return dict(self.build().to_dict(**kwargs))
 
 
 def runs_table_view(table: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:

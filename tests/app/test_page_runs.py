@@ -140,7 +140,7 @@ def test_ema_is_the_default_smoothing_with_the_raw_curve_faint_behind() -> None:
 
 def test_static_copies_for_downloads_are_built_only_when_asked() -> None:
     from lib import charts, export
-    from lib.ui.runs_page import LazyChart
+    from lib.ui.chart_cache import LazyChart
 
     built: list[int] = []
 
