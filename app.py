@@ -11,7 +11,7 @@ st.title("Data")  # the same word as in the sidebar
 st.caption("Training metrics from your export files, or the demo.")
 if st.session_state.is_demo:
     st.info(
-        f"**You are looking at demo data.** {demo.DEMO_DESCRIPTION}\n\n"
+        f"**You are looking at demo data.** {demo.DEMO_DESCRIPTION}\n\n{demo.DEMO_STORY}\n\n"
         "To see your own runs, drop export files below: SageMaker `TrainingJobAnalytics` CSVs, "
         "CloudWatch CLI JSON, Logs Insights CSV exports, raw training logs, Loggly events or any long/wide "
         "metrics CSV. Your files stay in this browser session only.",

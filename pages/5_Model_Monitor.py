@@ -3,7 +3,7 @@ violations of past monitoring executions."""
 
 import streamlit as st
 
-from lib import ui
+from lib import demo, ui
 from lib.analysis import monitor_checks
 from lib.sources import capture
 from lib.ui import monitor_page
@@ -56,9 +56,10 @@ for slot, err in state.monitor_errors.items():
 art = monitor_page.monitor_artifacts(tuple(sorted(state.monitor_files.items())))
 if art.is_demo:
     st.info(
-        "**You are looking at demo artifacts** (synthetic data capture of a churn model, with three broken "
-        "records, and its baseline statistics and constraints; the violations history is computed from "
-        "them). Upload your own files above.",
+        f"**You are looking at demo artifacts**: a synthetic data capture of `{demo.DEMO_ENDPOINT}` (the "
+        "churn model of every demo) on 6 May 2024, 13:00-15:00 UTC, 16 records of which three are broken, "
+        "checked against a baseline of its April 2024 traffic (the Input drift demo's reference); the "
+        "violations history is computed from them. Upload your own files above.",
         icon=":material/science:",
     )
 elif st.button("Forget the uploads and show the demo again", icon=":material/restart_alt:"):

@@ -1,7 +1,9 @@
 """Deterministic demo data, so the drift pages show something on first open.
 
-A churn model's inputs and outputs: reference = four weeks of April 2024, current = two weeks of
-May 2024. Built in: ``income`` drifts upwards more and more over the current weeks and gains
+The inputs and outputs of the churn model that ``churn-endpoint`` serves (see ``lib.demo.story``):
+reference = its first four weeks of traffic, April 2024; current = 1-14 May 2024.
+
+Built in: ``income`` drifts upwards more and more over the current weeks and gains
 missing values; ``basket_value`` widens; ``is_mobile`` rises; ``plan`` gets an unseen category
 (``"trial"``); ``age``, ``tenure_months``, ``sessions_per_week`` and ``country`` stay stable.
 The model's ``churn_score`` shifts with its inputs, and the realised ``churned`` label follows a
@@ -16,6 +18,10 @@ import numpy as np
 import pandas as pd
 
 DEMO_ROLES: Final = {"prediction": "churn_score", "label": "churned", "timestamp": "event_time"}
+#: The model's inputs, in the order the endpoint takes them (the Model Monitor demo's features too).
+DEMO_FEATURES: Final = (
+    "age", "income", "tenure_months", "sessions_per_week", "basket_value", "plan", "country", "is_mobile",
+)  # fmt: skip
 _COUNTRIES: Final = ["US", "DE", "FR", "GB", "IN"]
 
 

@@ -1,4 +1,4 @@
-"""Synthetic endpoint latency with one planted step (the Timing page's demo)."""
+"""Synthetic latency of the demo's churn-endpoint, 6-8 May 2024, with one planted step (Timing page)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from lib.demo.story import DEMO_ENDPOINT, DEMO_VARIANT
 from lib.sources.latency import latency_frame
 
 #: Where ``demo_latency`` puts its step change (ModelLatency +35 % from here on).
@@ -17,8 +18,9 @@ DEMO_LATENCY_CHANGE: Final = pd.Timestamp("2024-05-07 14:00", tz="UTC")
 def demo_latency(*, days: int = 3, period_min: int = 5) -> pd.DataFrame:
     """Deterministic synthetic endpoint latency for a first look at the page.
 
-    Endpoint ``demo-endpoint``, variant ``AllTraffic``; ``ModelLatency`` around 12 ms (p50) with a
-    daily cycle and a +35 % step at ``DEMO_LATENCY_CHANGE``; ``OverheadLatency`` around 1.5 ms with a
+    Endpoint ``churn-endpoint`` (``DEMO_ENDPOINT``, the churn model of every demo), variant
+    ``AllTraffic``, from 6 May 2024 00:00 UTC for ``days`` days; ``ModelLatency`` around 12 ms (p50)
+    with a daily cycle and a +35 % step at ``DEMO_LATENCY_CHANGE``; ``OverheadLatency`` around 1.5 ms with a
     slow creep. One row per period and statistic (``Average``, ``p50``, ``p90``, ``p99``), as a
     get-metric-statistics export with ``ExtendedStatistics`` would give.
     """
@@ -37,7 +39,7 @@ def demo_latency(*, days: int = 3, period_min: int = 5) -> pd.DataFrame:
         noise = np.exp(rng.normal(0.0, 0.08, size=len(times)))
         for i, ts in enumerate(times):
             m = level[i] * noise[i]
-            key = {"timestamp": ts, "endpoint": "demo-endpoint", "variant": "AllTraffic", "metric": metric}
+            key = {"timestamp": ts, "endpoint": DEMO_ENDPOINT, "variant": DEMO_VARIANT, "metric": metric}
             rows.append({**key, "stat": "Average", "value_us": m * math.exp(sigma**2 / 2)})
             for p, zq in z.items():
                 rows.append({**key, "stat": p, "value_us": m * math.exp(sigma * zq)})

@@ -1,4 +1,4 @@
-"""Synthetic demo data: twelve image-classification training runs over ten days.
+"""Synthetic demo data: the churn classifier's twelve training runs over ten days of March 2024.
 
 Everything here is SYNTHETIC (generated from a fixed seed, at fixed dates), so the app has something
 realistic to show before anyone connects AWS or uploads a file. The output is identical on every call.
@@ -12,21 +12,27 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from lib.demo.story import DEMO_ENDPOINT
 from lib.schema import validate_jobs, validate_metrics
 
-DEMO_SEED: Final = 20261102
-DEMO_START: Final = pd.Timestamp("2026-11-02 09:14:07.123", tz="UTC")
+DEMO_SEED: Final = 20261102  # the seed's value is only a seed: the draws are kept as they were first made
+#: A Monday, like the first demo's 2 November 2026 (moved back by a whole number of weeks).
+DEMO_START: Final = pd.Timestamp("2024-03-04 09:14:07.123", tz="UTC")
+#: Job names are ``<DEMO_JOB_BASE>-YYYY-MM-DD-HH-MM-SS-mmm``, as SageMaker names them.
+DEMO_JOB_BASE: Final = "churn-classifier"
 DEMO_METRICS: Final = ("train:accuracy", "validation:accuracy", "train:cross_entropy")
 
 DEMO_DESCRIPTION: Final = (
-    "Synthetic demo data (generated, not from any AWS account): twelve SageMaker-style "
-    "image-classification training runs (ResNet-50, 20-40 epochs each) between 2 and 11 November 2026, "
-    "with per-epoch train and validation accuracy and training cross-entropy. Each run climbs from about "
-    "0.4 to about 0.9, which draws a sawtooth over wall-clock time. Planted for you to find: one run whose "
-    "validation accuracy falls away at the end (learning rate 0.1, final validation accuracy about 0.65), "
-    "one run whose epochs take about three times as long (on ml.g5.xlarge), one managed-spot run billed "
-    "for less time than it trained, one two-instance run, and runs that come every few hours at first "
-    "but about two days apart near the end."
+    "Synthetic demo data (generated, not from any AWS account): twelve SageMaker-style training runs of "
+    "a churn classifier (a small neural network on the customer table with a yes/no churned label, "
+    "20-40 epochs each) between 4 and 13 March 2024, with per-epoch train and validation accuracy and "
+    "training cross-entropy. Each run climbs from about 0.7 to about 0.95, which draws a sawtooth over "
+    "wall-clock time. Planted for you to find: one run whose validation accuracy falls away at the end "
+    "(learning rate 0.1, final validation accuracy about 0.82), one run whose epochs take about three "
+    "times as long (on ml.g5.xlarge), one managed-spot run billed for less time than it trained, one "
+    "two-instance run, and runs that come every few hours at first but about two days apart near the "
+    f"end. The last run's model is the one that {DEMO_ENDPOINT} serves in the drift, latency and Model "
+    "Monitor demos (April and May 2024)."
 )
 
 # Hours between one run's end and the next one's creation: a few hours early on, then about two days
@@ -63,7 +69,7 @@ class _Run:
 
 def _job_name(created: pd.Timestamp) -> str:
     """SageMaker-style name: ``<base>-YYYY-MM-DD-HH-MM-SS-mmm``."""
-    return f"ic-resnet50-{created.strftime('%Y-%m-%d-%H-%M-%S')}-{created.microsecond // 1000:03d}"
+    return f"{DEMO_JOB_BASE}-{created.strftime('%Y-%m-%d-%H-%M-%S')}-{created.microsecond // 1000:03d}"
 
 
 def _build_runs() -> list[_Run]:
@@ -72,8 +78,8 @@ def _build_runs() -> list[_Run]:
     created = DEMO_START
     for i in range(len(_GAPS_H) + 1):
         epochs = int(rng.integers(20, 41))
-        # ResNet-50 epochs on ImageNet-scale data: 7-12 minutes each (so a run lasts hours and its climb
-        # is visible on a two-week chart); the slow run's take three times as long.
+        # Epochs over the full customer-history table: 7-12 minutes each (so a run lasts hours and its
+        # climb is visible on a two-week chart); the slow run's take three times as long.
         epoch_s = float(rng.uniform(420.0, 720.0)) * (3.0 if i == _SLOW_RUN else 1.0)
         durations = epoch_s * rng.uniform(0.9, 1.1, size=epochs)
         setup_s = float(rng.uniform(60.0, 150.0))  # instance start + data download before epoch 0
@@ -91,6 +97,9 @@ def _build_runs() -> list[_Run]:
             val = val - fall
         train, val = np.clip(train, 0.0, 1.0), np.clip(val, 0.0, 1.0)
         loss = np.clip(-1.25 * np.log(np.clip(train, 0.05, None)) + rng.normal(0.0, 0.01, epochs), 0.01, None)
+        # A binary label: chance is 0.5, so the curves drawn above (0.3-0.5 up to 0.89-0.96) are
+        # mapped onto 0.65-0.75 up to 0.945-0.98, and the cross-entropy starts near ln 2 = 0.69.
+        train, val, loss = 0.5 + 0.5 * train, 0.5 + 0.5 * val, 0.55 * loss
 
         # SageMaker reports times to the millisecond.
         start = (created + pd.Timedelta(seconds=float(rng.uniform(120.0, 260.0)))).round("ms")
@@ -129,7 +138,7 @@ def demo_metrics() -> pd.DataFrame:
     pandas.DataFrame
         ``validate_metrics`` output with ``train:accuracy``, ``validation:accuracy`` and
         ``train:cross_entropy`` for every run; one timestamp per epoch (epochs numbered from 0,
-        as in the image-classification logs' ``Epoch[0]``). SYNTHETIC, see ``DEMO_DESCRIPTION``.
+        as SageMaker's built-in algorithms log ``Epoch[0]``). SYNTHETIC, see ``DEMO_DESCRIPTION``.
     """
     jobs, metrics, stamps, values, epochs = [], [], [], [], []
     for run in _build_runs():
@@ -188,7 +197,7 @@ def demo_jobs() -> pd.DataFrame:
                 "hp.epochs": str(run.epochs),
                 "hp.learning_rate": run.learning_rate,
                 "hp.mini_batch_size": run.mini_batch_size,
-                "hp.num_classes": "10",
+                "hp.num_classes": "2",
                 "final.train:accuracy": round(float(run.train_acc[-1]), 6),
                 "final.validation:accuracy": round(float(run.val_acc[-1]), 6),
                 "final.train:cross_entropy": round(float(run.loss[-1]), 6),

@@ -13,6 +13,7 @@ import streamlit as st
 from lib import drift
 from lib.analysis import monitor_checks
 from lib.demo import drift as demo_drift
+from lib.demo.story import DEMO_ENDPOINT
 from lib.drift.summary import DriftSummaries
 from lib.drift.windows import DEFAULT_WINDOWS, MIN_WINDOW_ROWS
 from lib.errors import AppError
@@ -32,8 +33,8 @@ DRIFT_SIDES: Final = ("reference", "current")
 
 
 DRIFT_DEMO_LABELS: Final = {
-    "reference": "demo reference (synthetic churn model, April 2024)",
-    "current": "demo current (synthetic churn model, May 2024)",
+    "reference": f"demo reference (synthetic, {DEMO_ENDPOINT} traffic, April 2024)",
+    "current": f"demo current (synthetic, {DEMO_ENDPOINT} traffic, 1-14 May 2024)",
 }
 
 
@@ -303,12 +304,16 @@ def drift_data_ui() -> DriftData:
             )
             st.stop()
         if data.is_demo:
-            sidebar_data("Drift: **demo data** (synthetic churn model, April against May 2024).", demo=True)
+            sidebar_data(
+                f"Drift: **demo data** (synthetic churn model `{DEMO_ENDPOINT}`, April against May 2024).",
+                demo=True,
+            )
         else:
             sidebar_data("Drift, your data:  \n" + "  \n".join(sidebar_lines), demo=False)
         if data.is_demo:
             st.info(
-                "**You are looking at demo data**: a churn model whose inputs drift in May. "
+                f"**You are looking at demo data**: the churn model served by `{DEMO_ENDPOINT}` (the same "
+                "model in every demo, trained in March 2024), whose inputs drift in May. "
                 "Drop your own reference and current tables below.\n\n" + "  \n".join(lines),
                 icon=":material/science:",
             )

@@ -115,7 +115,8 @@ def sidebar(*, uses_metrics: bool = True, title: str = "Data") -> None:
         caption = "This page uses" if title in METRICS_PAGES else "Loaded in this session"
         if st.session_state.is_demo:
             sidebar_data(
-                f"Training metrics: **demo data** (synthetic, {plural(n_jobs, 'run')}). "
+                f"Training metrics: **demo data** (synthetic: {plural(n_jobs, 'run')} of the churn model "
+                f"behind `{demo.DEMO_ENDPOINT}`, March 2024). "
                 "Load your own on the Data page or from AWS.",
                 demo=True,
                 caption=caption,

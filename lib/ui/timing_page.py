@@ -9,6 +9,7 @@ import streamlit as st
 
 from lib.analysis import pricing
 from lib.demo import latency as demo_latency_data
+from lib.demo.story import DEMO_ENDPOINT
 from lib.errors import AppError
 from lib.sources import latency as latency_files
 from lib.sources.aws import endpoint_latency
@@ -22,7 +23,7 @@ def timing_state() -> None:
     state = st.session_state
     if "timing_latency" not in state:
         state.timing_latency = demo_latency_data.demo_latency()
-        state.timing_latency_label = "demo latency (synthetic)"
+        state.timing_latency_label = f"demo latency (synthetic, {DEMO_ENDPOINT}, 6-8 May 2024)"
     state.setdefault("timing_prices", None)
     state.setdefault("timing_prices_generation", 0)
     state.setdefault("timing_latency_errors", {})

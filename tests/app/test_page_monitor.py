@@ -11,13 +11,17 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from lib.analysis import monitor_checks
+from lib.demo.drift import DEMO_FEATURES
+from lib.demo.monitor import DEMO_DIR
+from lib.demo.story import DEMO_ENDPOINT
 from lib.sources import monitor_files
 from tests.support.paths import DATA, ROOT
 
 MM = DATA / "model_monitor"
 REAL = DATA / "real" / "model_monitor"
 PAGE = "pages/5_Model_Monitor.py"
-NAMES = ["age", "tenure_months", "monthly_charges", "plan"]
+NAMES = ["age", "tenure_months", "monthly_charges", "plan"]  # the shared samples' features
+DEMO_NAMES = list(DEMO_FEATURES)  # the demo's: the drift demo's churn model
 CAPTURE, STATISTICS, CONSTRAINTS, VIOLATIONS = 0, 1, 2, 3  # uploader order on the page
 
 
@@ -38,25 +42,30 @@ def sample(name: str) -> tuple[str, bytes, str]:
 def test_demo_shows_capture_problems_checks_and_baseline_on_first_open() -> None:
     at = open_page()
     assert not at.exception
-    assert any("demo artifacts" in i.value for i in at.info)
+    assert any("demo artifacts" in i.value and DEMO_ENDPOINT in i.value for i in at.info)
     assert metrics(at) == {"Records read": "16", "Bad records": "3", "Rows (inferences)": "16"}
     assert any("capture_mixed.jsonl:7" in m.value.replace("\\", "") for m in at.markdown)
     frames = [df.value for df in at.dataframe]
     captured = frames[0]
-    assert list(captured.columns[2:6]) == NAMES
+    assert list(captured.columns[2:10]) == DEMO_NAMES
     checks = next(f for f in frames if "constraint_check_type" in f.columns)
-    assert (checks["status"] == "violation").sum() == 8
-    assert any("8 violation(s)" in w.value for w in at.warning)
+    # 8 completeness (the output-only record), 4 distances, 1 domain (May's new "trial" plan)
+    assert (checks["status"] == "violation").sum() == 13
+    assert any("13 violation(s)" in w.value for w in at.warning)
+    domain = checks.loc[checks["constraint_check_type"] == "categorical_values_check"]
+    assert domain.set_index("feature_name").loc["plan", "status"] == "violation"
     # Issue 11: the 16-record checks carry the small-sample caveat and meet the Input drift page's verdicts.
     assert (
         checks.loc[checks["constraint_check_type"] == "baseline_drift_check", "note"]
         .str.startswith("Small sample")
         .all()
     )
-    assert any(w.value.startswith("Small sample\\: 4 of the 4 baseline distance checks") for w in at.warning)
-    agreement = next(f for f in frames if "drift_status" in f.columns)
-    assert set(agreement["drift_status"]) <= {"could not tell", "not detected"}
-    assert agreement["why"].str.startswith("Differ by design").all()
+    assert any(w.value.startswith("Small sample\\: 8 of the 8 baseline distance checks") for w in at.warning)
+    agreement = next(f for f in frames if "drift_status" in f.columns).set_index("feature_name")
+    flagged = agreement.loc[agreement["model_monitor"] == "violation"].drop("plan")
+    assert set(flagged["drift_status"]) <= {"could not tell", "not detected"}
+    assert flagged["why"].str.startswith("Differ by design").all()
+    assert agreement.loc["plan", "drift_status"] == "drift"  # both see the new plan
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download constraint_violations.json" in labels
     # violations history (checks per hour of the demo capture), baseline against current
@@ -118,16 +127,15 @@ def test_buttons_hand_capture_and_baseline_to_the_drift_pages() -> None:
     at.button(key="monitor_use_capture").click().run()
     assert not at.exception
     current = at.session_state["drift_current"]
-    # one capture_mixed.jsonl response is {"score": 0.6, "predicted_label": 1}: the label is kept
-    assert list(current.columns) == [*NAMES, "prediction", "prediction_label"]
+    # one capture_mixed.jsonl response is {"score": 0.1143, "predicted_label": 0}: the label is kept
+    assert list(current.columns) == [*DEMO_NAMES, "prediction", "prediction_label"]
     assert len(current) == 16
     assert at.session_state["drift_current_label"].startswith("Model Monitor capture")
     at.button(key="monitor_use_baseline").click().run()
     assert not at.exception
     reference = at.session_state["drift_reference"]
-    pd.testing.assert_frame_equal(
-        reference, monitor_checks.baseline_reference(monitor_files.read_statistics(MM / "statistics.json"))
-    )
+    baseline = monitor_files.read_statistics(DEMO_DIR / "statistics.json")
+    pd.testing.assert_frame_equal(reference, monitor_checks.baseline_reference(baseline))
     assert "statistics.json" in at.session_state["drift_reference_label"]
 
 
@@ -162,7 +170,7 @@ def test_demo_violations_history_is_computed_per_hour_of_the_capture() -> None:
     assert any("computed here on each hour" in c.value.replace("\\", "") for c in at.caption)
     totals = history_totals(at)
     assert totals["execution"].tolist() == ["2024-05-06 13:00 UTC", "2024-05-06 14:00 UTC"]
-    assert totals["violations"].tolist() == [4, 8]
+    assert totals["violations"].tolist() == [7, 17]
 
 
 def test_violations_files_give_a_history_and_a_wrong_file_is_refused() -> None:

@@ -113,7 +113,7 @@ def test_latency_percentiles_dash_per_percentile_and_change_rule() -> None:
     assert lines["encoding"]["y"]["field"] == "value_ms"
     assert lines["encoding"]["strokeDash"]["scale"]["domain"] == ["p50", "p90", "p99"]
     assert {r["percentile"] for r in _data_of(spec, lines)} == {"p50", "p90", "p99"}
-    assert {r["series"] for r in _data_of(spec, lines)} == {"demo-endpoint/AllTraffic"}
+    assert {r["series"] for r in _data_of(spec, lines)} == {"churn-endpoint/AllTraffic"}
     assert pd.Timestamp(_data_of(spec, rule)[0]["timestamp"]) == demo_latency_data.DEMO_LATENCY_CHANGE
     overhead = charts.latency_percentiles(pcts, metric="OverheadLatency").to_dict()
     assert len(_views(overhead)) == 1
