@@ -3,7 +3,9 @@
 The same two passes as :func:`lib.drift.summary.compare_datasets`, with Spark doing the map: each
 partition turns its Arrow record batches into one merged :class:`~lib.drift.summary.DatasetSummary`
 (``mapInArrow``), the driver merges the partitions' summaries (exact, so any partitioning gives the
-same bytes as the single-machine path) and writes ``summaries.json``, ``report.json`` and
+same bytes as the single-machine path); a last pass collects, for the numeric columns whose KS D
+the fine bins leave inexact, the values in the few candidate bins (so D and its p-value are
+:func:`lib.drift.compare`'s), and the driver writes ``summaries.json``, ``report.json`` and
 ``report.html`` to the output folder (local or ``s3://``). Open ``summaries.json`` with
 ``python -m lib report summaries.json`` or in the app's Drift page.
 
@@ -25,6 +27,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Final
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from pyarrow import fs as pafs
@@ -34,10 +37,15 @@ from lib.drift.engine import plan_tests
 from lib.drift.summary.dataset import (
     DatasetSummary,
     DriftSummaries,
+    RefinePlan,
+    attach_refinement,
     edges_for,
     edges_from_json,
     edges_to_json,
     merge_all,
+    merge_refined,
+    plan_refinement,
+    refine_frame,
     summarise_frame,
 )
 from lib.drift.summary.stream import INFER_ROWS
@@ -46,6 +54,7 @@ from lib.sources.capture import drift_frame, read_capture_report
 
 FORMATS: Final = ("parquet", "csv", "json", "capture")
 _SCHEMA: Final = "summary string"
+_REFINE_SCHEMA: Final = "column string, values binary"
 
 
 def read_dataset(spark: SparkSession, uri: str | Sequence[str], format: str) -> DataFrame:
@@ -113,6 +122,29 @@ def _summarise_partitions(
     return merge_all(DatasetSummary.from_dict(json.loads(row["summary"])) for row in rows)
 
 
+def _refine_partitions(
+    df: DataFrame, format: str, plan: RefinePlan, *, feature_names: Sequence[str] | None
+) -> dict[str, np.ndarray]:
+    """The refinement pass on Spark: each partition's values in the candidate bins (raw float64
+    bytes), concatenated and sorted on the driver (:func:`~lib.drift.summary.dataset.merge_refined`)."""
+    plan_json = plan.to_json()
+    names = None if feature_names is None else list(feature_names)
+    if format != "capture":
+        df = df.select(*[c for c in plan.read if c in df.columns])
+
+    def refine(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        local = RefinePlan.from_json(plan_json)
+        merged = merge_refined(refine_frame(frame, local) for frame in _frames(batches, format, names))
+        columns = sorted(merged)
+        yield pa.RecordBatch.from_pydict(
+            {"column": columns, "values": [merged[c].astype("<f8").tobytes() for c in columns]},
+            schema=pa.schema([("column", pa.string()), ("values", pa.binary())]),
+        )
+
+    rows = df.mapInArrow(refine, _REFINE_SCHEMA).collect()
+    return merge_refined({row["column"]: np.frombuffer(row["values"], dtype="<f8")} for row in rows)
+
+
 def head_frame(df: DataFrame, format: str, rows: int, feature_names: Sequence[str] | None) -> pd.DataFrame:
     """The first rows of a dataset as pandas, for inferring the column kinds on the driver."""
     if format == "capture":
@@ -162,6 +194,17 @@ def summarise_spark(
     edges = edges_to_json(edges_for(first))
     ref = _summarise_partitions(reference, format, planned, edges_json=edges, feature_names=feature_names)
     cur = _summarise_partitions(current, cur_format, planned, edges_json=edges, feature_names=feature_names)
+    # The refinement pass (exact KS D): both sides' values in the candidate bins of the columns
+    # that need it, as the streaming path's refine_summaries does.
+    plan = plan_refinement(ref, cur)
+    if plan.read:
+        ref_values = _refine_partitions(reference, format, plan, feature_names=feature_names)
+        cur_values = _refine_partitions(current, cur_format, plan, feature_names=feature_names)
+    else:
+        ref_values, cur_values = {}, {}
+    if plan.candidates:
+        ref = attach_refinement(ref, plan, ref_values)
+        cur = attach_refinement(cur, plan, cur_values)
     return DriftSummaries(ref, cur, {k: str(v) for k, v in inferred.items()}, reference_name, current_name)
 
 

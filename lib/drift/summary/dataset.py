@@ -2,31 +2,37 @@
 
 Pass 1 reads the reference once for what the fine edges need (exact min/max, distinct values, a
 hash-thinned sample); :func:`edges_for` turns its merged result into fixed edges; pass 2 summarises
-each side on those edges. Each pass is a map over batches (or Spark partitions) and an exact merge,
-so the streaming path (:mod:`lib.drift.summary.stream`) and the Spark job (``lib/spark/job.py``)
-produce the same bytes.
+each side on those edges. A refinement pass (:func:`refine_summaries`) then reads, for the numeric
+columns whose KS D is not yet exact, both sides' raw values in the few fine bins that can hold the
+largest ECDF gap (:mod:`lib.drift.summary.refine`), so D and its p-value are :func:`compare`'s. Each
+pass is a map over batches (or Spark partitions) and an exact merge, so the streaming path
+(:mod:`lib.drift.summary.stream`) and the Spark job (``lib/spark/job.py``) produce the same bytes.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
+from lib.drift.engine import prepare_side
 from lib.drift.report import DriftReport
 from lib.drift.rule import DEFAULTS
 from lib.drift.summary.evaluate import report_from_summaries
-from lib.drift.summary.sketch import ColumnSummary, fine_edges, summarise_column
+from lib.drift.summary.refine import REFINE_MAX_VALUES, ks_bounds, merge_values, refine_values
+from lib.drift.summary.sketch import ColumnSummary, NumericPart, fine_edges, summarise_column
 from lib.drift.types import TESTABLE_KINDS
 from lib.errors import InputError
 
 #: ``"format"`` field of a summary file.
 SUMMARY_FORMAT: Final = "driftwatch-drift-summaries"
-SUMMARY_VERSION: Final = 1
+SUMMARY_VERSION: Final = 2
+#: Versions :meth:`DriftSummaries.from_json` opens (1: before the refinement pass; D stays binned).
+SUMMARY_VERSIONS: Final = (1, 2)
 
 Edges = Mapping[str, np.ndarray]
 
@@ -177,8 +183,11 @@ class DriftSummaries:
                 hint=f'Expected a JSON object with "format": "{SUMMARY_FORMAT}" (written by the Spark job '
                 "or `driftwatch summarise`).",
             )
-        if data.get("version") != SUMMARY_VERSION:
-            raise InputError(f"Summary file version {data.get('version')!r} is not supported (expected 1).")
+        if data.get("version") not in SUMMARY_VERSIONS:
+            raise InputError(
+                f"Summary file version {data.get('version')!r} is not supported "
+                f"(this Driftwatch opens versions {', '.join(map(str, SUMMARY_VERSIONS))})."
+            )
         try:
             return cls(
                 reference=DatasetSummary.from_dict(data["reference"]),
@@ -216,6 +225,137 @@ class DriftSummaries:
         )
 
 
+@dataclass(frozen=True)
+class RefinePlan:
+    """What the refinement pass reads (:func:`plan_refinement`).
+
+    Attributes
+    ----------
+    edges, candidates : dict column → numpy.ndarray
+        Each numeric column whose KS D is not exact from the counts: its fine edges and its candidate
+        bins (:func:`lib.drift.summary.refine.ks_bounds`).
+    read : tuple of str
+        The columns whose candidate bins hold at most ``REFINE_MAX_VALUES`` values per side: the
+        pass reads these (the others keep the binned D, and their reports say so).
+    """
+
+    edges: dict[str, np.ndarray] = field(default_factory=dict)
+    candidates: dict[str, np.ndarray] = field(default_factory=dict)
+    read: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        return dumps(
+            {
+                "edges": {k: v.tolist() for k, v in sorted(self.edges.items())},
+                "candidates": {k: v.tolist() for k, v in sorted(self.candidates.items())},
+                "read": list(self.read),
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> RefinePlan:
+        data = json.loads(text)
+        return cls(
+            {k: np.asarray(v, dtype=np.float64) for k, v in data["edges"].items()},
+            {k: np.asarray(v, dtype=np.int64) for k, v in data["candidates"].items()},
+            tuple(data["read"]),
+        )
+
+
+def _needs_refinement(ref: NumericPart, cur: NumericPart) -> bool:
+    exact = (ref.values is not None or ref.distinct is not None) and (
+        cur.values is not None or cur.distinct is not None
+    )
+    return (
+        not exact
+        and ref.bins is not None
+        and cur.bins is not None
+        and ref.edges is not None
+        and cur.edges is not None
+        and ref.edges.size > 0
+        and np.array_equal(ref.edges, cur.edges)
+    )
+
+
+def plan_refinement(reference: DatasetSummary, current: DatasetSummary) -> RefinePlan:
+    """The candidate bins of every numeric column whose KS D the counts alone leave inexact."""
+    edges, candidates, read = {}, {}, []
+    for name, ref_col in reference.columns.items():
+        cur_col = current.columns.get(name)
+        if ref_col.numeric is None or cur_col is None or cur_col.numeric is None:
+            continue
+        ref, cur = ref_col.numeric, cur_col.numeric
+        if not _needs_refinement(ref, cur):
+            continue
+        assert ref.bins is not None
+        assert cur.bins is not None
+        assert ref.edges is not None
+        bins = ks_bounds(ref.bins, cur.bins).candidates
+        edges[name], candidates[name] = ref.edges, bins
+        if bins.size and max(int(ref.bins[bins].sum()), int(cur.bins[bins].sum())) <= REFINE_MAX_VALUES:
+            read.append(name)
+    return RefinePlan(edges, candidates, tuple(read))
+
+
+def refine_frame(frame: pd.DataFrame, plan: RefinePlan) -> dict[str, np.ndarray]:
+    """One batch's values in the candidate bins of each column the plan reads (cleaned as pass 2)."""
+    out = {}
+    for name in plan.read:
+        if name not in frame.columns:
+            continue
+        side = prepare_side(frame[name], "numeric")
+        assert side.sorted is not None
+        out[name] = refine_values(side.sorted + 0.0, plan.edges[name], plan.candidates[name])
+    return out
+
+
+def merge_refined(parts: Iterable[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Batches' refined values together: per column, concatenated and sorted (exact in any split)."""
+    collected: dict[str, list[np.ndarray]] = {}
+    for part in parts:
+        for name, values in part.items():
+            collected.setdefault(name, []).append(values)
+    return {name: merge_values(values) for name, values in collected.items()}
+
+
+def attach_refinement(
+    summary: DatasetSummary, plan: RefinePlan, values: Mapping[str, np.ndarray]
+) -> DatasetSummary:
+    """One side's summary with the refinement pass's candidate bins and values (None past the cap)."""
+    columns = dict(summary.columns)
+    for name, bins in plan.candidates.items():
+        column = columns[name]
+        assert column.numeric is not None
+        kept = values.get(name, np.empty(0)) if name in plan.read else None
+        if not bins.size:
+            kept = np.empty(0)
+        numeric = replace(column.numeric, refine_bins=bins, refine_values=kept)
+        columns[name] = replace(column, numeric=numeric)
+    return DatasetSummary(summary.n_rows, columns)
+
+
+FrameReader = Callable[[Sequence[str]], Iterable[pd.DataFrame]]
+
+
+def refine_summaries(
+    summaries: DriftSummaries, reference: FrameReader, current: FrameReader
+) -> DriftSummaries:
+    """The refinement pass: read both sides once more (only the columns that need it) for an exact D.
+
+    ``reference``/``current`` return a fresh iterable of frames holding at least the given columns.
+    """
+    plan = plan_refinement(summaries.reference, summaries.current)
+    if not plan.candidates:
+        return summaries
+    ref_values = merge_refined(refine_frame(f, plan) for f in reference(plan.read)) if plan.read else {}
+    cur_values = merge_refined(refine_frame(f, plan) for f in current(plan.read)) if plan.read else {}
+    return replace(
+        summaries,
+        reference=attach_refinement(summaries.reference, plan, ref_values),
+        current=attach_refinement(summaries.current, plan, cur_values),
+    )
+
+
 def summarise_frames(
     reference: Iterable[pd.DataFrame] | Any,
     current: Iterable[pd.DataFrame] | Any,
@@ -223,21 +363,30 @@ def summarise_frames(
     *,
     reference_name: str = "reference",
     current_name: str = "current",
+    refine: bool = True,
 ) -> DriftSummaries:
-    """Two-pass summaries from batches of rows.
+    """Summaries from batches of rows: two passes, then the refinement pass for an exact KS D.
 
-    ``reference`` is read twice, so it must be a zero-argument callable returning a fresh iterable of
-    frames (or a list); ``current`` once.
+    ``reference`` is read at least twice, so it must be a zero-argument callable returning a fresh
+    iterable of frames (or a list). ``current`` is read twice when it is one too; a one-shot
+    iterator is read once and its numeric columns keep the binned D (a lower bound; the report
+    says so). ``refine=False`` skips the refinement pass.
     """
 
     def frames(source: Any) -> Iterable[pd.DataFrame]:
         return source() if callable(source) else source
 
+    def again(source: Any) -> bool:
+        return callable(source) or isinstance(source, Sequence)
+
     first = merge_all(summarise_frame(f, kinds, first_pass=True) for f in frames(reference))
     edges = edges_for(first)
     ref = merge_all(summarise_frame(f, kinds, edges=edges) for f in frames(reference))
     cur = merge_all(summarise_frame(f, kinds, edges=edges) for f in frames(current))
-    return DriftSummaries(ref, cur, dict(kinds), reference_name, current_name)
+    summaries = DriftSummaries(ref, cur, dict(kinds), reference_name, current_name)
+    if not (refine and again(reference) and again(current)):
+        return summaries
+    return refine_summaries(summaries, lambda _: frames(reference), lambda _: frames(current))
 
 
 def summaries_of(

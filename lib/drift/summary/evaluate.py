@@ -9,8 +9,13 @@ counts instead of raw values) and the numeric signals read from a summary. How e
   in the summary, so the report is :func:`lib.drift.compare`'s, exactly;
 * at most :data:`~lib.drift.summary.sketch.DISTINCT_MAX_VALUES` distinct values on each side:
   KS, chi-square, PSI/JS/Hellinger, the normal-score effect and the signals are exact;
-* otherwise KS D is read at the fine edges (it can only be smaller than the exact D, by at most the
-  largest share of one side in one fine bin: about 1/4,000 of the reference), PSI/JS/Hellinger use
+* otherwise KS D is exact when the summaries went through the refinement pass
+  (:mod:`lib.drift.summary.refine`: both sides' raw values in the few fine bins that can hold the
+  largest gap), so D and its p-value are :func:`lib.drift.compare`'s, bit for bit. Without it
+  (summaries made separately, an old file, or more than
+  :data:`~lib.drift.summary.refine.REFINE_MAX_VALUES` values in the candidate bins) D is read at the
+  fine edges: a lower bound of the exact D, by at most the largest share of one side in one fine bin
+  (about 1/4,000 of the reference), and the row's ``p_method`` says so. PSI/JS/Hellinger use
   the fine edges nearest to the reference deciles, and the normal-score effect is integrated bin by
   bin. Tests that need the raw values (Anderson-Darling, Cramér-von Mises, Mann-Whitney,
   Wasserstein, energy) are reported as "not tested" with the reason.
@@ -43,6 +48,7 @@ from lib.drift.engine import (
 from lib.drift.registry import N_BINS, TIED_MAX_DISTINCT, Samples, Treatment, get_test
 from lib.drift.report import DriftReport
 from lib.drift.rule import DEFAULTS, rule_text
+from lib.drift.summary.refine import REFINE_MAX_VALUES, exact_ks, ks_bounds
 from lib.drift.summary.sketch import ColumnSummary, NumericPart
 from lib.drift.types import TESTABLE_KINDS
 from lib.errors import InputError
@@ -198,9 +204,43 @@ class BinnedSamples(Samples):
         return r, c
 
     @cached_property
+    def _ks(self) -> tuple[float, str | None]:
+        """KS D, and why it is only the binned lower bound (None when it is exact)."""
+        if self.grid is not None:
+            _, fr, fc = self.cumulative
+            return (float(np.max(np.abs(fr - fc))) if fr.size else 0.0), None
+        self.cumulative  # noqa: B018 (checks that both sides were binned on the same edges)
+        ref, cur = self.ref.part, self.cur.part
+        assert ref.bins is not None
+        assert cur.bins is not None
+        assert ref.edges is not None
+        bounds = ks_bounds(ref.bins, cur.bins)
+        why = None
+        if ref.refine_bins is None or cur.refine_bins is None:
+            why = "the summaries were not refined together (made separately, or an older file)"
+        elif ref.refine_values is None or cur.refine_values is None:
+            why = f"its candidate bins hold more than {REFINE_MAX_VALUES:,} values, the refinement cap"
+        elif not np.array_equal(ref.refine_bins, cur.refine_bins):
+            why = "the two sides were refined on different bins"
+        else:
+            exact = exact_ks(
+                ref.edges, ref.bins, cur.bins, ref.refine_bins, ref.refine_values, cur.refine_values
+            )
+            if exact is not None:
+                return exact, None
+            why = "the refinement does not match these summaries (merged with other data since)"
+        return bounds.d_lo, (
+            f"D read at fine bin edges: a lower bound, the exact D is at most {bounds.d_hi:.4g} ({why})"
+        )
+
+    @cached_property
     def ks_statistic(self) -> float:
-        _, fr, fc = self.cumulative
-        return float(np.max(np.abs(fr - fc))) if fr.size else 0.0
+        return self._ks[0]
+
+    @property
+    def ks_note(self) -> str | None:
+        """Why D is only the binned lower bound, or None when it is exact."""
+        return self._ks[1]
 
     @cached_property
     def spread(self) -> float:
@@ -335,6 +375,14 @@ class SummaryColumn(PreparedColumn):
                     )
             return super().samples(treatment)
         return self.__dict__[key]
+
+    def _row(self, name: str, treatment: Treatment) -> dict[str, Any]:
+        row = super()._row(name, treatment)
+        if name == "ks" and treatment == "numeric" and "_skip" not in row:
+            samples = self.samples(treatment)
+            if isinstance(samples, BinnedSamples) and not samples.is_constant and samples.ks_note:
+                row["p_method"] = f"{row['p_method']}; {samples.ks_note}"
+        return row
 
     def signals(self) -> list[dict[str, Any]]:
         if self.plan.kind != "numeric":

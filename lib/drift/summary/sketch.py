@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from lib.drift.engine import OTHER, prepare_side
+from lib.drift.summary.refine import REFINE_MAX_VALUES, merge_values
 from lib.errors import InputError
 
 #: Values kept verbatim per column and side while the column has at most this many finite values
@@ -130,6 +131,10 @@ class NumericPart:
     bins: np.ndarray | None = None  # len(edges) + 1 counts: x <= e0, e0 < x <= e1, ..., x > e_last
     sample: tuple[np.ndarray, np.ndarray] | None = None  # reference pass 1 only: (values, counts)
     sample_level: int = 0
+    # Refinement pass (exact KS D, :mod:`lib.drift.summary.refine`): the candidate bins, and this
+    # side's sorted values in them (None when they were more than REFINE_MAX_VALUES).
+    refine_bins: np.ndarray | None = None
+    refine_values: np.ndarray | None = None
 
     @property
     def mean(self) -> float:
@@ -166,6 +171,7 @@ class NumericPart:
             keys, inverse = np.unique(np.concatenate([self.sample[0], other.sample[0]]), return_inverse=True)
             counts = np.bincount(inverse, weights=np.concatenate([self.sample[1], other.sample[1]]))
             sample, level = thin_values(keys, counts.astype(np.int64), level)
+        refine_bins, refine_values = _merge_refined(self, other)
         squares = (
             None
             if self.total_squares is None or other.total_squares is None
@@ -185,6 +191,8 @@ class NumericPart:
             bins=bins,
             sample=sample,
             sample_level=level,
+            refine_bins=refine_bins,
+            refine_values=refine_values,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -202,6 +210,8 @@ class NumericPart:
             "bins": None if self.bins is None else self.bins.tolist(),
             "sample": None if self.sample is None else [self.sample[0].tolist(), self.sample[1].tolist()],
             "sample_level": self.sample_level,
+            "refine_bins": None if self.refine_bins is None else self.refine_bins.tolist(),
+            "refine_values": None if self.refine_values is None else self.refine_values.tolist(),
         }
 
     @classmethod
@@ -233,7 +243,22 @@ class NumericPart:
                 else (np.asarray(data["sample"][0], np.float64), np.asarray(data["sample"][1], np.int64))
             ),
             sample_level=int(data.get("sample_level", 0)),
+            refine_bins=array("refine_bins", np.int64),
+            refine_values=array("refine_values", np.float64),
         )
+
+
+def _merge_refined(a: NumericPart, b: NumericPart) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Refined values merge when both parts were refined on the same candidate bins (else the merged
+    summary is not refined); they are kept while the merged whole has at most REFINE_MAX_VALUES.
+    Both are properties of the whole, not of the split, so the merge stays associative."""
+    if a.refine_bins is None or b.refine_bins is None or not np.array_equal(a.refine_bins, b.refine_bins):
+        return None, None
+    if a.refine_values is None or b.refine_values is None:
+        return a.refine_bins, None
+    if a.refine_values.size + b.refine_values.size > REFINE_MAX_VALUES:
+        return a.refine_bins, None
+    return a.refine_bins, merge_values([a.refine_values, b.refine_values])
 
 
 def _pick(a: float | None, b: float | None, fn: Any) -> float | None:
