@@ -3,7 +3,8 @@
 The engine's public pieces do the work (``PreparedSide``, ``PreparedColumn``, ``TestPlan``,
 ``finalise``, ``sort_by_effect``, ``rule_text``); this module only supplies, for numeric columns of
 large data, :class:`BinnedSamples` (the registry's :class:`~lib.drift.registry.Samples` read from
-counts instead of raw values) and the numeric signals read from a summary. How exact each piece is:
+counts instead of raw values) and the order statistics the engine's numeric signals
+(:func:`~lib.drift.engine.numeric_signals`) read from a summary. How exact each piece is:
 
 * both sides with at most :data:`~lib.drift.summary.sketch.EXACT_MAX_VALUES` values: the values are
   in the summary, so the report is :func:`lib.drift.compare`'s, exactly;
@@ -39,9 +40,9 @@ from lib.drift.engine import (
     SIGNAL_COLUMNS,
     PreparedColumn,
     PreparedSide,
-    RuleSettings,
     TestPlan,
     finalise,
+    numeric_signals,
     rule_settings,
     sort_by_effect,
 )
@@ -55,7 +56,8 @@ from lib.errors import InputError
 
 
 class _Ordered:
-    """Order statistics and counts of one side, from its values, its distinct counts or its bins."""
+    """Order statistics and counts of one side, from its values, its distinct counts or its bins
+    (the engine's :class:`~lib.drift.engine.OrderedValues`, for its numeric signals)."""
 
     def __init__(self, part: NumericPart) -> None:
         self.part = part
@@ -113,6 +115,11 @@ class _Ordered:
         if value == self.part.max:
             return self.part.n_at_max / self.n
         return 0.0  # inside the range of a side kept only as bins: not known, taken as absent
+
+    def extremes(self) -> tuple[tuple[float, int], tuple[float, int]]:
+        assert self.part.min is not None
+        assert self.part.max is not None
+        return (self.part.min, self.part.n_at_min), (self.part.max, self.part.n_at_max)
 
     def kth(self, k: int) -> float:
         """The k-th smallest value (0-based); from bins, the upper edge of the bin holding it."""
@@ -387,109 +394,14 @@ class SummaryColumn(PreparedColumn):
     def signals(self) -> list[dict[str, Any]]:
         if self.plan.kind != "numeric":
             return super().signals()
-        return numeric_signals(self.plan.column, self.ref, self.cur, self.settings)
-
-
-def numeric_signals(
-    column: str, ref_side: PreparedSide, cur_side: PreparedSide, settings: RuleSettings
-) -> list[dict[str, Any]]:
-    """The engine's numeric signals (missing rate, type mix, out of range, sentinel) from summaries."""
-    d = settings.defaults
-    names = settings.names
-    ref_missing = (ref_side.n_missing + ref_side.n_nonfinite) / max(ref_side.n_rows, 1)
-    cur_missing = (cur_side.n_missing + cur_side.n_nonfinite) / max(cur_side.n_rows, 1)
-    out = [
-        _signal(
-            column,
-            "missing_rate",
-            ref_missing,
-            cur_missing,
-            abs(cur_missing - ref_missing) >= d.missing_change,
-            f"missing (or infinite) values: {ref_missing:.1%} in {names[0]}, {cur_missing:.1%} in {names[1]}",
+        ref, cur = self.ref, self.cur
+        assert isinstance(ref, SummarySide)
+        assert isinstance(cur, SummarySide)
+        assert ref.part is not None
+        assert cur.part is not None
+        return numeric_signals(
+            self.plan.column, ref, cur, _Ordered(ref.part), _Ordered(cur.part), self.settings
         )
-    ]
-    ref_mix = ref_side.n_garbage / max(ref_side.n_rows, 1)
-    cur_mix = cur_side.n_garbage / max(cur_side.n_rows, 1)
-    out.append(
-        _signal(
-            column,
-            "type_mix",
-            ref_mix,
-            cur_mix,
-            cur_mix >= d.type_mix_share and cur_mix > ref_mix,
-            f"values that are not numbers: {ref_mix:.1%} in {names[0]}, {cur_mix:.1%} in {names[1]}",
-        )
-    )
-    assert isinstance(ref_side, SummarySide)
-    assert isinstance(cur_side, SummarySide)
-    assert ref_side.part is not None
-    assert cur_side.part is not None
-    ref, cur = _Ordered(ref_side.part), _Ordered(cur_side.part)
-    if ref.n and cur.n:
-        lo, hi = ref.part.min, ref.part.max
-        assert lo is not None
-        assert hi is not None
-        share = (cur.below(lo) + cur.above(hi)) / cur.n
-        chance = 2 / (ref.n + 1)
-        out.append(
-            _signal(
-                column,
-                "out_of_range",
-                0.0,
-                share,
-                share >= d.out_of_range_share and share >= 5 * chance,
-                f"{share:.1%} of {names[1]} values fall outside the {names[0]} range "
-                f"[{lo:.4g}, {hi:.4g}] (about {chance:.1%} expected by chance)",
-            )
-        )
-        found = _sentinel(cur, d.sentinel_share) or _sentinel(ref, d.sentinel_share)
-        if found is not None:
-            value = found
-            ref_share, cur_share = ref.share_of(value), cur.share_of(value)
-            out.append(
-                _signal(
-                    column,
-                    "sentinel",
-                    ref_share,
-                    cur_share,
-                    cur_share >= d.sentinel_share / 2,
-                    f"the value {value:.6g} holds {ref_share:.1%} of {names[0]} and {cur_share:.1%} "
-                    f"of {names[1]} values, far outside the bulk: a placeholder for missing? "
-                    "The tests keep it; the effect size (normal scores) is not swayed by it.",
-                )
-            )
-    return out
-
-
-def _sentinel(side: _Ordered, min_share: float) -> float | None:
-    """:func:`lib.drift.engine.sentinel` on a summarised side (quartiles from bins when not exact)."""
-    n = side.n
-    if n < 20:
-        return None
-    q1, q3 = side.kth(int(0.25 * (n - 1))), side.kth(int(0.75 * (n - 1)))
-    iqr = q3 - q1
-    if not iqr > 0:
-        return None
-    best: tuple[float, float] | None = None
-    assert side.part.min is not None
-    assert side.part.max is not None
-    for value, count in ((side.part.min, side.part.n_at_min), (side.part.max, side.part.n_at_max)):
-        share = count / n
-        far = value < q1 - 3 * iqr or value > q3 + 3 * iqr
-        if far and share >= min_share and (best is None or share > best[1]):
-            best = (float(value), share)
-    return None if best is None else best[0]
-
-
-def _signal(column: str, name: str, ref: float, cur: float, flagged: bool, message: str) -> dict[str, Any]:
-    return {
-        "column": column,
-        "signal": name,
-        "reference": float(ref),
-        "current": float(cur),
-        "flagged": bool(flagged),
-        "message": message,
-    }
 
 
 def plan_summary_tests(

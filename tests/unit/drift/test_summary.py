@@ -201,3 +201,21 @@ def test_edges_are_fixed_by_the_reference_and_merges_refuse_other_edges() -> Non
     b = _numeric([1.0], edges[:-1])
     with pytest.raises(InputError, match="different bin edges"):
         a.merge(b)
+
+
+@pytest.mark.parametrize("placeholder", [0.0, -999.0])
+def test_summary_signals_are_compares_word_for_word(placeholder: float) -> None:
+    """One engine rule (engine.numeric_signals) on sorted arrays and on summaries: same rows, same words."""
+    rng = np.random.default_rng(8)
+    n = 20_000  # past the values kept verbatim: the summaries' sides are fine bins
+    ref = rng.lognormal(5, 0.1, n)
+    cur = rng.lognormal(5.01, 0.1, n + 500)
+    ref[rng.choice(n, n // 20, replace=False)] = placeholder
+    cur[rng.choice(n, n // 10, replace=False)] = placeholder
+    cur[-400:] = 1e4  # above the reference range
+    frames = pd.DataFrame({"x": ref}), pd.DataFrame({"x": cur})
+    summaries = summaries_of(*frames, {"x": "numeric"})
+    assert summaries.current.columns["x"].numeric.values is None  # type: ignore[union-attr]
+    exact = compare(*frames).signals
+    assert set(exact["signal"]) == {"missing_rate", "type_mix", "out_of_range", "sentinel"}
+    pd.testing.assert_frame_equal(summaries.report().signals, exact)
