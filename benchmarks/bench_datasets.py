@@ -79,9 +79,10 @@ def _timed_refinement() -> dict[str, float]:
         out = original(*args, **kwargs)
         found["refine_seconds"] = time.perf_counter() - t
         parts = [c.numeric for side in (out.reference, out.current) for c in side.columns.values()]
-        refined = [p for p in parts if p is not None and p.refine_bins is not None]
+        refined = [p for p in parts if p is not None and p.refine_intervals is not None]
         found["refined_columns"] = len(refined) / 2
-        found["candidate_bins"] = sum(p.refine_bins.size for p in refined) / 2
+        found["candidate_bins"] = sum(p.refine_intervals.shape[0] for p in refined) / 2
+        found["json_mb"] = len(out.to_json()) / 1e6
         found["values_kept"] = sum(0 if p.refine_values is None else p.refine_values.size for p in refined)
         found["capped"] = sum(p.refine_values is None for p in refined) / 2
         return out
@@ -130,8 +131,8 @@ def agreement() -> None:
         f"agreement on 1M rows: compare {t1 - t0:.1f} s (all in memory), compare_datasets {t2 - t1:.1f} s "
         f"(refinement pass {refinement.get('refine_seconds', 0.0):.1f} s: "
         f"{refinement.get('refined_columns', 0):.0f} columns, {refinement.get('candidate_bins', 0):.0f} "
-        f"candidate bins, {refinement.get('values_kept', 0):,.0f} values kept, "
-        f"{refinement.get('capped', 0):.0f} capped); "
+        f"final intervals, {refinement.get('values_kept', 0):,.0f} values kept, "
+        f"{refinement.get('capped', 0):.0f} capped; summary file {refinement.get('json_mb', 0):.1f} MB); "
         f"KS D bit-identical {same_d}/{int(ks.sum())} (max |diff| "
         f"{np.abs(a.loc[ks, 'statistic'] - b.loc[ks, 'statistic']).max():.2e}); "
         f"max |effect diff| {np.abs(a['effect_size'] - b['effect_size']).max():.2e}; "
@@ -215,7 +216,8 @@ def main(argv: list[str]) -> None:
             f"{rows / r['seconds']:,.0f} rows/s "
             f"(both sides), peak RSS {r['peak_mb']:,.0f} MB; "
             f"refinement pass {r.get('refine_seconds', 0):.1f} s "
-            f"({r.get('values_kept', 0):,.0f} values kept, {r.get('capped', 0):.0f} columns capped); "
+            f"({r.get('values_kept', 0):,.0f} values kept, {r.get('capped', 0):.0f} columns capped, "
+            f"summary file {r.get('json_mb', 0):.1f} MB); "
             f"load average {os.getloadavg()}"
         )
     agreement()

@@ -123,26 +123,26 @@ def _summarise_partitions(
 
 
 def _refine_partitions(
-    df: DataFrame, format: str, plan: RefinePlan, *, feature_names: Sequence[str] | None
+    df: DataFrame, format: str, plan: RefinePlan, stage: str, *, feature_names: Sequence[str] | None
 ) -> dict[str, np.ndarray]:
-    """The refinement pass on Spark: each partition's values in the candidate bins (raw float64
-    bytes), concatenated and sorted on the driver (:func:`~lib.drift.summary.dataset.merge_refined`)."""
-    plan_json = plan.to_json()
+    """A refinement pass on Spark (``stage`` "zoom": counts; "values": values in the intervals): each
+    partition's share as raw bytes, merged on the driver as the streaming path merges batches."""
     names = None if feature_names is None else list(feature_names)
+    wanted = tuple(plan.zoom) if stage == "zoom" else plan.read
+    dtype = "<i8" if stage == "zoom" else "<f8"
     if format != "capture":
-        df = df.select(*[c for c in plan.read if c in df.columns])
+        df = df.select(*[c for c in wanted if c in df.columns])
 
     def refine(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        local = RefinePlan.from_json(plan_json)
-        merged = merge_refined(refine_frame(frame, local) for frame in _frames(batches, format, names))
+        merged = merge_refined((refine_frame(f, plan, stage) for f in _frames(batches, format, names)), stage)
         columns = sorted(merged)
         yield pa.RecordBatch.from_pydict(
-            {"column": columns, "values": [merged[c].astype("<f8").tobytes() for c in columns]},
+            {"column": columns, "values": [merged[c].astype(dtype).tobytes() for c in columns]},
             schema=pa.schema([("column", pa.string()), ("values", pa.binary())]),
         )
 
     rows = df.mapInArrow(refine, _REFINE_SCHEMA).collect()
-    return merge_refined({row["column"]: np.frombuffer(row["values"], dtype="<f8")} for row in rows)
+    return merge_refined(({row["column"]: np.frombuffer(row["values"], dtype=dtype)} for row in rows), stage)
 
 
 def head_frame(df: DataFrame, format: str, rows: int, feature_names: Sequence[str] | None) -> pd.DataFrame:
@@ -197,14 +197,19 @@ def summarise_spark(
     # The refinement pass (exact KS D): both sides' values in the candidate bins of the columns
     # that need it, as the streaming path's refine_summaries does.
     plan = plan_refinement(ref, cur)
-    if plan.read:
-        ref_values = _refine_partitions(reference, format, plan, feature_names=feature_names)
-        cur_values = _refine_partitions(current, cur_format, plan, feature_names=feature_names)
-    else:
-        ref_values, cur_values = {}, {}
-    if plan.candidates:
-        ref = attach_refinement(ref, plan, ref_values)
-        cur = attach_refinement(cur, plan, cur_values)
+
+    def run(stage: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        return (
+            _refine_partitions(reference, format, plan, stage, feature_names=feature_names),
+            _refine_partitions(current, cur_format, plan, stage, feature_names=feature_names),
+        )
+
+    if plan.zoom:
+        plan = plan.after_zoom(ref, cur, run("zoom"))
+    if plan.intervals:
+        ref_values, cur_values = run("values") if plan.read else ({}, {})
+        ref = attach_refinement(ref, plan, ref_values, 0)
+        cur = attach_refinement(cur, plan, cur_values, 1)
     return DriftSummaries(ref, cur, {k: str(v) for k, v in inferred.items()}, reference_name, current_name)
 
 

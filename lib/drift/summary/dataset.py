@@ -23,7 +23,18 @@ from lib.drift.engine import prepare_side
 from lib.drift.report import DriftReport
 from lib.drift.rule import DEFAULTS
 from lib.drift.summary.evaluate import report_from_summaries
-from lib.drift.summary.refine import REFINE_MAX_VALUES, ks_bounds, merge_values, refine_values
+from lib.drift.summary.refine import (
+    REFINE_MAX_VALUES,
+    VALUES_DIRECT,
+    below_counts,
+    bin_intervals,
+    ks_bounds,
+    merge_values,
+    values_in,
+    zoom_counts,
+    zoom_edges,
+    zoomed_bins,
+)
 from lib.drift.summary.sketch import ColumnSummary, NumericPart, fine_edges, summarise_column
 from lib.drift.types import TESTABLE_KINDS
 from lib.errors import InputError
@@ -227,39 +238,84 @@ class DriftSummaries:
 
 @dataclass(frozen=True)
 class RefinePlan:
-    """What the refinement pass reads (:func:`plan_refinement`).
+    """What the refinement passes read (:func:`plan_refinement`, then :meth:`after_zoom`).
 
     Attributes
     ----------
-    edges, candidates : dict column → numpy.ndarray
-        Each numeric column whose KS D is not exact from the counts: its fine edges and its candidate
-        bins (:func:`lib.drift.summary.refine.ks_bounds`).
+    edges : dict column → numpy.ndarray
+        Fine edges of every numeric column whose KS D the counts leave inexact.
+    zoom : dict column → (candidate fine bins, zoomed grid)
+        Columns whose candidate fine bins hold many values: the zoom pass counts them on the grid.
+    intervals : dict column → numpy.ndarray
+        Final candidate ``(left, right]`` intervals per column (``(k, 2)``).
+    below : dict column → (reference counts, current counts)
+        Each side's count of values at or below each interval's left end.
     read : tuple of str
-        The columns whose candidate bins hold at most ``REFINE_MAX_VALUES`` values per side: the
-        pass reads these (the others keep the binned D, and their reports say so).
+        Columns whose intervals hold at most ``REFINE_MAX_VALUES`` values a side: the values pass
+        reads these (the others keep the binned D, and their reports say so).
     """
 
     edges: dict[str, np.ndarray] = field(default_factory=dict)
-    candidates: dict[str, np.ndarray] = field(default_factory=dict)
+    zoom: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    intervals: dict[str, np.ndarray] = field(default_factory=dict)
+    below: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     read: tuple[str, ...] = ()
 
-    def to_json(self) -> str:
-        return dumps(
-            {
-                "edges": {k: v.tolist() for k, v in sorted(self.edges.items())},
-                "candidates": {k: v.tolist() for k, v in sorted(self.candidates.items())},
-                "read": list(self.read),
-            }
-        )
+    def after_zoom(
+        self, reference: DatasetSummary, current: DatasetSummary, counts: tuple[ColumnArrays, ColumnArrays]
+    ) -> RefinePlan:
+        """The plan once the zoom pass's counts are in: candidates on the zoomed grids."""
+        intervals, below, read = dict(self.intervals), dict(self.below), list(self.read)
+        for name, (bins, grid) in self.zoom.items():
+            ref, cur = _parts(reference, current, name)
+            grid_bins = [
+                zoomed_bins(part.bins, self.edges[name], bins, grid, side.get(name, _zeros(grid)))
+                for part, side in ((ref, counts[0]), (cur, counts[1]))
+                if part.bins is not None
+            ]
+            _choose(name, ref, cur, grid, grid_bins[0], grid_bins[1], intervals, below, read)
+        return replace(self, zoom={}, intervals=intervals, below=below, read=tuple(sorted(read)))
 
-    @classmethod
-    def from_json(cls, text: str) -> RefinePlan:
-        data = json.loads(text)
-        return cls(
-            {k: np.asarray(v, dtype=np.float64) for k, v in data["edges"].items()},
-            {k: np.asarray(v, dtype=np.int64) for k, v in data["candidates"].items()},
-            tuple(data["read"]),
-        )
+
+ColumnArrays = Mapping[str, np.ndarray]
+
+
+def _zeros(grid: np.ndarray) -> np.ndarray:
+    return np.zeros(grid.size + 1, dtype=np.int64)
+
+
+def _parts(reference: DatasetSummary, current: DatasetSummary, name: str) -> tuple[NumericPart, NumericPart]:
+    ref, cur = reference.columns[name].numeric, current.columns[name].numeric
+    assert ref is not None
+    assert cur is not None
+    return ref, cur
+
+
+def _range(ref: NumericPart, cur: NumericPart) -> tuple[float, float]:
+    """Finite ends closing the outer bins: just below the smallest value, and the largest."""
+    lows = [v for v in (ref.min, cur.min) if v is not None]
+    highs = [v for v in (ref.max, cur.max) if v is not None]
+    return float(np.nextafter(min(lows), -np.inf)), float(max(highs))
+
+
+def _choose(
+    name: str,
+    ref: NumericPart,
+    cur: NumericPart,
+    grid: np.ndarray,
+    ref_bins: np.ndarray,
+    cur_bins: np.ndarray,
+    intervals: dict[str, np.ndarray],
+    below: dict[str, tuple[np.ndarray, np.ndarray]],
+    read: list[str],
+) -> None:
+    """Final intervals of one column on a grid, and whether the values pass reads them (the cap)."""
+    bins = ks_bounds(ref_bins, cur_bins).candidates
+    lo, hi = _range(ref, cur)
+    intervals[name] = bin_intervals(grid, bins, lo, hi)
+    below[name] = (below_counts(ref_bins, bins), below_counts(cur_bins, bins))
+    if bins.size and max(int(ref_bins[bins].sum()), int(cur_bins[bins].sum())) <= REFINE_MAX_VALUES:
+        read.append(name)
 
 
 def _needs_refinement(ref: NumericPart, cur: NumericPart) -> bool:
@@ -268,6 +324,8 @@ def _needs_refinement(ref: NumericPart, cur: NumericPart) -> bool:
     )
     return (
         not exact
+        and ref.n > 0
+        and cur.n > 0
         and ref.bins is not None
         and cur.bins is not None
         and ref.edges is not None
@@ -278,8 +336,13 @@ def _needs_refinement(ref: NumericPart, cur: NumericPart) -> bool:
 
 
 def plan_refinement(reference: DatasetSummary, current: DatasetSummary) -> RefinePlan:
-    """The candidate bins of every numeric column whose KS D the counts alone leave inexact."""
-    edges, candidates, read = {}, {}, []
+    """Candidate fine bins of every numeric column whose KS D the counts alone leave inexact: read
+    directly when they hold few values, else zoomed into first."""
+    edges: dict[str, np.ndarray] = {}
+    zoom: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    intervals: dict[str, np.ndarray] = {}
+    below: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    read: list[str] = []
     for name, ref_col in reference.columns.items():
         cur_col = current.columns.get(name)
         if ref_col.numeric is None or cur_col is None or cur_col.numeric is None:
@@ -290,46 +353,67 @@ def plan_refinement(reference: DatasetSummary, current: DatasetSummary) -> Refin
         assert ref.bins is not None
         assert cur.bins is not None
         assert ref.edges is not None
+        edges[name] = ref.edges
         bins = ks_bounds(ref.bins, cur.bins).candidates
-        edges[name], candidates[name] = ref.edges, bins
-        if bins.size and max(int(ref.bins[bins].sum()), int(cur.bins[bins].sum())) <= REFINE_MAX_VALUES:
-            read.append(name)
-    return RefinePlan(edges, candidates, tuple(read))
+        if max(int(ref.bins[bins].sum()), int(cur.bins[bins].sum())) <= VALUES_DIRECT:
+            _choose(name, ref, cur, ref.edges, ref.bins, cur.bins, intervals, below, read)
+        else:
+            zoom[name] = (bins, zoom_edges(ref.edges, bins, *_range(ref, cur)))
+    return RefinePlan(edges, zoom, intervals, below, tuple(sorted(read)))
 
 
-def refine_frame(frame: pd.DataFrame, plan: RefinePlan) -> dict[str, np.ndarray]:
-    """One batch's values in the candidate bins of each column the plan reads (cleaned as pass 2)."""
+def refine_frame(frame: pd.DataFrame, plan: RefinePlan, stage: str) -> dict[str, np.ndarray]:
+    """One batch's share of a refinement pass (cleaned as pass 2): ``stage="zoom"``: counts on the
+    zoomed grids; ``stage="values"``: the values in the final intervals."""
+    columns = tuple(plan.zoom) if stage == "zoom" else plan.read
     out = {}
-    for name in plan.read:
+    for name in columns:
         if name not in frame.columns:
             continue
         side = prepare_side(frame[name], "numeric")
         assert side.sorted is not None
-        out[name] = refine_values(side.sorted + 0.0, plan.edges[name], plan.candidates[name])
+        values = side.sorted + 0.0
+        if stage == "zoom":
+            bins, grid = plan.zoom[name]
+            out[name] = zoom_counts(values, plan.edges[name], bins, grid)
+        else:
+            out[name] = values_in(values, plan.intervals[name])
     return out
 
 
-def merge_refined(parts: Iterable[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Batches' refined values together: per column, concatenated and sorted (exact in any split)."""
+def merge_refined(parts: Iterable[Mapping[str, np.ndarray]], stage: str) -> dict[str, np.ndarray]:
+    """Batches' shares of a pass together, per column: counts added (zoom), values concatenated and
+    sorted (values). Exact in any split and order."""
     collected: dict[str, list[np.ndarray]] = {}
     for part in parts:
         for name, values in part.items():
             collected.setdefault(name, []).append(values)
-    return {name: merge_values(values) for name, values in collected.items()}
+    if stage == "zoom":
+        return {name: _added(arrays) for name, arrays in collected.items()}
+    return {name: merge_values(arrays) for name, arrays in collected.items()}
+
+
+def _added(arrays: list[np.ndarray]) -> np.ndarray:
+    total = arrays[0].astype(np.int64)
+    for more in arrays[1:]:
+        total += more
+    return total
 
 
 def attach_refinement(
-    summary: DatasetSummary, plan: RefinePlan, values: Mapping[str, np.ndarray]
+    summary: DatasetSummary, plan: RefinePlan, values: Mapping[str, np.ndarray], side: int
 ) -> DatasetSummary:
-    """One side's summary with the refinement pass's candidate bins and values (None past the cap)."""
+    """One side's summary (``side`` 0: reference, 1: current) with the refinement: intervals, counts
+    below them and the values in them (None past the cap)."""
     columns = dict(summary.columns)
-    for name, bins in plan.candidates.items():
+    for name, intervals in plan.intervals.items():
         column = columns[name]
         assert column.numeric is not None
         kept = values.get(name, np.empty(0)) if name in plan.read else None
-        if not bins.size:
+        if not intervals.size:
             kept = np.empty(0)
-        numeric = replace(column.numeric, refine_bins=bins, refine_values=kept)
+        below = plan.below[name][side]
+        numeric = replace(column.numeric, refine_intervals=intervals, refine_below=below, refine_values=kept)
         columns[name] = replace(column, numeric=numeric)
     return DatasetSummary(summary.n_rows, columns)
 
@@ -340,19 +424,29 @@ FrameReader = Callable[[Sequence[str]], Iterable[pd.DataFrame]]
 def refine_summaries(
     summaries: DriftSummaries, reference: FrameReader, current: FrameReader
 ) -> DriftSummaries:
-    """The refinement pass: read both sides once more (only the columns that need it) for an exact D.
+    """The refinement passes (zoom when needed, then values): both sides read once or twice more,
+    only the columns that need it, for an exact KS D.
 
     ``reference``/``current`` return a fresh iterable of frames holding at least the given columns.
     """
-    plan = plan_refinement(summaries.reference, summaries.current)
-    if not plan.candidates:
+    ref, cur = summaries.reference, summaries.current
+    plan = plan_refinement(ref, cur)
+
+    def run(stage: str, columns: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        return (
+            merge_refined((refine_frame(f, plan, stage) for f in reference(columns)), stage),
+            merge_refined((refine_frame(f, plan, stage) for f in current(columns)), stage),
+        )
+
+    if plan.zoom:
+        plan = plan.after_zoom(ref, cur, run("zoom", tuple(plan.zoom)))
+    if not plan.intervals:
         return summaries
-    ref_values = merge_refined(refine_frame(f, plan) for f in reference(plan.read)) if plan.read else {}
-    cur_values = merge_refined(refine_frame(f, plan) for f in current(plan.read)) if plan.read else {}
+    ref_values, cur_values = run("values", plan.read) if plan.read else ({}, {})
     return replace(
         summaries,
-        reference=attach_refinement(summaries.reference, plan, ref_values),
-        current=attach_refinement(summaries.current, plan, cur_values),
+        reference=attach_refinement(ref, plan, ref_values, 0),
+        current=attach_refinement(cur, plan, cur_values, 1),
     )
 
 

@@ -223,19 +223,28 @@ class BinnedSamples(Samples):
         assert ref.edges is not None
         bounds = ks_bounds(ref.bins, cur.bins)
         why = None
-        if ref.refine_bins is None or cur.refine_bins is None:
+        if ref.refine_intervals is None or cur.refine_intervals is None:
             why = "the summaries were not refined together (made separately, or an older file)"
         elif ref.refine_values is None or cur.refine_values is None:
             why = f"its candidate bins hold more than {REFINE_MAX_VALUES:,} values, the refinement cap"
-        elif not np.array_equal(ref.refine_bins, cur.refine_bins):
-            why = "the two sides were refined on different bins"
+        elif not np.array_equal(ref.refine_intervals, cur.refine_intervals):
+            why = "the two sides were refined on different intervals"
         else:
+            assert ref.refine_below is not None
+            assert cur.refine_below is not None
             exact = exact_ks(
-                ref.edges, ref.bins, cur.bins, ref.refine_bins, ref.refine_values, cur.refine_values
+                bounds.d_lo,
+                ref.n,
+                cur.n,
+                ref.refine_intervals,
+                ref.refine_below,
+                cur.refine_below,
+                ref.refine_values,
+                cur.refine_values,
             )
             if exact is not None:
                 return exact, None
-            why = "the refinement does not match these summaries (merged with other data since)"
+            why = "the refinement does not match these summaries"
         return bounds.d_lo, (
             f"D read at fine bin edges: a lower bound, the exact D is at most {bounds.d_hi:.4g} ({why})"
         )

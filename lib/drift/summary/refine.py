@@ -1,17 +1,25 @@
-"""The exact KS D from summaries: fine-bin bounds, then the raw values of the few bins that matter.
+"""The exact KS D from summaries: fine-bin bounds, a zoom into the few bins that matter, raw values there.
 
-From the fine-bin counts of both sides, D read at the edges (``d_lo``) is a lower bound of the exact
-D. Inside fine bin ``b`` the gap ``F_r - F_c`` starts at its value on the bin's left edge ``g`` and
-moves by ``+1/n_r`` per reference value and ``-1/n_c`` per current value, so it never leaves
+From counts on a grid of edges, D read at the edges (``d_lo``) is a lower bound of the exact D.
+Inside bin ``b`` the gap ``F_r - F_c`` starts at its value on the bin's left edge ``g`` and moves by
+``+1/n_r`` per reference value and ``-1/n_c`` per current value, so it never leaves
 ``[g - c_b/n_c, g + r_b/n_r]``: :func:`ks_bounds` keeps as *candidates* only the bins whose bound
-reaches ``d_lo`` (usually a handful). A refinement pass (:func:`refine_values`) collects both sides'
-raw values in the candidate bins only; merged by concatenation and sort (exact, any split), they give
-the gap at every pooled value inside those bins (:func:`exact_ks`), so the maximum is the exact D,
-computed with the very float operations :attr:`lib.drift.registry.Samples.ks_statistic` uses: the
-same bits, hence the same KS p-value.
+reaches ``d_lo``; the largest gap lies in one of them (its own right end included).
 
-Memory stays bounded: a column whose candidate bins hold more than :data:`REFINE_MAX_VALUES` values
-on a side is not refined, and its report says that D is the binned lower bound.
+The refinement runs on the fine bins' candidates, in at most two more passes over the data:
+
+1. when the candidate fine bins hold more than :data:`VALUES_DIRECT` values on a side (large data: a
+   Brownian-like ECDF gap stays near its maximum over many bins), a *zoom* pass counts the values of
+   the candidate bins on equal-width sub-bins (:func:`zoom_edges`; counts merge by addition), and the
+   bounds are recomputed on that finer grid, which leaves a few sub-bins;
+2. a *values* pass collects both sides' raw values in the final candidate intervals
+   (:func:`values_in`; merged by concatenation and sort, exact in any split).
+
+Each side then keeps the intervals, its count of values at or below each interval's left end, and
+its values inside: :func:`exact_ks` gets the gap at every pooled value there with the float
+operations of :attr:`lib.drift.registry.Samples.ks_statistic`, so D is the engine's bit for bit, and
+so is its KS p-value. Memory stays bounded: past :data:`REFINE_MAX_VALUES` values on a side in the
+final intervals, the column keeps the binned D (and its report says so).
 """
 
 from __future__ import annotations
@@ -23,6 +31,11 @@ import numpy as np
 
 #: Raw values kept per column and side for the exact D (past it, D stays the binned lower bound).
 REFINE_MAX_VALUES: Final = 250_000
+#: Candidate fine bins holding at most this many values on each side are read directly (no zoom).
+VALUES_DIRECT: Final = 20_000
+#: Sub-bins per column in the zoom pass (spread over the candidate fine bins, at most 256 each).
+ZOOM_MAX_BINS: Final = 262_144
+_ZOOM_PER_BIN: Final = 256
 #: Float slack on the candidate rule: bins whose bound is within this of ``d_lo`` are candidates too
 #: (the gaps are rounded float64 quotients, a few 1e-16 off their exact values).
 _SLACK: Final = 1e-9
@@ -30,7 +43,7 @@ _SLACK: Final = 1e-9
 
 @dataclass(frozen=True)
 class KsBounds:
-    """What the fine-bin counts say about KS D.
+    """What counts on a grid say about KS D.
 
     Attributes
     ----------
@@ -66,17 +79,62 @@ def ks_bounds(ref_bins: np.ndarray, cur_bins: np.ndarray) -> KsBounds:
 
 
 def bin_of(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Fine-bin index of each value (``e_{k-1} < x <= e_k`` is bin ``k``)."""
+    """Bin index of each value on ``edges`` (``e_{k-1} < x <= e_k`` is bin ``k``)."""
     return np.searchsorted(edges, values, side="left")
 
 
-def refine_values(values: np.ndarray, edges: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """The values (sorted, finite, cleaned as the summaries clean them) that fall in candidate bins."""
-    if not candidates.size or not values.size:
+def _in_bins(values: np.ndarray, edges: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Mask of the values whose bin (on ``edges``) is one of the sorted ``bins``."""
+    if not bins.size or not values.size:
+        return np.zeros(values.size, dtype=bool)
+    where = bin_of(values, edges)
+    pos = np.minimum(np.searchsorted(bins, where), bins.size - 1)
+    return bins[pos] == where
+
+
+def bin_intervals(edges: np.ndarray, bins: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """``(k, 2)`` array of the bins' ``(left, right]`` ends; the open outer bins are closed at the
+    data's range (``lo`` just below the smallest value, ``hi`` the largest): finite, for JSON."""
+    padded = np.concatenate([[lo], edges, [hi]])
+    return np.stack([padded[bins], padded[bins + 1]], axis=1) if bins.size else np.empty((0, 2))
+
+
+def zoom_edges(edges: np.ndarray, bins: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """The fine edges plus equal-width sub-edges inside each candidate bin (sorted, unique)."""
+    per_bin = int(max(2, min(_ZOOM_PER_BIN, ZOOM_MAX_BINS // max(int(bins.size), 1))))
+    inner = []
+    for a, b in bin_intervals(edges, bins, lo, hi):
+        with np.errstate(over="ignore", invalid="ignore"):
+            points = np.linspace(a, b, per_bin + 1)[1:-1]
+        inner.append(points[np.isfinite(points) & (points > a) & (points < b)])
+    return np.unique(np.concatenate([edges, *inner])) if inner else edges
+
+
+def zoom_counts(values: np.ndarray, edges: np.ndarray, bins: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Counts on the zoomed ``grid`` of the values in the candidate fine ``bins`` (the rest: zeros)."""
+    inside = values[_in_bins(values, edges, bins)]
+    return np.bincount(bin_of(inside, grid), minlength=grid.size + 1).astype(np.int64)
+
+
+def zoomed_bins(
+    fine_bins: np.ndarray, edges: np.ndarray, bins: np.ndarray, grid: np.ndarray, counts: np.ndarray
+) -> np.ndarray:
+    """One side's counts on the zoomed grid: the zoom pass's inside the candidate fine bins, the
+    fine counts elsewhere (a fine bin that was not split is one bin of the grid)."""
+    out = counts.copy()
+    keep = np.ones(fine_bins.size, dtype=bool)
+    keep[bins] = False
+    right = np.concatenate([edges, [np.inf]])[keep]
+    out[np.where(np.isinf(right), grid.size, np.searchsorted(grid, right, side="left"))] += fine_bins[keep]
+    return out
+
+
+def values_in(values: np.ndarray, intervals: np.ndarray) -> np.ndarray:
+    """The sorted values that fall in the ``(left, right]`` intervals (sorted and disjoint)."""
+    if not intervals.size or not values.size:
         return values[:0].copy()
-    bins = bin_of(values, edges)
-    pos = np.minimum(np.searchsorted(candidates, bins), candidates.size - 1)
-    return values[candidates[pos] == bins].copy()
+    k = np.minimum(np.searchsorted(intervals[:, 1], values, side="left"), intervals.shape[0] - 1)
+    return values[(values > intervals[k, 0]) & (values <= intervals[k, 1])].copy()
 
 
 def merge_values(parts: list[np.ndarray]) -> np.ndarray:
@@ -86,53 +144,52 @@ def merge_values(parts: list[np.ndarray]) -> np.ndarray:
     return np.sort(np.concatenate(parts), kind="stable")
 
 
-def _positions(
-    values: np.ndarray, edges: np.ndarray, candidates: np.ndarray, counts: np.ndarray
-) -> np.ndarray | None:
-    """Each value's index in ``candidates``, or None when the values are not the bins' (wrong counts)."""
-    bins = bin_of(values, edges)
-    k = np.searchsorted(candidates, bins)
-    if values.size and (k.max() >= candidates.size or np.any(candidates[k] != bins)):
-        return None
-    if not np.array_equal(np.bincount(k, minlength=candidates.size), counts):
-        return None
-    return k
+def below_counts(grid_bins: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Count of values at or below each candidate bin's left end."""
+    return np.concatenate([[0], np.cumsum(grid_bins)])[bins].astype(np.int64)
+
+
+def _side_counts(
+    values: np.ndarray, intervals: np.ndarray, below: np.ndarray, pooled: np.ndarray, k: np.ndarray
+) -> np.ndarray:
+    """Count of one side's values ``<= v`` at each pooled value ``v`` (all inside the intervals)."""
+    start = np.searchsorted(values, intervals[:, 0], side="right")
+    return below[k] + np.searchsorted(values, pooled, side="right") - start[k]
 
 
 def exact_ks(
-    edges: np.ndarray,
-    ref_bins: np.ndarray,
-    cur_bins: np.ndarray,
-    candidates: np.ndarray,
+    d_lo: float,
+    n_ref: int,
+    n_cur: int,
+    intervals: np.ndarray,
+    ref_below: np.ndarray,
+    cur_below: np.ndarray,
     ref_values: np.ndarray,
     cur_values: np.ndarray,
 ) -> float | None:
-    """The exact KS D from fine-bin counts and both sides' sorted values in the candidate bins.
+    """The exact KS D: the largest gap at the edges (``d_lo``) or at a pooled value in the intervals.
 
-    ``candidates`` must hold at least the bins :func:`ks_bounds` names for these counts; ``None``
-    when it does not, or when the values do not fill the candidate bins exactly (refined against
-    other data): the caller then keeps the binned D.
+    ``None`` when the parts do not fit together (values outside the intervals, counts beyond the
+    sides' sizes): the caller then keeps the binned D.
     """
-    bounds = ks_bounds(ref_bins, cur_bins)
-    if not np.isin(bounds.candidates, candidates).all():
+    m = intervals.shape[0] if intervals.ndim == 2 else 0
+    if ref_below.size != m or cur_below.size != m:
         return None
-    nr, nc = int(ref_bins.sum()), int(cur_bins.sum())
-    k_ref = _positions(ref_values, edges, candidates, ref_bins[candidates])
-    k_cur = _positions(cur_values, edges, candidates, cur_bins[candidates])
-    if k_ref is None or k_cur is None:
+    ordered = np.all(intervals[:, 0] <= intervals[:, 1]) and np.all(intervals[1:, 0] >= intervals[:-1, 1])
+    if m and not ordered:
         return None
     if not ref_values.size and not cur_values.size:
-        return bounds.d_lo
-    # Counts before each candidate bin: on the whole side (from the bins), and among the refined values.
-    before_r = np.concatenate([[0], np.cumsum(ref_bins)])[candidates]
-    before_c = np.concatenate([[0], np.cumsum(cur_bins)])[candidates]
-    kept_r = np.concatenate([[0], np.cumsum(ref_bins[candidates])])
-    kept_c = np.concatenate([[0], np.cumsum(cur_bins[candidates])])
+        return d_lo
+    for values in (ref_values, cur_values):
+        if values.size and not np.array_equal(values_in(values, intervals), values):
+            return None  # a value in no interval: refined against other data
     pooled = np.union1d(ref_values, cur_values)
-    k = np.searchsorted(candidates, bin_of(pooled, edges))
-    ref_count = before_r[k] + np.searchsorted(ref_values, pooled, side="right") - kept_r[k]
-    cur_count = before_c[k] + np.searchsorted(cur_values, pooled, side="right") - kept_c[k]
+    k = np.searchsorted(intervals[:, 1], pooled, side="left")
+    ref_count = _side_counts(ref_values, intervals, ref_below, pooled, k)
+    cur_count = _side_counts(cur_values, intervals, cur_below, pooled, k)
+    if ref_count.max() > n_ref or cur_count.max() > n_cur:
+        return None
     # The engine's float operations (Samples.ecdf_gaps): int counts / n, then the difference.
-    gaps = ref_count / nr
-    gaps -= cur_count / nc
-    return max(bounds.d_lo, float(np.max(np.abs(gaps))))
+    gaps = ref_count / n_ref
+    gaps -= cur_count / n_cur
+    return max(d_lo, float(np.max(np.abs(gaps))))

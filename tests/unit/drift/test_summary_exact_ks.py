@@ -15,9 +15,20 @@ from hypothesis import strategies as st
 from lib import DriftSummaries, compare
 from lib.drift.engine import plan_tests
 from lib.drift.registry import Samples
-from lib.drift.summary import dataset, sketch, summaries_of, summarise_column, summarise_frames
+from lib.drift.summary import dataset, sketch, summaries_of, summarise_frames
 from lib.drift.summary.dataset import refine_summaries
-from lib.drift.summary.refine import bin_of, exact_ks, ks_bounds, merge_values, refine_values
+from lib.drift.summary.refine import (
+    below_counts,
+    bin_intervals,
+    bin_of,
+    exact_ks,
+    ks_bounds,
+    merge_values,
+    values_in,
+    zoom_counts,
+    zoom_edges,
+    zoomed_bins,
+)
 from lib.drift.summary.sketch import DISTINCT_MAX_VALUES, EXACT_MAX_VALUES, NumericPart, numeric_part
 
 # Few distinct values (ties), a wide range and values outside any edge set.
@@ -67,23 +78,51 @@ def test_the_candidate_bins_always_hold_the_true_sup_and_give_the_engines_d(
     at = int(np.argmax(np.abs(gaps)))
     assert where[at] in set(bounds.candidates.tolist()) or d_engine == bounds.d_lo
     assert bounds.d_lo <= d_engine <= bounds.d_hi + 1e-12
-    # With the candidate bins' raw values, D is the engine's, bit for bit.
-    got = exact_ks(
-        edges,
-        rb,
-        cb,
-        bounds.candidates,
-        refine_values(ref, edges, bounds.candidates),
-        refine_values(cur, edges, bounds.candidates),
+    # With the candidate bins' raw values, D is the engine's, bit for bit ...
+    lo, hi = float(np.nextafter(min(ref[0], cur[0]), -np.inf)), float(max(ref[-1], cur[-1]))
+    assert _exact(edges, rb, cb, bounds, ref, cur, lo, hi) == d_engine
+    # ... and after a zoom into the candidate bins (equal-width sub-bins; their counts from a pass).
+    grid = zoom_edges(edges, bounds.candidates, lo, hi)
+    zr = zoomed_bins(rb, edges, bounds.candidates, grid, zoom_counts(ref, edges, bounds.candidates, grid))
+    zc = zoomed_bins(cb, edges, bounds.candidates, grid, zoom_counts(cur, edges, bounds.candidates, grid))
+    assert np.array_equal(zr, _bins(ref, grid))
+    assert np.array_equal(zc, _bins(cur, grid))
+    assert _exact(grid, zr, zc, ks_bounds(zr, zc), ref, cur, lo, hi) == d_engine
+
+
+def _exact(
+    grid: np.ndarray,
+    rb: np.ndarray,
+    cb: np.ndarray,
+    bounds: object,
+    ref: np.ndarray,
+    cur: np.ndarray,
+    lo: float,
+    hi: float,
+) -> float | None:
+    candidates = bounds.candidates  # type: ignore[attr-defined]
+    intervals = bin_intervals(grid, candidates, lo, hi)
+    return exact_ks(
+        ks_bounds(rb, cb).d_lo,
+        int(rb.sum()),
+        int(cb.sum()),
+        intervals,
+        below_counts(rb, candidates),
+        below_counts(cb, candidates),
+        values_in(ref, intervals),
+        values_in(cur, intervals),
     )
-    assert got == d_engine
 
 
 def _refined_part(values: list[float], edges: np.ndarray, candidates: np.ndarray) -> NumericPart:
     sorted_values = np.sort(np.asarray(values, dtype=np.float64)) + 0.0
     part = numeric_part(sorted_values, edges=edges)
+    intervals = bin_intervals(edges, candidates, -20.0, 20.0)
     return replace(
-        part, refine_bins=candidates, refine_values=refine_values(sorted_values, edges, candidates)
+        part,
+        refine_intervals=intervals,
+        refine_below=below_counts(part.bins, candidates),  # type: ignore[arg-type]
+        refine_values=values_in(sorted_values, intervals),
     )
 
 
@@ -124,15 +163,15 @@ def test_refinement_merges_past_the_cap_or_across_bins_stay_associative(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     edges = np.array([0.0, 1.0])
-    bins = np.array([1], dtype=np.int64)
+    bins = np.array([1], dtype=np.int64)  # (0, 1]
     a, b, c = (_refined_part([0.5, 0.25 * k], edges, bins) for k in (1, 2, 3))
     monkeypatch.setattr(sketch, "REFINE_MAX_VALUES", 4)
     left, right = a.merge(b).merge(c), a.merge(b.merge(c))
     assert left.to_dict() == right.to_dict()
     assert left.refine_values is None  # 6 values > 4: capped, the bins say which ones were wanted
-    assert left.refine_bins is not None
-    other = replace(c, refine_bins=np.array([0, 1], dtype=np.int64))
-    assert a.merge(b).merge(other).refine_bins is None
+    assert left.refine_intervals is not None
+    other = _refined_part([0.5, 0.75], edges, np.array([0, 1], dtype=np.int64))
+    assert a.merge(b).merge(other).refine_intervals is None
     assert a.merge(b.merge(other)).to_dict() == a.merge(b).merge(other).to_dict()
 
 
@@ -188,7 +227,7 @@ def test_separately_made_summaries_keep_the_binned_d_and_say_so() -> None:
     exact = compare(ref, cur).table.iloc[0]
     # A one-shot current stream: no second read, so no refinement.
     summaries = summarise_frames([ref], _one_shot(cur), {"x": "numeric"})
-    assert summaries.current.columns["x"].numeric.refine_bins is None  # type: ignore[union-attr]
+    assert summaries.current.columns["x"].numeric.refine_intervals is None  # type: ignore[union-attr]
     row = summaries.report().table.iloc[0]
     assert row["statistic"] <= exact["statistic"]
     assert "lower bound" in row["p_method"]
@@ -199,7 +238,7 @@ def test_separately_made_summaries_keep_the_binned_d_and_say_so() -> None:
     data = json.loads(refined.to_json())
     data["version"] = 1
     for side in ("reference", "current"):
-        for key in ("refine_bins", "refine_values"):
+        for key in ("refine_intervals", "refine_below", "refine_values"):
             del data[side]["columns"]["x"]["numeric"][key]
     old = DriftSummaries.from_json(json.dumps(data)).report().table.iloc[0]
     assert "lower bound" in old["p_method"]
@@ -212,31 +251,57 @@ def test_past_the_cap_the_report_says_d_is_binned(monkeypatch: pytest.MonkeyPatc
     summaries = summaries_of(ref, cur, {"x": "numeric"})
     part = summaries.reference.columns["x"].numeric
     assert part is not None
-    assert part.refine_bins is not None
+    assert part.refine_intervals is not None
     assert part.refine_values is None
     row = summaries.report().table.iloc[0]
     assert "refinement cap" in row["p_method"]
     assert row["statistic"] <= compare(ref, cur).table.iloc[0]["statistic"]
 
 
-def test_refinement_merged_with_other_data_is_not_trusted() -> None:
+def test_a_refinement_that_does_not_fit_the_summaries_is_not_trusted() -> None:
     ref, cur = _data(13, 15_000, "tiny shift")
     summaries = summaries_of(ref, cur, {"x": "numeric"})
     col = summaries.current.columns["x"]
-    extra = summarise_column(pd.Series([0.0, 0.1]), "numeric", edges=col.numeric.edges)  # type: ignore[union-attr]
     assert col.numeric is not None
-    assert extra.numeric is not None
-    forged = replace(
-        col,
-        numeric=replace(
-            col.numeric.merge(extra.numeric),
-            refine_bins=col.numeric.refine_bins,
-            refine_values=col.numeric.refine_values,
-        ),
-    )
+    assert col.numeric.refine_values is not None
+    outside = np.sort(np.append(col.numeric.refine_values, 1e6))  # a value in no interval
+    forged = replace(col, numeric=replace(col.numeric, refine_values=outside))
     cur_summary = replace(summaries.current, columns={"x": forged})
     row = replace(summaries, current=cur_summary).report().table.iloc[0]
-    assert "lower bound" in row["p_method"]
+    assert "does not match" in row["p_method"]
+
+
+@pytest.mark.parametrize("case", ["tiny shift", "same distribution", "ties", "outside the reference range"])
+def test_the_zoom_pass_keeps_d_and_p_bit_for_bit(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many values in the candidate fine bins: a zoom pass (counts on sub-bins) narrows them first."""
+    ref, cur = _data(20 + CASES.index(case), 30_000, case)
+    direct = summarise_frames([ref], [cur], {"x": "numeric"})
+    monkeypatch.setattr(dataset, "VALUES_DIRECT", 10)
+    asked: list[tuple[str, ...]] = []
+
+    def reader(frame: pd.DataFrame) -> object:
+        def read(columns: Sequence[str]) -> list[pd.DataFrame]:
+            asked.append(tuple(columns))
+            return [frame.iloc[:7_000], frame.iloc[7_000:]]
+
+        return read
+
+    plain = summarise_frames([ref], [cur], {"x": "numeric"}, refine=False)
+    zoomed = refine_summaries(plain, reader(ref), reader(cur))  # type: ignore[arg-type]
+    assert asked == [("x",)] * 4  # zoom pass, then values pass, each side
+    z, d = zoomed.reference.columns["x"].numeric, direct.reference.columns["x"].numeric
+    assert z is not None
+    assert d is not None
+    assert z.refine_values is not None
+    assert d.refine_values is not None
+    assert z.refine_values.size <= d.refine_values.size  # the zoom keeps no more values
+    exact = compare(ref, cur).table.iloc[0]
+    got = zoomed.report().table.iloc[0]
+    assert (got["statistic"], got["p_value"], got["p_method"]) == (
+        exact["statistic"],
+        exact["p_value"],
+        exact["p_method"],
+    )
 
 
 def test_the_refinement_pass_reads_only_the_columns_that_need_it() -> None:
