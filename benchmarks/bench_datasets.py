@@ -8,6 +8,7 @@ read the first 1 and 5 files. Each run is a fresh subprocess, so its peak RSS is
     python benchmarks/bench_datasets.py 1 5        # only those sizes (millions of rows)
     python benchmarks/bench_datasets.py --spark 1  # only Spark local[2] vs streaming on 1M rows
     python benchmarks/bench_datasets.py --agreement  # only compare() vs compare_datasets() on 1M rows
+    python benchmarks/bench_datasets.py 5 --sizes-only  # only the timed run(s), no agreement or Spark
 """
 
 from __future__ import annotations
@@ -220,8 +221,9 @@ def main(argv: list[str]) -> None:
             f"summary file {r.get('json_mb', 0):.1f} MB); "
             f"load average {os.getloadavg()}"
         )
-    agreement()
-    spark_vs_streaming(1)
+    if "--sizes-only" not in argv:
+        agreement()
+        spark_vs_streaming(1)
     print(f"load average after: {os.getloadavg()}")
 
 

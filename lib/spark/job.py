@@ -37,6 +37,7 @@ from lib.drift.engine import plan_tests
 from lib.drift.summary.dataset import (
     DatasetSummary,
     DriftSummaries,
+    Refined,
     RefinePlan,
     attach_refinement,
     edges_for,
@@ -54,7 +55,7 @@ from lib.sources.capture import drift_frame, read_capture_report
 
 FORMATS: Final = ("parquet", "csv", "json", "capture")
 _SCHEMA: Final = "summary string"
-_REFINE_SCHEMA: Final = "column string, values binary"
+_REFINE_SCHEMA: Final = "column string, values binary, capped boolean"
 
 
 def read_dataset(spark: SparkSession, uri: str | Sequence[str], format: str) -> DataFrame:
@@ -124,9 +125,10 @@ def _summarise_partitions(
 
 def _refine_partitions(
     df: DataFrame, format: str, plan: RefinePlan, stage: str, *, feature_names: Sequence[str] | None
-) -> dict[str, np.ndarray]:
-    """A refinement pass on Spark (``stage`` "zoom": counts; "values": values in the intervals): each
-    partition's share as raw bytes, merged on the driver as the streaming path merges batches."""
+) -> Refined:
+    """A refinement pass on Spark (``stage`` "zoom": counts; "values": value/count pairs in the
+    intervals): each partition's share as raw bytes (empty and ``capped`` past the cap), merged on
+    the driver as the streaming path merges batches."""
     names = None if feature_names is None else list(feature_names)
     wanted = tuple(plan.zoom) if stage == "zoom" else plan.read
     dtype = "<i8" if stage == "zoom" else "<f8"
@@ -136,13 +138,25 @@ def _refine_partitions(
     def refine(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         merged = merge_refined((refine_frame(f, plan, stage) for f in _frames(batches, format, names)), stage)
         columns = sorted(merged)
+        shares = [merged[c] for c in columns]
+        raw = [b"" if v is None else np.ascontiguousarray(v, dtype=dtype).tobytes() for v in shares]
         yield pa.RecordBatch.from_pydict(
-            {"column": columns, "values": [merged[c].astype(dtype).tobytes() for c in columns]},
-            schema=pa.schema([("column", pa.string()), ("values", pa.binary())]),
+            {
+                "column": columns,
+                "values": raw,
+                "capped": [v is None for v in shares],
+            },
+            schema=pa.schema([("column", pa.string()), ("values", pa.binary()), ("capped", pa.bool_())]),
         )
 
+    def decode(raw: bytes) -> np.ndarray:
+        values = np.frombuffer(raw, dtype=dtype)
+        return values if stage == "zoom" else values.reshape(2, -1)
+
     rows = df.mapInArrow(refine, _REFINE_SCHEMA).collect()
-    return merge_refined(({row["column"]: np.frombuffer(row["values"], dtype=dtype)} for row in rows), stage)
+    return merge_refined(
+        ({row["column"]: None if row["capped"] else decode(row["values"])} for row in rows), stage
+    )
 
 
 def head_frame(df: DataFrame, format: str, rows: int, feature_names: Sequence[str] | None) -> pd.DataFrame:
@@ -198,7 +212,7 @@ def summarise_spark(
     # that need it, as the streaming path's refine_summaries does.
     plan = plan_refinement(ref, cur)
 
-    def run(stage: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    def run(stage: str) -> tuple[Refined, Refined]:
         return (
             _refine_partitions(reference, format, plan, stage, feature_names=feature_names),
             _refine_partitions(current, cur_format, plan, stage, feature_names=feature_names),

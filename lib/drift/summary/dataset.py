@@ -24,13 +24,12 @@ from lib.drift.report import DriftReport
 from lib.drift.rule import DEFAULTS
 from lib.drift.summary.evaluate import report_from_summaries
 from lib.drift.summary.refine import (
-    REFINE_MAX_VALUES,
     VALUES_DIRECT,
     below_counts,
     bin_intervals,
     ks_bounds,
-    merge_values,
-    values_in,
+    merge_kept,
+    pairs_in,
     zoom_counts,
     zoom_edges,
     zoomed_bins,
@@ -251,8 +250,8 @@ class RefinePlan:
     below : dict column → (reference counts, current counts)
         Each side's count of values at or below each interval's left end.
     read : tuple of str
-        Columns whose intervals hold at most ``REFINE_MAX_VALUES`` values a side: the values pass
-        reads these (the others keep the binned D, and their reports say so).
+        Columns with intervals: the values pass reads these (one whose intervals hold more than
+        ``REFINE_MAX_VALUES`` distinct values a side keeps the binned D, and its report says so).
     """
 
     edges: dict[str, np.ndarray] = field(default_factory=dict)
@@ -268,16 +267,17 @@ class RefinePlan:
         intervals, below, read = dict(self.intervals), dict(self.below), list(self.read)
         for name, (bins, grid) in self.zoom.items():
             ref, cur = _parts(reference, current, name)
-            grid_bins = [
-                zoomed_bins(part.bins, self.edges[name], bins, grid, side.get(name, _zeros(grid)))
-                for part, side in ((ref, counts[0]), (cur, counts[1]))
-                if part.bins is not None
-            ]
+            grid_bins = []
+            for part, side in ((ref, counts[0]), (cur, counts[1])):
+                found = side.get(name)
+                assert part.bins is not None
+                counted = _zeros(grid) if found is None else found
+                grid_bins.append(zoomed_bins(part.bins, self.edges[name], bins, grid, counted))
             _choose(name, ref, cur, grid, grid_bins[0], grid_bins[1], intervals, below, read)
         return replace(self, zoom={}, intervals=intervals, below=below, read=tuple(sorted(read)))
 
 
-ColumnArrays = Mapping[str, np.ndarray]
+ColumnArrays = Mapping[str, np.ndarray | None]
 
 
 def _zeros(grid: np.ndarray) -> np.ndarray:
@@ -314,7 +314,7 @@ def _choose(
     lo, hi = _range(ref, cur)
     intervals[name] = bin_intervals(grid, bins, lo, hi)
     below[name] = (below_counts(ref_bins, bins), below_counts(cur_bins, bins))
-    if bins.size and max(int(ref_bins[bins].sum()), int(cur_bins[bins].sum())) <= REFINE_MAX_VALUES:
+    if bins.size:  # the cap (REFINE_MAX_VALUES distinct values a side) applies as the pass merges
         read.append(name)
 
 
@@ -364,7 +364,7 @@ def plan_refinement(reference: DatasetSummary, current: DatasetSummary) -> Refin
 
 def refine_frame(frame: pd.DataFrame, plan: RefinePlan, stage: str) -> dict[str, np.ndarray]:
     """One batch's share of a refinement pass (cleaned as pass 2): ``stage="zoom"``: counts on the
-    zoomed grids; ``stage="values"``: the values in the final intervals."""
+    zoomed grids; ``stage="values"``: the distinct values in the final intervals with their counts."""
     columns = tuple(plan.zoom) if stage == "zoom" else plan.read
     out = {}
     for name in columns:
@@ -377,43 +377,46 @@ def refine_frame(frame: pd.DataFrame, plan: RefinePlan, stage: str) -> dict[str,
             bins, grid = plan.zoom[name]
             out[name] = zoom_counts(values, plan.edges[name], bins, grid)
         else:
-            out[name] = values_in(values, plan.intervals[name])
+            out[name] = pairs_in(values, plan.intervals[name])
     return out
 
 
-def merge_refined(parts: Iterable[Mapping[str, np.ndarray]], stage: str) -> dict[str, np.ndarray]:
-    """Batches' shares of a pass together, per column: counts added (zoom), values concatenated and
-    sorted (values). Exact in any split and order."""
-    collected: dict[str, list[np.ndarray]] = {}
+Refined = dict[str, np.ndarray | None]
+
+
+def merge_refined(parts: Iterable[Mapping[str, np.ndarray | None]], stage: str) -> Refined:
+    """Batches' shares of a pass together, per column, as they come (memory: one merged share per
+    column): counts added (zoom); value/count pairs united, None past ``REFINE_MAX_VALUES`` distinct
+    values (values). Exact in any split and order."""
+    merged: Refined = {}
     for part in parts:
-        for name, values in part.items():
-            collected.setdefault(name, []).append(values)
-    if stage == "zoom":
-        return {name: _added(arrays) for name, arrays in collected.items()}
-    return {name: merge_values(arrays) for name, arrays in collected.items()}
-
-
-def _added(arrays: list[np.ndarray]) -> np.ndarray:
-    total = arrays[0].astype(np.int64)
-    for more in arrays[1:]:
-        total += more
-    return total
+        for name, share in part.items():
+            if stage == "zoom":
+                before = merged.get(name)
+                assert share is not None
+                merged[name] = share.astype(np.int64) if before is None else before + share
+            else:
+                merged[name] = merge_kept([merged[name], share] if name in merged else [share])
+    return merged
 
 
 def attach_refinement(
-    summary: DatasetSummary, plan: RefinePlan, values: Mapping[str, np.ndarray], side: int
+    summary: DatasetSummary, plan: RefinePlan, values: Mapping[str, np.ndarray | None], side: int
 ) -> DatasetSummary:
     """One side's summary (``side`` 0: reference, 1: current) with the refinement: intervals, counts
-    below them and the values in them (None past the cap)."""
+    below them and the value/count pairs in them (None past the cap)."""
     columns = dict(summary.columns)
     for name, intervals in plan.intervals.items():
         column = columns[name]
         assert column.numeric is not None
-        kept = values.get(name, np.empty(0)) if name in plan.read else None
-        if not intervals.size:
-            kept = np.empty(0)
-        below = plan.below[name][side]
-        numeric = replace(column.numeric, refine_intervals=intervals, refine_below=below, refine_values=kept)
+        pairs = values.get(name, np.empty((2, 0))) if intervals.size else np.empty((2, 0))
+        numeric = replace(
+            column.numeric,
+            refine_intervals=intervals,
+            refine_below=plan.below[name][side],
+            refine_values=None if pairs is None else pairs[0],
+            refine_counts=None if pairs is None else pairs[1].astype(np.int64),
+        )
         columns[name] = replace(column, numeric=numeric)
     return DatasetSummary(summary.n_rows, columns)
 
@@ -432,7 +435,7 @@ def refine_summaries(
     ref, cur = summaries.reference, summaries.current
     plan = plan_refinement(ref, cur)
 
-    def run(stage: str, columns: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    def run(stage: str, columns: Sequence[str]) -> tuple[Refined, Refined]:
         return (
             merge_refined((refine_frame(f, plan, stage) for f in reference(columns)), stage),
             merge_refined((refine_frame(f, plan, stage) for f in current(columns)), stage),

@@ -226,21 +226,24 @@ class BinnedSamples(Samples):
         if ref.refine_intervals is None or cur.refine_intervals is None:
             why = "the summaries were not refined together (made separately, or an older file)"
         elif ref.refine_values is None or cur.refine_values is None:
-            why = f"its candidate bins hold more than {REFINE_MAX_VALUES:,} values, the refinement cap"
+            why = (
+                f"its candidate bins hold more than {REFINE_MAX_VALUES:,} distinct values, the refinement cap"
+            )
         elif not np.array_equal(ref.refine_intervals, cur.refine_intervals):
             why = "the two sides were refined on different intervals"
         else:
             assert ref.refine_below is not None
             assert cur.refine_below is not None
+            assert ref.refine_counts is not None
+            assert cur.refine_counts is not None
             exact = exact_ks(
                 bounds.d_lo,
                 ref.n,
                 cur.n,
                 ref.refine_intervals,
-                ref.refine_below,
-                cur.refine_below,
-                ref.refine_values,
-                cur.refine_values,
+                (ref.refine_below, cur.refine_below),
+                (ref.refine_values, ref.refine_counts),
+                (cur.refine_values, cur.refine_counts),
             )
             if exact is not None:
                 return exact, None

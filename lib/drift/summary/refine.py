@@ -12,14 +12,15 @@ The refinement runs on the fine bins' candidates, in at most two more passes ove
    Brownian-like ECDF gap stays near its maximum over many bins), a *zoom* pass counts the values of
    the candidate bins on equal-width sub-bins (:func:`zoom_edges`; counts merge by addition), and the
    bounds are recomputed on that finer grid, which leaves a few sub-bins;
-2. a *values* pass collects both sides' raw values in the final candidate intervals
-   (:func:`values_in`; merged by concatenation and sort, exact in any split).
+2. a *values* pass collects both sides' raw values in the final candidate intervals, as distinct
+   values with their counts (:func:`pairs_in`; merged by union and addition, exact in any split; tied
+   data such as prices in cents keeps one entry per value).
 
 Each side then keeps the intervals, its count of values at or below each interval's left end, and
 its values inside: :func:`exact_ks` gets the gap at every pooled value there with the float
 operations of :attr:`lib.drift.registry.Samples.ks_statistic`, so D is the engine's bit for bit, and
-so is its KS p-value. Memory stays bounded: past :data:`REFINE_MAX_VALUES` values on a side in the
-final intervals, the column keeps the binned D (and its report says so).
+so is its KS p-value. Memory stays bounded: past :data:`REFINE_MAX_VALUES` distinct values on a side
+in the final intervals, the column keeps the binned D (and its report says so).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Final
 
 import numpy as np
 
-#: Raw values kept per column and side for the exact D (past it, D stays the binned lower bound).
+#: Distinct values kept per column and side for the exact D (past it, D stays the binned lower bound).
 REFINE_MAX_VALUES: Final = 250_000
 #: Candidate fine bins holding at most this many values on each side are read directly (no zoom).
 VALUES_DIRECT: Final = 20_000
@@ -137,11 +138,21 @@ def values_in(values: np.ndarray, intervals: np.ndarray) -> np.ndarray:
     return values[(values > intervals[k, 0]) & (values <= intervals[k, 1])].copy()
 
 
-def merge_values(parts: list[np.ndarray]) -> np.ndarray:
-    """Refined values of several batches: concatenation and sort (exact in any split and order)."""
+def pairs_in(values: np.ndarray, intervals: np.ndarray) -> np.ndarray:
+    """The distinct sorted values in the intervals and their counts, as a ``(2, k)`` float64 array
+    (counts are exact as floats below 2**53): tied data keeps one entry per value, not per row."""
+    inside = values_in(values, intervals)
+    keys, counts = np.unique(inside, return_counts=True)
+    return np.stack([keys, counts.astype(np.float64)])
+
+
+def merge_pairs(parts: list[np.ndarray]) -> np.ndarray:
+    """Value/count pairs of several batches: the union of the values, counts added (exact)."""
     if not parts:
-        return np.empty(0)
-    return np.sort(np.concatenate(parts), kind="stable")
+        return np.empty((2, 0))
+    stacked = np.concatenate(parts, axis=1)
+    keys, inverse = np.unique(stacked[0], return_inverse=True)
+    return np.stack([keys, np.bincount(inverse, weights=stacked[1], minlength=keys.size)])
 
 
 def below_counts(grid_bins: np.ndarray, bins: np.ndarray) -> np.ndarray:
@@ -150,11 +161,17 @@ def below_counts(grid_bins: np.ndarray, bins: np.ndarray) -> np.ndarray:
 
 
 def _side_counts(
-    values: np.ndarray, intervals: np.ndarray, below: np.ndarray, pooled: np.ndarray, k: np.ndarray
+    keys: np.ndarray,
+    counts: np.ndarray,
+    intervals: np.ndarray,
+    below: np.ndarray,
+    pooled: np.ndarray,
+    k: np.ndarray,
 ) -> np.ndarray:
     """Count of one side's values ``<= v`` at each pooled value ``v`` (all inside the intervals)."""
-    start = np.searchsorted(values, intervals[:, 0], side="right")
-    return below[k] + np.searchsorted(values, pooled, side="right") - start[k]
+    through = np.concatenate([[0], np.cumsum(counts)])
+    start = through[np.searchsorted(keys, intervals[:, 0], side="right")]
+    return below[k] + through[np.searchsorted(keys, pooled, side="right")] - start[k]
 
 
 def exact_ks(
@@ -162,34 +179,44 @@ def exact_ks(
     n_ref: int,
     n_cur: int,
     intervals: np.ndarray,
-    ref_below: np.ndarray,
-    cur_below: np.ndarray,
-    ref_values: np.ndarray,
-    cur_values: np.ndarray,
+    below: tuple[np.ndarray, np.ndarray],
+    ref_pairs: tuple[np.ndarray, np.ndarray],
+    cur_pairs: tuple[np.ndarray, np.ndarray],
 ) -> float | None:
     """The exact KS D: the largest gap at the edges (``d_lo``) or at a pooled value in the intervals.
 
-    ``None`` when the parts do not fit together (values outside the intervals, counts beyond the
-    sides' sizes): the caller then keeps the binned D.
+    ``below``: each side's count of values at or below each interval's left end; ``ref_pairs`` /
+    ``cur_pairs``: each side's distinct values in the intervals and their counts. ``None`` when the
+    parts do not fit together (values outside the intervals, counts beyond the sides' sizes): the
+    caller then keeps the binned D.
     """
     m = intervals.shape[0] if intervals.ndim == 2 else 0
-    if ref_below.size != m or cur_below.size != m:
+    if below[0].size != m or below[1].size != m:
         return None
     ordered = np.all(intervals[:, 0] <= intervals[:, 1]) and np.all(intervals[1:, 0] >= intervals[:-1, 1])
     if m and not ordered:
         return None
-    if not ref_values.size and not cur_values.size:
-        return d_lo
-    for values in (ref_values, cur_values):
-        if values.size and not np.array_equal(values_in(values, intervals), values):
+    for keys, counts in (ref_pairs, cur_pairs):
+        if keys.size != counts.size or (keys.size and not np.array_equal(values_in(keys, intervals), keys)):
             return None  # a value in no interval: refined against other data
-    pooled = np.union1d(ref_values, cur_values)
+    if not ref_pairs[0].size and not cur_pairs[0].size:
+        return d_lo
+    pooled = np.union1d(ref_pairs[0], cur_pairs[0])
     k = np.searchsorted(intervals[:, 1], pooled, side="left")
-    ref_count = _side_counts(ref_values, intervals, ref_below, pooled, k)
-    cur_count = _side_counts(cur_values, intervals, cur_below, pooled, k)
+    ref_count = _side_counts(*ref_pairs, intervals, below[0], pooled, k).astype(np.int64)
+    cur_count = _side_counts(*cur_pairs, intervals, below[1], pooled, k).astype(np.int64)
     if ref_count.max() > n_ref or cur_count.max() > n_cur:
         return None
     # The engine's float operations (Samples.ecdf_gaps): int counts / n, then the difference.
     gaps = ref_count / n_ref
     gaps -= cur_count / n_cur
     return max(d_lo, float(np.max(np.abs(gaps))))
+
+
+def merge_kept(parts: list[np.ndarray | None]) -> np.ndarray | None:
+    """:func:`merge_pairs`, or None when a part was dropped or the union has more than
+    :data:`REFINE_MAX_VALUES` values (a property of the whole, so the merge stays associative)."""
+    if any(p is None for p in parts):
+        return None
+    merged = merge_pairs([p for p in parts if p is not None])
+    return merged if merged.shape[1] <= REFINE_MAX_VALUES else None

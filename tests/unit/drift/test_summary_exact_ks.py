@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from lib import DriftSummaries, compare
 from lib.drift.engine import plan_tests
 from lib.drift.registry import Samples
-from lib.drift.summary import dataset, sketch, summaries_of, summarise_frames
+from lib.drift.summary import dataset, refine, summaries_of, summarise_frames
 from lib.drift.summary.dataset import refine_summaries
 from lib.drift.summary.refine import (
     below_counts,
@@ -23,8 +23,8 @@ from lib.drift.summary.refine import (
     bin_of,
     exact_ks,
     ks_bounds,
-    merge_values,
-    values_in,
+    merge_pairs,
+    pairs_in,
     zoom_counts,
     zoom_edges,
     zoomed_bins,
@@ -102,15 +102,15 @@ def _exact(
 ) -> float | None:
     candidates = bounds.candidates  # type: ignore[attr-defined]
     intervals = bin_intervals(grid, candidates, lo, hi)
+    ref_pairs, cur_pairs = pairs_in(ref, intervals), pairs_in(cur, intervals)
     return exact_ks(
         ks_bounds(rb, cb).d_lo,
         int(rb.sum()),
         int(cb.sum()),
         intervals,
-        below_counts(rb, candidates),
-        below_counts(cb, candidates),
-        values_in(ref, intervals),
-        values_in(cur, intervals),
+        (below_counts(rb, candidates), below_counts(cb, candidates)),
+        (ref_pairs[0], ref_pairs[1]),
+        (cur_pairs[0], cur_pairs[1]),
     )
 
 
@@ -118,11 +118,13 @@ def _refined_part(values: list[float], edges: np.ndarray, candidates: np.ndarray
     sorted_values = np.sort(np.asarray(values, dtype=np.float64)) + 0.0
     part = numeric_part(sorted_values, edges=edges)
     intervals = bin_intervals(edges, candidates, -20.0, 20.0)
+    pairs = pairs_in(sorted_values, intervals)
     return replace(
         part,
         refine_intervals=intervals,
         refine_below=below_counts(part.bins, candidates),  # type: ignore[arg-type]
-        refine_values=values_in(sorted_values, intervals),
+        refine_values=pairs[0],
+        refine_counts=pairs[1].astype(np.int64),
     )
 
 
@@ -156,7 +158,7 @@ def test_refined_values_merge_exactly_in_any_split_and_order_and_round_trip(
     again = NumericPart.from_dict(json.loads(json.dumps(whole.to_dict())))
     assert again.to_dict() == whole.to_dict()
     assert whole.refine_values is not None
-    assert np.array_equal(whole.refine_values, merge_values([p.refine_values for p in parts]))  # type: ignore[misc]
+    assert np.array_equal(whole.refine_pairs, merge_pairs([p.refine_pairs for p in parts]))  # type: ignore[misc]
 
 
 def test_refinement_merges_past_the_cap_or_across_bins_stay_associative(
@@ -165,10 +167,10 @@ def test_refinement_merges_past_the_cap_or_across_bins_stay_associative(
     edges = np.array([0.0, 1.0])
     bins = np.array([1], dtype=np.int64)  # (0, 1]
     a, b, c = (_refined_part([0.5, 0.25 * k], edges, bins) for k in (1, 2, 3))
-    monkeypatch.setattr(sketch, "REFINE_MAX_VALUES", 4)
+    monkeypatch.setattr(refine, "REFINE_MAX_VALUES", 2)
     left, right = a.merge(b).merge(c), a.merge(b.merge(c))
     assert left.to_dict() == right.to_dict()
-    assert left.refine_values is None  # 6 values > 4: capped, the bins say which ones were wanted
+    assert left.refine_values is None  # 3 distinct values > 2: capped, the intervals stay
     assert left.refine_intervals is not None
     other = _refined_part([0.5, 0.75], edges, np.array([0, 1], dtype=np.int64))
     assert a.merge(b).merge(other).refine_intervals is None
@@ -247,7 +249,7 @@ def test_separately_made_summaries_keep_the_binned_d_and_say_so() -> None:
 
 def test_past_the_cap_the_report_says_d_is_binned(monkeypatch: pytest.MonkeyPatch) -> None:
     ref, cur = _data(12, 20_000, "same distribution")
-    monkeypatch.setattr(dataset, "REFINE_MAX_VALUES", 10)
+    monkeypatch.setattr(refine, "REFINE_MAX_VALUES", 10)
     summaries = summaries_of(ref, cur, {"x": "numeric"})
     part = summaries.reference.columns["x"].numeric
     assert part is not None
@@ -264,8 +266,10 @@ def test_a_refinement_that_does_not_fit_the_summaries_is_not_trusted() -> None:
     col = summaries.current.columns["x"]
     assert col.numeric is not None
     assert col.numeric.refine_values is not None
-    outside = np.sort(np.append(col.numeric.refine_values, 1e6))  # a value in no interval
-    forged = replace(col, numeric=replace(col.numeric, refine_values=outside))
+    assert col.numeric.refine_counts is not None
+    outside = np.append(col.numeric.refine_values, 1e6)  # a value in no interval
+    counts = np.append(col.numeric.refine_counts, 1)
+    forged = replace(col, numeric=replace(col.numeric, refine_values=outside, refine_counts=counts))
     cur_summary = replace(summaries.current, columns={"x": forged})
     row = replace(summaries, current=cur_summary).report().table.iloc[0]
     assert "does not match" in row["p_method"]
