@@ -2,11 +2,12 @@
 
 Pass 1 reads the reference once for what the fine edges need (exact min/max, distinct values, a
 hash-thinned sample); :func:`edges_for` turns its merged result into fixed edges; pass 2 summarises
-each side on those edges. A refinement pass (:func:`refine_summaries`) then reads, for the numeric
-columns whose KS D is not yet exact, both sides' raw values in the few fine bins that can hold the
-largest ECDF gap (:mod:`lib.drift.summary.refine`), so D and its p-value are :func:`compare`'s. Each
-pass is a map over batches (or Spark partitions) and an exact merge, so the streaming path
-(:mod:`lib.drift.summary.stream`) and the Spark job (``lib/spark/job.py``) produce the same bytes.
+each side on those edges. The refinement passes (:func:`refine_summaries`) then read, for the numeric
+columns whose KS D is not yet exact, both sides' values in the few fine bins that can hold the largest
+ECDF gap (after counting them on sub-bins when they are many; :mod:`lib.drift.summary.refine`), so D
+and its p-value are :func:`compare`'s. Each pass is a map over batches (or Spark partitions) and an
+exact merge, so the streaming path (:mod:`lib.drift.summary.stream`) and the Spark job
+(``lib/spark/job.py``) produce the same bytes.
 """
 
 from __future__ import annotations

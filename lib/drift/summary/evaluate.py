@@ -10,11 +10,11 @@ counts instead of raw values) and the order statistics the engine's numeric sign
   in the summary, so the report is :func:`lib.drift.compare`'s, exactly;
 * at most :data:`~lib.drift.summary.sketch.DISTINCT_MAX_VALUES` distinct values on each side:
   KS, chi-square, PSI/JS/Hellinger, the normal-score effect and the signals are exact;
-* otherwise KS D is exact when the summaries went through the refinement pass
-  (:mod:`lib.drift.summary.refine`: both sides' raw values in the few fine bins that can hold the
-  largest gap), so D and its p-value are :func:`lib.drift.compare`'s, bit for bit. Without it
+* otherwise KS D is exact when the summaries went through the refinement passes
+  (:mod:`lib.drift.summary.refine`: both sides' values in the few intervals that can hold the
+  largest gap), so D and its p-value are :func:`lib.drift.compare`'s, bit for bit. Without them
   (summaries made separately, an old file, or more than
-  :data:`~lib.drift.summary.refine.REFINE_MAX_VALUES` values in the candidate bins) D is read at the
+  :data:`~lib.drift.summary.refine.REFINE_MAX_VALUES` distinct values in the intervals) D is read at the
   fine edges: a lower bound of the exact D, by at most the largest share of one side in one fine bin
   (about 1/4,000 of the reference), and the row's ``p_method`` says so. PSI/JS/Hellinger use
   the fine edges nearest to the reference deciles, and the normal-score effect is integrated bin by
