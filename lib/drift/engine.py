@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import numpy as np
 import pandas as pd
@@ -286,107 +286,48 @@ class PreparedColumn:
         return self.__dict__[key]
 
     def signals(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        d = self.settings.defaults
         column = self.plan.column
-        names = self.settings.names
-        ref_missing = (self.ref.n_missing + self.ref.n_nonfinite) / max(self.ref.n_rows, 1)
-        cur_missing = (self.cur.n_missing + self.cur.n_nonfinite) / max(self.cur.n_rows, 1)
-        change = cur_missing - ref_missing
-        out.append(
-            _signal(
-                column,
-                "missing_rate",
-                ref_missing,
-                cur_missing,
-                abs(change) >= d.missing_change,
-                f"missing (or infinite) values: {ref_missing:.1%} in {names[0]}, {cur_missing:.1%} in "
-                f"{names[1]}",
-            )
-        )
         if self.plan.kind == "numeric":
-            ref_mix = self.ref.n_garbage / max(self.ref.n_rows, 1)
-            cur_mix = self.cur.n_garbage / max(self.cur.n_rows, 1)
-            out.append(
-                _signal(
-                    column,
-                    "type_mix",
-                    ref_mix,
-                    cur_mix,
-                    cur_mix >= d.type_mix_share and cur_mix > ref_mix,
-                    f"values that are not numbers: {ref_mix:.1%} in {names[0]}, {cur_mix:.1%} in {names[1]}",
-                )
-            )
             ref_sorted, cur_sorted = self.ref.sorted, self.cur.sorted
             assert ref_sorted is not None
             assert cur_sorted is not None
-            if ref_sorted.size and cur_sorted.size:
-                lo, hi = ref_sorted[0], ref_sorted[-1]
-                outside = int(np.searchsorted(cur_sorted, lo, side="left")) + int(
-                    cur_sorted.size - np.searchsorted(cur_sorted, hi, side="right")
-                )
-                share = outside / cur_sorted.size
-                chance = 2 / (ref_sorted.size + 1)
-                out.append(
-                    _signal(
-                        column,
-                        "out_of_range",
-                        0.0,
-                        share,
-                        share >= d.out_of_range_share and share >= 5 * chance,
-                        f"{share:.1%} of {names[1]} values fall outside the {names[0]} range "
-                        f"[{lo:.4g}, {hi:.4g}] (about {chance:.1%} expected by chance)",
-                    )
-                )
-                found = sentinel(cur_sorted, d.sentinel_share) or sentinel(ref_sorted, d.sentinel_share)
-                if found is not None:
-                    value = found[0]
-                    ref_share, cur_share = _value_share(ref_sorted, value), _value_share(cur_sorted, value)
-                    out.append(
-                        _signal(
-                            column,
-                            "sentinel",
-                            ref_share,
-                            cur_share,
-                            cur_share >= d.sentinel_share / 2,  # found on a side at full share
-                            f"the value {value:.6g} holds {ref_share:.1%} of {names[0]} and {cur_share:.1%} "
-                            f"of {names[1]} values, far outside the bulk: a placeholder for missing? "
-                            "The tests keep it; the effect size (normal scores) is not swayed by it.",
-                        )
-                    )
-        else:
-            ref_counts, cur_counts = self.ref.counts, self.cur.counts
-            assert ref_counts is not None
-            assert cur_counts is not None
-            new = cur_counts[~cur_counts.index.isin(ref_counts.index)]
-            total = int(cur_counts.sum())
-            n_new = int(new.sum())
-            share = n_new / total if total else 0.0
-            n_ref = int(ref_counts.sum())
-            # Good-Turing: the share of future rows in categories not seen yet is about the share
-            # of reference rows whose category appears exactly once.
-            singles, doubles = int((ref_counts == 1).sum()), int((ref_counts == 2).sum())
-            expected = singles / n_ref if n_ref else 0.0
-            # Noise of the observed share (binomial) and of the Good-Turing estimate ((f1 + 2 f2) / n²).
-            noise = math.sqrt(
-                max(expected, 0.5 / max(n_ref, 1)) / max(total, 1)
-                + (singles + 2 * doubles) / max(n_ref, 1) ** 2
+            return numeric_signals(
+                column, self.ref, self.cur, SortedValues(ref_sorted), SortedValues(cur_sorted), self.settings
             )
-            excess_p = float(stats.norm.sf((share - expected) / noise)) if noise > 0 else 1.0
-            flagged = share - expected >= d.unseen_share and excess_p < d.unseen_alpha
-            examples = ", ".join(repr(v) for v in new.sort_values(ascending=False).index[:3])
-            out.append(
-                _signal(
-                    column,
-                    "unseen_categories",
-                    expected,
-                    share,
-                    flagged,
-                    f"{share:.1%} of {names[1]} rows have categories never seen in {names[0]}"
-                    + (f" ({len(new)} new: {examples})" if len(new) else "")
-                    + f"; about {expected:.1%} expected from {names[0]}'s rare categories (Good-Turing)",
-                )
+        d = self.settings.defaults
+        names = self.settings.names
+        out = [missing_rate_signal(column, self.ref, self.cur, self.settings)]
+        ref_counts, cur_counts = self.ref.counts, self.cur.counts
+        assert ref_counts is not None
+        assert cur_counts is not None
+        new = cur_counts[~cur_counts.index.isin(ref_counts.index)]
+        total = int(cur_counts.sum())
+        n_new = int(new.sum())
+        share = n_new / total if total else 0.0
+        n_ref = int(ref_counts.sum())
+        # Good-Turing: the share of future rows in categories not seen yet is about the share
+        # of reference rows whose category appears exactly once.
+        singles, doubles = int((ref_counts == 1).sum()), int((ref_counts == 2).sum())
+        expected = singles / n_ref if n_ref else 0.0
+        # Noise of the observed share (binomial) and of the Good-Turing estimate ((f1 + 2 f2) / n²).
+        noise = math.sqrt(
+            max(expected, 0.5 / max(n_ref, 1)) / max(total, 1) + (singles + 2 * doubles) / max(n_ref, 1) ** 2
+        )
+        excess_p = float(stats.norm.sf((share - expected) / noise)) if noise > 0 else 1.0
+        flagged = share - expected >= d.unseen_share and excess_p < d.unseen_alpha
+        examples = ", ".join(repr(v) for v in new.sort_values(ascending=False).index[:3])
+        out.append(
+            _signal(
+                column,
+                "unseen_categories",
+                expected,
+                share,
+                flagged,
+                f"{share:.1%} of {names[1]} rows have categories never seen in {names[0]}"
+                + (f" ({len(new)} new: {examples})" if len(new) else "")
+                + f"; about {expected:.1%} expected from {names[0]}'s rare categories (Good-Turing)",
             )
+        )
         return out
 
 
@@ -420,38 +361,168 @@ def low_cardinality_treatment(ref_sorted: np.ndarray, low_cardinality: int) -> T
     return "categorical" if few else "numeric"
 
 
+class OrderedValues(Protocol):
+    """One side's finite values as the numeric signals read them: from a sorted array
+    (:class:`SortedValues`) or from a summary (``lib.drift.summary.evaluate``)."""
+
+    n: int
+
+    def kth(self, k: int) -> float:
+        """The k-th smallest value (0-based)."""
+        ...
+
+    def below(self, x: float) -> int:
+        """Count of values ``< x``."""
+        ...
+
+    def above(self, x: float) -> int:
+        """Count of values ``> x``."""
+        ...
+
+    def share_of(self, value: float) -> float:
+        """Share of the values equal to ``value``."""
+        ...
+
+    def extremes(self) -> tuple[tuple[float, int], tuple[float, int]]:
+        """``((minimum, count at it), (maximum, count at it))``."""
+        ...
+
+
+class SortedValues:
+    """:class:`OrderedValues` of a sorted float64 array."""
+
+    def __init__(self, sorted_values: np.ndarray) -> None:
+        self.values = sorted_values
+        self.n = int(sorted_values.size)
+
+    def kth(self, k: int) -> float:
+        return float(self.values[k])
+
+    def below(self, x: float) -> int:
+        return int(np.searchsorted(self.values, x, side="left"))
+
+    def above(self, x: float) -> int:
+        return self.n - int(np.searchsorted(self.values, x, side="right"))
+
+    def _count(self, value: float) -> int:
+        return int(np.searchsorted(self.values, value, side="right")) - int(
+            np.searchsorted(self.values, value, side="left")
+        )
+
+    def share_of(self, value: float) -> float:
+        return self._count(value) / self.n if self.n else 0.0
+
+    def extremes(self) -> tuple[tuple[float, int], tuple[float, int]]:
+        lo, hi = float(self.values[0]), float(self.values[-1])
+        return (lo, self._count(lo)), (hi, self._count(hi))
+
+
 def sentinel(sorted_values: np.ndarray, min_share: float) -> tuple[float, float] | None:
+    """:func:`find_sentinel` on a sorted array."""
+    return find_sentinel(SortedValues(sorted_values), min_share)
+
+
+def find_sentinel(values: OrderedValues, min_share: float) -> tuple[float, float] | None:
     """``(value, share)`` of an extreme value far outside the bulk holding ≥ ``min_share`` of rows.
 
     Placeholders (-999, 9999, -1 in a positive column) sit at an end of the sorted values; one
     counts when it lies more than 3 interquartile ranges beyond the quartiles.
     """
-    n = sorted_values.size
+    n = values.n
     if n < 20:
         return None
-    q1, q3 = sorted_values[int(0.25 * (n - 1))], sorted_values[int(0.75 * (n - 1))]
+    q1, q3 = values.kth(int(0.25 * (n - 1))), values.kth(int(0.75 * (n - 1)))
     iqr = q3 - q1
     if not iqr > 0:
         return None
     best: tuple[float, float] | None = None
-    for value in (sorted_values[0], sorted_values[-1]):
-        share = (
-            int(np.searchsorted(sorted_values, value, side="right"))
-            - int(np.searchsorted(sorted_values, value, side="left"))
-        ) / n
+    for value, count in values.extremes():
+        share = count / n
         far = value < q1 - 3 * iqr or value > q3 + 3 * iqr
         if far and share >= min_share and (best is None or share > best[1]):
             best = (float(value), share)
     return best
 
 
-def _value_share(sorted_values: np.ndarray, value: float) -> float:
-    if sorted_values.size == 0:
-        return 0.0
-    hits = int(np.searchsorted(sorted_values, value, side="right")) - int(
-        np.searchsorted(sorted_values, value, side="left")
+def missing_rate_signal(
+    column: str, ref: PreparedSide, cur: PreparedSide, settings: RuleSettings
+) -> dict[str, Any]:
+    """Missing (or infinite) values: their share on each side, flagged past ``missing_change``."""
+    names = settings.names
+    ref_missing = (ref.n_missing + ref.n_nonfinite) / max(ref.n_rows, 1)
+    cur_missing = (cur.n_missing + cur.n_nonfinite) / max(cur.n_rows, 1)
+    return _signal(
+        column,
+        "missing_rate",
+        ref_missing,
+        cur_missing,
+        abs(cur_missing - ref_missing) >= settings.defaults.missing_change,
+        f"missing (or infinite) values: {ref_missing:.1%} in {names[0]}, {cur_missing:.1%} in {names[1]}",
     )
-    return hits / sorted_values.size
+
+
+def numeric_signals(
+    column: str,
+    ref: PreparedSide,
+    cur: PreparedSide,
+    ref_values: OrderedValues,
+    cur_values: OrderedValues,
+    settings: RuleSettings,
+) -> list[dict[str, Any]]:
+    """The data-quality signals of a numeric column: missing rate, type mix, out of range, sentinel.
+
+    One rule for both paths: :class:`PreparedColumn` passes :class:`SortedValues`, the summaries
+    (:mod:`lib.drift.summary.evaluate`) pass counts read from fine bins, so their words and
+    thresholds cannot drift apart.
+    """
+    d = settings.defaults
+    names = settings.names
+    out = [missing_rate_signal(column, ref, cur, settings)]
+    ref_mix = ref.n_garbage / max(ref.n_rows, 1)
+    cur_mix = cur.n_garbage / max(cur.n_rows, 1)
+    out.append(
+        _signal(
+            column,
+            "type_mix",
+            ref_mix,
+            cur_mix,
+            cur_mix >= d.type_mix_share and cur_mix > ref_mix,
+            f"values that are not numbers: {ref_mix:.1%} in {names[0]}, {cur_mix:.1%} in {names[1]}",
+        )
+    )
+    if not (ref_values.n and cur_values.n):
+        return out
+    (lo, _), (hi, _) = ref_values.extremes()
+    share = (cur_values.below(lo) + cur_values.above(hi)) / cur_values.n
+    chance = 2 / (ref_values.n + 1)
+    out.append(
+        _signal(
+            column,
+            "out_of_range",
+            0.0,
+            share,
+            share >= d.out_of_range_share and share >= 5 * chance,
+            f"{share:.1%} of {names[1]} values fall outside the {names[0]} range "
+            f"[{lo:.4g}, {hi:.4g}] (about {chance:.1%} expected by chance)",
+        )
+    )
+    found = find_sentinel(cur_values, d.sentinel_share) or find_sentinel(ref_values, d.sentinel_share)
+    if found is not None:
+        value = found[0]
+        ref_share, cur_share = ref_values.share_of(value), cur_values.share_of(value)
+        out.append(
+            _signal(
+                column,
+                "sentinel",
+                ref_share,
+                cur_share,
+                cur_share >= d.sentinel_share / 2,  # found on a side at full share
+                f"the value {value:.6g} holds {ref_share:.1%} of {names[0]} and {cur_share:.1%} "
+                f"of {names[1]} values, far outside the bulk: a placeholder for missing? "
+                "The tests keep it; the effect size (normal scores) is not swayed by it.",
+            )
+        )
+    return out
 
 
 def _signal(column: str, name: str, ref: float, cur: float, flagged: bool, message: str) -> dict[str, Any]:

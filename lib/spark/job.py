@@ -3,7 +3,9 @@
 The same two passes as :func:`lib.drift.summary.compare_datasets`, with Spark doing the map: each
 partition turns its Arrow record batches into one merged :class:`~lib.drift.summary.DatasetSummary`
 (``mapInArrow``), the driver merges the partitions' summaries (exact, so any partitioning gives the
-same bytes as the single-machine path) and writes ``summaries.json``, ``report.json`` and
+same bytes as the single-machine path); a last pass collects, for the numeric columns whose KS D
+the fine bins leave inexact, the values in the few candidate bins (so D and its p-value are
+:func:`lib.drift.compare`'s), and the driver writes ``summaries.json``, ``report.json`` and
 ``report.html`` to the output folder (local or ``s3://``). Open ``summaries.json`` with
 ``python -m lib report summaries.json`` or in the app's Drift page.
 
@@ -25,6 +27,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Final
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from pyarrow import fs as pafs
@@ -34,10 +37,16 @@ from lib.drift.engine import plan_tests
 from lib.drift.summary.dataset import (
     DatasetSummary,
     DriftSummaries,
+    Refined,
+    RefinePlan,
+    attach_refinement,
     edges_for,
     edges_from_json,
     edges_to_json,
     merge_all,
+    merge_refined,
+    plan_refinement,
+    refine_frame,
     summarise_frame,
 )
 from lib.drift.summary.stream import INFER_ROWS
@@ -46,6 +55,7 @@ from lib.sources.capture import drift_frame, read_capture_report
 
 FORMATS: Final = ("parquet", "csv", "json", "capture")
 _SCHEMA: Final = "summary string"
+_REFINE_SCHEMA: Final = "column string, values binary, capped boolean"
 
 
 def read_dataset(spark: SparkSession, uri: str | Sequence[str], format: str) -> DataFrame:
@@ -113,6 +123,42 @@ def _summarise_partitions(
     return merge_all(DatasetSummary.from_dict(json.loads(row["summary"])) for row in rows)
 
 
+def _refine_partitions(
+    df: DataFrame, format: str, plan: RefinePlan, stage: str, *, feature_names: Sequence[str] | None
+) -> Refined:
+    """A refinement pass on Spark (``stage`` "zoom": counts; "values": value/count pairs in the
+    intervals): each partition's share as raw bytes (empty and ``capped`` past the cap), merged on
+    the driver as the streaming path merges batches."""
+    names = None if feature_names is None else list(feature_names)
+    wanted = tuple(plan.zoom) if stage == "zoom" else plan.read
+    dtype = "<i8" if stage == "zoom" else "<f8"
+    if format != "capture":
+        df = df.select(*[c for c in wanted if c in df.columns])
+
+    def refine(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        merged = merge_refined((refine_frame(f, plan, stage) for f in _frames(batches, format, names)), stage)
+        columns = sorted(merged)
+        shares = [merged[c] for c in columns]
+        raw = [b"" if v is None else np.ascontiguousarray(v, dtype=dtype).tobytes() for v in shares]
+        yield pa.RecordBatch.from_pydict(
+            {
+                "column": columns,
+                "values": raw,
+                "capped": [v is None for v in shares],
+            },
+            schema=pa.schema([("column", pa.string()), ("values", pa.binary()), ("capped", pa.bool_())]),
+        )
+
+    def decode(raw: bytes) -> np.ndarray:
+        values = np.frombuffer(raw, dtype=dtype)
+        return values if stage == "zoom" else values.reshape(2, -1)
+
+    rows = df.mapInArrow(refine, _REFINE_SCHEMA).collect()
+    return merge_refined(
+        ({row["column"]: None if row["capped"] else decode(row["values"])} for row in rows), stage
+    )
+
+
 def head_frame(df: DataFrame, format: str, rows: int, feature_names: Sequence[str] | None) -> pd.DataFrame:
     """The first rows of a dataset as pandas, for inferring the column kinds on the driver."""
     if format == "capture":
@@ -162,6 +208,22 @@ def summarise_spark(
     edges = edges_to_json(edges_for(first))
     ref = _summarise_partitions(reference, format, planned, edges_json=edges, feature_names=feature_names)
     cur = _summarise_partitions(current, cur_format, planned, edges_json=edges, feature_names=feature_names)
+    # The refinement pass (exact KS D): both sides' values in the candidate bins of the columns
+    # that need it, as the streaming path's refine_summaries does.
+    plan = plan_refinement(ref, cur)
+
+    def run(stage: str) -> tuple[Refined, Refined]:
+        return (
+            _refine_partitions(reference, format, plan, stage, feature_names=feature_names),
+            _refine_partitions(current, cur_format, plan, stage, feature_names=feature_names),
+        )
+
+    if plan.zoom:
+        plan = plan.after_zoom(ref, cur, run("zoom"))
+    if plan.intervals:
+        ref_values, cur_values = run("values") if plan.read else ({}, {})
+        ref = attach_refinement(ref, plan, ref_values, 0)
+        cur = attach_refinement(cur, plan, cur_values, 1)
     return DriftSummaries(ref, cur, {k: str(v) for k, v in inferred.items()}, reference_name, current_name)
 
 

@@ -3,14 +3,20 @@
 The engine's public pieces do the work (``PreparedSide``, ``PreparedColumn``, ``TestPlan``,
 ``finalise``, ``sort_by_effect``, ``rule_text``); this module only supplies, for numeric columns of
 large data, :class:`BinnedSamples` (the registry's :class:`~lib.drift.registry.Samples` read from
-counts instead of raw values) and the numeric signals read from a summary. How exact each piece is:
+counts instead of raw values) and the order statistics the engine's numeric signals
+(:func:`~lib.drift.engine.numeric_signals`) read from a summary. How exact each piece is:
 
 * both sides with at most :data:`~lib.drift.summary.sketch.EXACT_MAX_VALUES` values: the values are
   in the summary, so the report is :func:`lib.drift.compare`'s, exactly;
 * at most :data:`~lib.drift.summary.sketch.DISTINCT_MAX_VALUES` distinct values on each side:
   KS, chi-square, PSI/JS/Hellinger, the normal-score effect and the signals are exact;
-* otherwise KS D is read at the fine edges (it can only be smaller than the exact D, by at most the
-  largest share of one side in one fine bin: about 1/4,000 of the reference), PSI/JS/Hellinger use
+* otherwise KS D is exact when the summaries went through the refinement passes
+  (:mod:`lib.drift.summary.refine`: both sides' values in the few intervals that can hold the
+  largest gap), so D and its p-value are :func:`lib.drift.compare`'s, bit for bit. Without them
+  (summaries made separately, an old file, or more than
+  :data:`~lib.drift.summary.refine.REFINE_MAX_VALUES` distinct values in the intervals) D is read at the
+  fine edges: a lower bound of the exact D, by at most the largest share of one side in one fine bin
+  (about 1/4,000 of the reference), and the row's ``p_method`` says so. PSI/JS/Hellinger use
   the fine edges nearest to the reference deciles, and the normal-score effect is integrated bin by
   bin. Tests that need the raw values (Anderson-Darling, Cramér-von Mises, Mann-Whitney,
   Wasserstein, energy) are reported as "not tested" with the reason.
@@ -34,22 +40,24 @@ from lib.drift.engine import (
     SIGNAL_COLUMNS,
     PreparedColumn,
     PreparedSide,
-    RuleSettings,
     TestPlan,
     finalise,
+    numeric_signals,
     rule_settings,
     sort_by_effect,
 )
 from lib.drift.registry import N_BINS, TIED_MAX_DISTINCT, Samples, Treatment, get_test
 from lib.drift.report import DriftReport
 from lib.drift.rule import DEFAULTS, rule_text
+from lib.drift.summary.refine import REFINE_MAX_VALUES, exact_ks, ks_bounds
 from lib.drift.summary.sketch import ColumnSummary, NumericPart
 from lib.drift.types import TESTABLE_KINDS
 from lib.errors import InputError
 
 
 class _Ordered:
-    """Order statistics and counts of one side, from its values, its distinct counts or its bins."""
+    """Order statistics and counts of one side, from its values, its distinct counts or its bins
+    (the engine's :class:`~lib.drift.engine.OrderedValues`, for its numeric signals)."""
 
     def __init__(self, part: NumericPart) -> None:
         self.part = part
@@ -107,6 +115,11 @@ class _Ordered:
         if value == self.part.max:
             return self.part.n_at_max / self.n
         return 0.0  # inside the range of a side kept only as bins: not known, taken as absent
+
+    def extremes(self) -> tuple[tuple[float, int], tuple[float, int]]:
+        assert self.part.min is not None
+        assert self.part.max is not None
+        return (self.part.min, self.part.n_at_min), (self.part.max, self.part.n_at_max)
 
     def kth(self, k: int) -> float:
         """The k-th smallest value (0-based); from bins, the upper edge of the bin holding it."""
@@ -198,9 +211,55 @@ class BinnedSamples(Samples):
         return r, c
 
     @cached_property
+    def _ks(self) -> tuple[float, str | None]:
+        """KS D, and why it is only the binned lower bound (None when it is exact)."""
+        if self.grid is not None:
+            _, fr, fc = self.cumulative
+            return (float(np.max(np.abs(fr - fc))) if fr.size else 0.0), None
+        self.cumulative  # noqa: B018 (checks that both sides were binned on the same edges)
+        ref, cur = self.ref.part, self.cur.part
+        assert ref.bins is not None
+        assert cur.bins is not None
+        assert ref.edges is not None
+        bounds = ks_bounds(ref.bins, cur.bins)
+        why = None
+        if ref.refine_intervals is None or cur.refine_intervals is None:
+            why = "the summaries were not refined together (made separately, or an older file)"
+        elif ref.refine_values is None or cur.refine_values is None:
+            why = (
+                f"its candidate bins hold more than {REFINE_MAX_VALUES:,} distinct values, the refinement cap"
+            )
+        elif not np.array_equal(ref.refine_intervals, cur.refine_intervals):
+            why = "the two sides were refined on different intervals"
+        else:
+            assert ref.refine_below is not None
+            assert cur.refine_below is not None
+            assert ref.refine_counts is not None
+            assert cur.refine_counts is not None
+            exact = exact_ks(
+                bounds.d_lo,
+                ref.n,
+                cur.n,
+                ref.refine_intervals,
+                (ref.refine_below, cur.refine_below),
+                (ref.refine_values, ref.refine_counts),
+                (cur.refine_values, cur.refine_counts),
+            )
+            if exact is not None:
+                return exact, None
+            why = "the refinement does not match these summaries"
+        return bounds.d_lo, (
+            f"D read at fine bin edges: a lower bound, the exact D is at most {bounds.d_hi:.4g} ({why})"
+        )
+
+    @cached_property
     def ks_statistic(self) -> float:
-        _, fr, fc = self.cumulative
-        return float(np.max(np.abs(fr - fc))) if fr.size else 0.0
+        return self._ks[0]
+
+    @property
+    def ks_note(self) -> str | None:
+        """Why D is only the binned lower bound, or None when it is exact."""
+        return self._ks[1]
 
     @cached_property
     def spread(self) -> float:
@@ -336,112 +395,25 @@ class SummaryColumn(PreparedColumn):
             return super().samples(treatment)
         return self.__dict__[key]
 
+    def _row(self, name: str, treatment: Treatment) -> dict[str, Any]:
+        row = super()._row(name, treatment)
+        if name == "ks" and treatment == "numeric" and "_skip" not in row:
+            samples = self.samples(treatment)
+            if isinstance(samples, BinnedSamples) and not samples.is_constant and samples.ks_note:
+                row["p_method"] = f"{row['p_method']}; {samples.ks_note}"
+        return row
+
     def signals(self) -> list[dict[str, Any]]:
         if self.plan.kind != "numeric":
             return super().signals()
-        return numeric_signals(self.plan.column, self.ref, self.cur, self.settings)
-
-
-def numeric_signals(
-    column: str, ref_side: PreparedSide, cur_side: PreparedSide, settings: RuleSettings
-) -> list[dict[str, Any]]:
-    """The engine's numeric signals (missing rate, type mix, out of range, sentinel) from summaries."""
-    d = settings.defaults
-    names = settings.names
-    ref_missing = (ref_side.n_missing + ref_side.n_nonfinite) / max(ref_side.n_rows, 1)
-    cur_missing = (cur_side.n_missing + cur_side.n_nonfinite) / max(cur_side.n_rows, 1)
-    out = [
-        _signal(
-            column,
-            "missing_rate",
-            ref_missing,
-            cur_missing,
-            abs(cur_missing - ref_missing) >= d.missing_change,
-            f"missing (or infinite) values: {ref_missing:.1%} in {names[0]}, {cur_missing:.1%} in {names[1]}",
+        ref, cur = self.ref, self.cur
+        assert isinstance(ref, SummarySide)
+        assert isinstance(cur, SummarySide)
+        assert ref.part is not None
+        assert cur.part is not None
+        return numeric_signals(
+            self.plan.column, ref, cur, _Ordered(ref.part), _Ordered(cur.part), self.settings
         )
-    ]
-    ref_mix = ref_side.n_garbage / max(ref_side.n_rows, 1)
-    cur_mix = cur_side.n_garbage / max(cur_side.n_rows, 1)
-    out.append(
-        _signal(
-            column,
-            "type_mix",
-            ref_mix,
-            cur_mix,
-            cur_mix >= d.type_mix_share and cur_mix > ref_mix,
-            f"values that are not numbers: {ref_mix:.1%} in {names[0]}, {cur_mix:.1%} in {names[1]}",
-        )
-    )
-    assert isinstance(ref_side, SummarySide)
-    assert isinstance(cur_side, SummarySide)
-    assert ref_side.part is not None
-    assert cur_side.part is not None
-    ref, cur = _Ordered(ref_side.part), _Ordered(cur_side.part)
-    if ref.n and cur.n:
-        lo, hi = ref.part.min, ref.part.max
-        assert lo is not None
-        assert hi is not None
-        share = (cur.below(lo) + cur.above(hi)) / cur.n
-        chance = 2 / (ref.n + 1)
-        out.append(
-            _signal(
-                column,
-                "out_of_range",
-                0.0,
-                share,
-                share >= d.out_of_range_share and share >= 5 * chance,
-                f"{share:.1%} of {names[1]} values fall outside the {names[0]} range "
-                f"[{lo:.4g}, {hi:.4g}] (about {chance:.1%} expected by chance)",
-            )
-        )
-        found = _sentinel(cur, d.sentinel_share) or _sentinel(ref, d.sentinel_share)
-        if found is not None:
-            value = found
-            ref_share, cur_share = ref.share_of(value), cur.share_of(value)
-            out.append(
-                _signal(
-                    column,
-                    "sentinel",
-                    ref_share,
-                    cur_share,
-                    cur_share >= d.sentinel_share / 2,
-                    f"the value {value:.6g} holds {ref_share:.1%} of {names[0]} and {cur_share:.1%} "
-                    f"of {names[1]} values, far outside the bulk: a placeholder for missing? "
-                    "The tests keep it; the effect size (normal scores) is not swayed by it.",
-                )
-            )
-    return out
-
-
-def _sentinel(side: _Ordered, min_share: float) -> float | None:
-    """:func:`lib.drift.engine.sentinel` on a summarised side (quartiles from bins when not exact)."""
-    n = side.n
-    if n < 20:
-        return None
-    q1, q3 = side.kth(int(0.25 * (n - 1))), side.kth(int(0.75 * (n - 1)))
-    iqr = q3 - q1
-    if not iqr > 0:
-        return None
-    best: tuple[float, float] | None = None
-    assert side.part.min is not None
-    assert side.part.max is not None
-    for value, count in ((side.part.min, side.part.n_at_min), (side.part.max, side.part.n_at_max)):
-        share = count / n
-        far = value < q1 - 3 * iqr or value > q3 + 3 * iqr
-        if far and share >= min_share and (best is None or share > best[1]):
-            best = (float(value), share)
-    return None if best is None else best[0]
-
-
-def _signal(column: str, name: str, ref: float, cur: float, flagged: bool, message: str) -> dict[str, Any]:
-    return {
-        "column": column,
-        "signal": name,
-        "reference": float(ref),
-        "current": float(cur),
-        "flagged": bool(flagged),
-        "message": message,
-    }
 
 
 def plan_summary_tests(

@@ -16,7 +16,10 @@ batches or partitions, merged in any order or tree, gives the same summary, byte
 * categories: counts per category; past :data:`CATEGORY_MAX` distinct categories, those whose hash
   falls above a threshold (halved until they fit) are pooled into ``"(other)"``;
 * a hash-thinned sample of distinct values with their counts (reference only, first pass), from
-  which the edges are drawn.
+  which the edges are drawn;
+* after the refinement passes (:mod:`lib.drift.summary.refine`): the few intervals that can hold the
+  largest ECDF gap, this side's count of values at or below each, and its values inside them, from
+  which KS D is exact (at most :data:`~lib.drift.summary.refine.REFINE_MAX_VALUES` values).
 
 Caps are merged by the rule "a capped field is kept only when the merged whole fits": whether the
 whole fits does not depend on how it was split, so the merge stays associative. The hash-thinned
@@ -37,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from lib.drift.engine import OTHER, prepare_side
+from lib.drift.summary.refine import merge_kept
 from lib.errors import InputError
 
 #: Values kept verbatim per column and side while the column has at most this many finite values
@@ -130,6 +134,20 @@ class NumericPart:
     bins: np.ndarray | None = None  # len(edges) + 1 counts: x <= e0, e0 < x <= e1, ..., x > e_last
     sample: tuple[np.ndarray, np.ndarray] | None = None  # reference pass 1 only: (values, counts)
     sample_level: int = 0
+    # Refinement (exact KS D, :mod:`lib.drift.summary.refine`): the candidate (left, right] intervals,
+    # this side's count of values at or below each left end, and its values inside them
+    # as distinct values and their counts (None when more than REFINE_MAX_VALUES distinct values).
+    refine_intervals: np.ndarray | None = None
+    refine_below: np.ndarray | None = None
+    refine_values: np.ndarray | None = None
+    refine_counts: np.ndarray | None = None
+
+    @property
+    def refine_pairs(self) -> np.ndarray | None:
+        """Refined values and their counts as one ``(2, k)`` array (None when not kept)."""
+        if self.refine_values is None or self.refine_counts is None:
+            return None
+        return np.stack([self.refine_values, self.refine_counts.astype(np.float64)])
 
     @property
     def mean(self) -> float:
@@ -166,6 +184,7 @@ class NumericPart:
             keys, inverse = np.unique(np.concatenate([self.sample[0], other.sample[0]]), return_inverse=True)
             counts = np.bincount(inverse, weights=np.concatenate([self.sample[1], other.sample[1]]))
             sample, level = thin_values(keys, counts.astype(np.int64), level)
+        intervals, below, refined, refined_counts = _merge_refined(self, other)
         squares = (
             None
             if self.total_squares is None or other.total_squares is None
@@ -185,6 +204,10 @@ class NumericPart:
             bins=bins,
             sample=sample,
             sample_level=level,
+            refine_intervals=intervals,
+            refine_below=below,
+            refine_values=refined,
+            refine_counts=refined_counts,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -202,6 +225,10 @@ class NumericPart:
             "bins": None if self.bins is None else self.bins.tolist(),
             "sample": None if self.sample is None else [self.sample[0].tolist(), self.sample[1].tolist()],
             "sample_level": self.sample_level,
+            "refine_intervals": None if self.refine_intervals is None else self.refine_intervals.tolist(),
+            "refine_below": None if self.refine_below is None else self.refine_below.tolist(),
+            "refine_values": None if self.refine_values is None else self.refine_values.tolist(),
+            "refine_counts": None if self.refine_counts is None else self.refine_counts.tolist(),
         }
 
     @classmethod
@@ -233,7 +260,37 @@ class NumericPart:
                 else (np.asarray(data["sample"][0], np.float64), np.asarray(data["sample"][1], np.int64))
             ),
             sample_level=int(data.get("sample_level", 0)),
+            refine_intervals=(
+                None
+                if data.get("refine_intervals") is None
+                else np.asarray(data["refine_intervals"], dtype=np.float64).reshape(-1, 2)
+            ),
+            refine_below=array("refine_below", np.int64),
+            refine_values=array("refine_values", np.float64),
+            refine_counts=array("refine_counts", np.int64),
         )
+
+
+def _merge_refined(
+    a: NumericPart, b: NumericPart
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Refinements merge when both parts were refined on the same intervals (else the merged summary
+    is not refined): counts below add up, value/count pairs are kept while the merged whole has at
+    most REFINE_MAX_VALUES distinct values. Both are properties of the whole, not of the split: the
+    merge stays associative."""
+    if (
+        a.refine_intervals is None
+        or b.refine_intervals is None
+        or a.refine_below is None
+        or b.refine_below is None
+        or not np.array_equal(a.refine_intervals, b.refine_intervals)
+    ):
+        return None, None, None, None
+    below = a.refine_below + b.refine_below
+    merged = merge_kept([a.refine_pairs, b.refine_pairs])
+    if merged is None:
+        return a.refine_intervals, below, None, None
+    return a.refine_intervals, below, merged[0], merged[1].astype(np.int64)
 
 
 def _pick(a: float | None, b: float | None, fn: Any) -> float | None:

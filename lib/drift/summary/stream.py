@@ -11,7 +11,7 @@ from pyarrow import fs as pafs
 from lib.drift.engine import plan_tests
 from lib.drift.report import DriftReport
 from lib.drift.rule import DEFAULTS
-from lib.drift.summary.dataset import DriftSummaries, summarise_frames
+from lib.drift.summary.dataset import DriftSummaries, refine_summaries, summarise_frames
 from lib.sources.aws.datasets_s3 import s3_filesystem
 from lib.sources.datasets import (
     BATCH_ROWS,
@@ -101,7 +101,10 @@ def summarise_datasets(
     batch_rows: int = BATCH_ROWS,
     feature_names: Sequence[str] | None = None,
 ) -> DriftSummaries:
-    """Both datasets' :class:`~lib.drift.summary.dataset.DriftSummaries` (reference read twice, current once).
+    """Both datasets' :class:`~lib.drift.summary.dataset.DriftSummaries`.
+
+    The reference is read twice and the current side once, then both once more for the numeric
+    columns whose KS D the fine bins leave inexact (the refinement pass: only those columns).
 
     Column kinds are inferred from the first :data:`INFER_ROWS` rows of each side (``kinds``
     overrides them), then only the columns to test are read.
@@ -123,11 +126,19 @@ def summarise_datasets(
     wanted = [p.column for p in plans]
     planned = {c: inferred[c] for c in wanted}
 
-    def frames(src: DatasetSource) -> Iterator[pd.DataFrame]:
-        return iter_frames(src, columns=wanted, batch_rows=batch_rows, feature_names=feature_names)
+    def frames(src: DatasetSource, columns: Sequence[str]) -> Iterator[pd.DataFrame]:
+        return iter_frames(src, columns=list(columns), batch_rows=batch_rows, feature_names=feature_names)
 
     summaries = summarise_frames(
-        lambda: frames(ref_src), frames(cur_src), planned, reference_name=names[0], current_name=names[1]
+        lambda: frames(ref_src, wanted),
+        frames(cur_src, wanted),
+        planned,
+        reference_name=names[0],
+        current_name=names[1],
+    )
+    # One more pass over both sides, reading only the numeric columns whose KS D is not yet exact.
+    summaries = refine_summaries(
+        summaries, lambda cols: frames(ref_src, cols), lambda cols: frames(cur_src, cols)
     )
     return DriftSummaries(
         summaries.reference, summaries.current, {k: str(v) for k, v in inferred.items()}, names[0], names[1]
