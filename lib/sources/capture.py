@@ -872,11 +872,7 @@ def _fast_frame(records: _Records, given: list[str]) -> tuple[pd.DataFrame, str 
     n = len(times)
     empty = np.full(n, np.nan)
     parsed, unreadable = _fast_times(times)
-    event_ids = pd.Series(events.to_numpy(zero_copy_only=False), dtype=object)
-    data: dict[str, Any] = {
-        "inference_time": parsed,
-        "event_id": event_ids.astype("str").where(event_ids.notna(), pd.NA),
-    }
+    data: dict[str, Any] = {"inference_time": parsed, "event_id": pd.Series(events, dtype="str")}
     for col in [*features, *preds]:
         data[col] = typed.get(col, empty)
     return _finish(data, unreadable, n), label_column, notes
@@ -1049,8 +1045,9 @@ def _typed_uniform(columns: list[pa.Array], cols: list[str]) -> dict[str, Any] |
         kept.append(cells)
 
     def strings(j: int) -> pd.Series:
-        index = pa.array(np.arange(n), mask=~seen[:, j])
-        return pd.Series(kept[j].take(index).to_numpy(zero_copy_only=False), dtype="str")
+        present = seen[:, j]
+        cells = kept[j] if present.all() else kept[j].take(pa.array(np.arange(n), mask=~present))
+        return pd.Series(cells, dtype="str")
 
     return _column_values(grid, seen, cols, strings)
 
@@ -1108,7 +1105,7 @@ def _typed_fields(fields: pa.Array, width: np.ndarray, cols: list[str]) -> dict[
 
     def strings(j: int) -> pd.Series:
         index = pa.array(position[:, j], mask=~seen[:, j])
-        return pd.Series(cells.take(index).to_numpy(zero_copy_only=False), dtype="str")
+        return pd.Series(cells.take(index), dtype="str")
 
     return _column_values(grid, seen, cols, strings)
 
@@ -1243,8 +1240,11 @@ def _in_order(times: pd.Series, events: pd.Series) -> bool:
     if (step < 0).any():
         return False
     tie = np.flatnonzero(step == 0)
-    ids = events.to_numpy(dtype=object)
-    return bool(np.all(ids[tie] <= ids[tie + 1]))
+    if not len(tie):
+        return True
+    # Compared as UTF-8 bytes by Arrow: the order of code points, as Python compares str.
+    ids = pa.array(events, type=pa.large_string())
+    return bool(pc.all(pc.less_equal(ids.take(pa.array(tie)), ids.take(pa.array(tie + 1)))).as_py())
 
 
 def _parse_times(times: pd.Series) -> tuple[pd.Series, np.ndarray]:
