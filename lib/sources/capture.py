@@ -712,13 +712,13 @@ def _plain_lines(chunk: bytes) -> bool:
 def _chunk_part(chunk: bytes, label: str, first_lineno: int) -> tuple[_Part, int] | None:
     """The records of a stretch of whole lines and how many lines it holds; ``None`` if the
     column-wise read refuses it (a line that is not a plain envelope)."""
-    n_lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
     if not _first_is_csv(chunk):  # JSON payloads: the column-wise read would take none of them
         lines = chunk.decode("utf-8", errors="replace").splitlines()
         return _record_part(lines, label, first_lineno), len(lines)
-    envelopes = _envelopes(chunk, n_lines)
+    envelopes = _envelopes(chunk)
     if envelopes is None:
         return None
+    n_lines = len(envelopes.matched)
     escaped = b"\\" in chunk
     in_present, in_fast, in_data = _plain_side(envelopes.request, escaped=escaped)
     out_present, out_fast, out_data = _plain_side(envelopes.response, escaped=escaped)
@@ -761,14 +761,14 @@ def _chunk_part(chunk: bytes, label: str, first_lineno: int) -> tuple[_Part, int
 _MAX_UNMATCHED: Final = 16
 
 
-def _envelopes(chunk: bytes, n_lines: int) -> Envelopes | None:
-    """The envelopes of a stretch: by layout (:func:`read_envelopes`), else by
+def _envelopes(chunk: bytes) -> Envelopes | None:
+    """The envelopes of a stretch, one per line: by layout (:func:`read_envelopes`), else by
     ``pyarrow.json`` with the all-string schema (every line then counts as matched); ``None``
     if neither reads it."""
     read = read_envelopes(chunk)
-    unmatched = n_lines if read is None else int((~read.matched).sum())
-    if read is not None and len(read.matched) == n_lines and unmatched <= max(_MAX_UNMATCHED, n_lines // 8):
+    if read is not None and (~read.matched).sum() <= max(_MAX_UNMATCHED, len(read.matched) // 8):
         return read
+    n_lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
     if not _plain_lines(chunk):
         return None
     try:
