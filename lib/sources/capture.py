@@ -371,8 +371,9 @@ def read_capture_report(
     Notes
     -----
     Plain CSV records (one row of printable ASCII per payload, the usual SageMaker capture) are
-    read column-wise: the JSON envelopes by ``pyarrow.json``, the payloads split and typed as
-    whole columns. Every other record (JSON or BASE64 payloads, batches, quoted fields, bad
+    read column-wise: the JSON envelopes by their layout (:mod:`lib.sources.capture_envelope`,
+    or ``pyarrow.json`` for lines of other shapes), the payloads split by Arrow's CSV reader and
+    typed as whole columns. Every other record (JSON or BASE64 payloads, batches, quoted fields, bad
     lines) goes through the record-by-record reader, so problems and counts are the same; the
     frame is identical either way (``tests/unit/sources/test_capture_fast.py``).
     """
