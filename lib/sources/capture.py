@@ -43,9 +43,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
 from lib.errors import InputError
+from lib.sources.capture_envelope import Envelopes, read_envelopes
 from lib.sources.files import Budget, Source, check_depth, gunzip, source_bytes, source_list, unzip
 
 #: What the readers accept: a path, raw bytes, or a binary file-like (e.g. a Streamlit upload).
@@ -369,8 +371,9 @@ def read_capture_report(
     Notes
     -----
     Plain CSV records (one row of printable ASCII per payload, the usual SageMaker capture) are
-    read column-wise: the JSON envelopes by ``pyarrow.json``, the payloads split and typed as
-    whole columns. Every other record (JSON or BASE64 payloads, batches, quoted fields, bad
+    read column-wise: the JSON envelopes by their layout (:mod:`lib.sources.capture_envelope`,
+    or ``pyarrow.json`` for lines of other shapes), the payloads split by Arrow's CSV reader and
+    typed as whole columns. Every other record (JSON or BASE64 payloads, batches, quoted fields, bad
     lines) goes through the record-by-record reader, so problems and counts are the same; the
     frame is identical either way (``tests/unit/sources/test_capture_fast.py``).
     """
@@ -710,30 +713,19 @@ def _plain_lines(chunk: bytes) -> bool:
 def _chunk_part(chunk: bytes, label: str, first_lineno: int) -> tuple[_Part, int] | None:
     """The records of a stretch of whole lines and how many lines it holds; ``None`` if the
     column-wise read refuses it (a line that is not a plain envelope)."""
-    n_lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
     if not _first_is_csv(chunk):  # JSON payloads: the column-wise read would take none of them
         lines = chunk.decode("utf-8", errors="replace").splitlines()
         return _record_part(lines, label, first_lineno), len(lines)
-    table = None
-    if _plain_lines(chunk):
-        try:
-            table = pa_json.read_json(
-                pa.BufferReader(chunk),
-                read_options=pa_json.ReadOptions(use_threads=False, block_size=max(len(chunk) + 1, 1 << 20)),
-                parse_options=_ENVELOPE_OPTIONS,
-            )
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            table = None
-    if table is None or table.num_rows != n_lines:
+    envelopes = _envelopes(chunk)
+    if envelopes is None:
         return None
-    capture = table.column("captureData").combine_chunks()
-    meta = table.column("eventMetadata").combine_chunks()
-    request, response = capture.flatten()
+    n_lines = len(envelopes.matched)
     escaped = b"\\" in chunk
-    in_present, in_fast, in_data = _plain_side(request, escaped=escaped)
-    out_present, out_fast, out_data = _plain_side(response, escaped=escaped)
+    in_present, in_fast, in_data = _plain_side(envelopes.request, escaped=escaped)
+    out_present, out_fast, out_data = _plain_side(envelopes.response, escaped=escaped)
     fast = (in_present | out_present) & (~in_present | in_fast) & (~out_present | out_fast)
-    event, _, when = meta.flatten()
+    fast &= envelopes.matched
+    event, when = envelopes.event, envelopes.when
     part = _Part(
         label,
         np.arange(first_lineno, first_lineno + n_lines, dtype="int64"),
@@ -763,6 +755,36 @@ def _chunk_part(chunk: bytes, label: str, first_lineno: int) -> tuple[_Part, int
             part.events[k] = ev
             part.exact[k] = (when_k, inputs, outputs, note)
     return part, n_lines
+
+
+#: Lines of a stretch no template fits that are read record by record; beyond, the stretch goes
+#: to ``pyarrow.json`` (a file of mixed layouts).
+_MAX_UNMATCHED: Final = 16
+
+
+def _envelopes(chunk: bytes) -> Envelopes | None:
+    """The envelopes of a stretch, one per line: by layout (:func:`read_envelopes`), else by
+    ``pyarrow.json`` with the all-string schema (every line then counts as matched); ``None``
+    if neither reads it."""
+    read = read_envelopes(chunk)
+    if read is not None and (~read.matched).sum() <= max(_MAX_UNMATCHED, len(read.matched) // 8):
+        return read
+    n_lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+    if not _plain_lines(chunk):
+        return None
+    try:
+        table = pa_json.read_json(
+            pa.BufferReader(chunk),
+            read_options=pa_json.ReadOptions(use_threads=False, block_size=max(len(chunk) + 1, 1 << 20)),
+            parse_options=_ENVELOPE_OPTIONS,
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != n_lines:
+        return None
+    request, response = table.column("captureData").combine_chunks().flatten()
+    event, _, when = table.column("eventMetadata").combine_chunks().flatten()
+    return Envelopes(np.ones(n_lines, dtype=bool), request, response, event, when)
 
 
 def _first_is_csv(chunk: bytes) -> bool:
@@ -833,64 +855,134 @@ def _fast_frame(records: _Records, given: list[str]) -> tuple[pd.DataFrame, str 
     times, events, inputs, outputs = records.fast_columns()
     if len(times) == 0:
         return None
-    in_fields = pc.split_pattern(inputs, ",")
-    in_width = pc.fill_null(pc.list_value_length(in_fields), 0).to_numpy(zero_copy_only=False)
+    in_split = _split_payloads(inputs)
     has_input = inputs.is_valid().to_numpy(zero_copy_only=False)
-    names, label_column, notes = _positional_names(pd.Series(in_width[has_input], dtype="int64"), given)
-    n_features = int(in_width.max(initial=0))
+    names, label_column, notes = _positional_names(pd.Series(in_split.width[has_input], dtype="int64"), given)
+    n_features = int(in_split.width.max(initial=0))
     features = [names[j] if j < len(names) else f"f{j}" for j in range(n_features)]
     if len(set(features)) < n_features or any(c in _RESERVED or c.startswith(PREDICTION) for c in features):
         return None
-    out_fields = pc.split_pattern(outputs, ",")
-    out_width = pc.fill_null(pc.list_value_length(out_fields), 0).to_numpy(zero_copy_only=False)
-    n_preds = int(out_width.max(initial=0))
+    out_split = _split_payloads(outputs)
+    n_preds = int(out_split.width.max(initial=0))
     preds = [PREDICTION, *(f"{PREDICTION}_{j}" for j in range(1, max(n_preds, 1)))]
-    typed = _typed_fields(in_fields, in_width, features)
-    typed_preds = _typed_fields(out_fields, out_width, preds[:n_preds])
+    typed = in_split.typed(features)
+    typed_preds = out_split.typed(preds[:n_preds])
     if typed is None or typed_preds is None:
         return None
     typed.update(typed_preds)
     n = len(times)
     empty = np.full(n, np.nan)
     parsed, unreadable = _fast_times(times)
-    event_ids = pd.Series(events.to_numpy(zero_copy_only=False), dtype=object)
-    data: dict[str, Any] = {
-        "inference_time": parsed,
-        "event_id": event_ids.astype("str").where(event_ids.notna(), pd.NA),
-    }
+    data: dict[str, Any] = {"inference_time": parsed, "event_id": pd.Series(events, dtype="str")}
     for col in [*features, *preds]:
         data[col] = typed.get(col, empty)
     return _finish(data, unreadable, n), label_column, notes
 
 
-def _typed_fields(fields: pa.Array, width: np.ndarray, cols: list[str]) -> dict[str, Any] | None:
-    """:func:`_typed_columns` for split CSV rows (``fields``, a list array; column ``j`` of a row
-    is its ``j``-th field), converted all cells at once: plain decimals by Arrow, other text by
-    ``pandas.to_numeric`` as the record reader does.
+@dataclass(frozen=True)
+class _Split:
+    """CSV payloads (one row each) split into fields: one string array per column when every row
+    has the same number of fields (``columns``), else a list array of each row's fields."""
+
+    width: np.ndarray
+    columns: list[pa.Array] | None = None
+    fields: pa.Array | None = None
+
+    def typed(self, cols: list[str]) -> dict[str, Any] | None:
+        """The values of the first ``len(cols)`` fields as columns (see :func:`_typed_columns`)."""
+        if self.columns is not None:
+            return _typed_uniform(self.columns, cols)
+        assert self.fields is not None
+        return _typed_fields(self.fields, self.width, cols)
+
+
+def _split_payloads(payloads: pa.Array) -> _Split:
+    """The fields of plain CSV payloads (printable ASCII, no quote, not blank; null: no payload).
+
+    When every record has a payload with as many commas as the first, Arrow's CSV reader (no
+    quoting, one thread) splits them straight into columns: one pass, no per-cell list; any other
+    shape is split at commas in a list array.
+    """
+    n = len(payloads)
+    if n and payloads.null_count == 0 and payloads.type == pa.string():
+        k = str(payloads[0].as_py()).count(",") + 1
+        joined = pc.binary_join_element_wise(payloads, "", "\n")
+        ends = np.frombuffer(joined.buffers()[1], dtype=np.int32)
+        body = joined.buffers()[2].slice(
+            int(ends[joined.offset]), int(ends[joined.offset + n]) - int(ends[joined.offset])
+        )
+        try:
+            table = pa_csv.read_csv(
+                pa.BufferReader(body),
+                read_options=pa_csv.ReadOptions(
+                    column_names=[str(j) for j in range(k)],
+                    use_threads=False,
+                    block_size=min(body.size + 1, 1 << 30),
+                ),
+                parse_options=_PAYLOAD_CSV,
+                convert_options=pa_csv.ConvertOptions(
+                    column_types=dict.fromkeys([str(j) for j in range(k)], pa.string()),
+                    strings_can_be_null=False,
+                    check_utf8=False,
+                ),
+            )
+        except pa.ArrowInvalid:  # rows of other widths
+            table = None
+        if table is not None and table.num_rows == n:
+            return _Split(np.full(n, k, dtype="int64"), columns=[c.combine_chunks() for c in table.columns])
+    fields = pc.split_pattern(payloads, ",")
+    return _Split(pc.fill_null(pc.list_value_length(fields), 0).to_numpy(zero_copy_only=False), fields=fields)
+
+
+#: Payload rows as Arrow's CSV reader reads them: split at every comma, nothing quoted.
+_PAYLOAD_CSV: Final = pa_csv.ParseOptions(
+    delimiter=",", quote_char=False, double_quote=False, escape_char=False, ignore_empty_lines=False
+)
+
+
+def _cell_bytes(cells: pa.Array) -> np.ndarray | None:
+    """The bytes of a string array's cells, back to back (a view); ``None`` with nulls."""
+    if cells.null_count or cells.type != pa.string():
+        return None
+    offsets, data = cells.buffers()[1:3]
+    ends = np.frombuffer(offsets, dtype=np.int32)[cells.offset : cells.offset + len(cells) + 1]
+    if data is None or len(ends) == 0 or ends[-1] == ends[0]:
+        return np.empty(0, dtype=np.uint8)
+    return np.frombuffer(data, dtype=np.uint8)[int(ends[0]) : int(ends[-1])]
+
+
+def _trimmed(cells: pa.Array) -> pa.Array:
+    """The cells without leading and trailing spaces (as ``str.strip`` on printable ASCII)."""
+    raw = _cell_bytes(cells)
+    return cells if raw is not None and not (raw == 0x20).any() else pc.ascii_trim(cells, " ")
+
+
+def _numbers(cells: pa.Array, size: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(floats, others)`` of trimmed cells: the plain decimals read by Arrow (NaN elsewhere),
+    and the present cells Arrow did not read (for ``pandas.to_numeric`` or text).
 
     ``None`` if a cell holds 16 or more digits in a row: ``pandas.to_numeric`` then reads the
     block as a whole (int64 / uint64), so only the record reader gives the same frame.
     """
-    if not cols:
-        return {}
-    n, k = len(width), len(cols)
-    cells = pc.ascii_trim(fields.values, " ")
-    size = pc.binary_length(cells).to_numpy(zero_copy_only=False)
-    # Every row has every column (the usual case): the cells are the grid, row by row.
-    uniform = len(size) == n * k
-    if uniform:
-        rows = at = np.empty(0, dtype="int64")
-    else:
-        rows = np.repeat(np.arange(n), width)
-        at = np.arange(len(rows)) - np.repeat(np.asarray(fields.offsets)[:-1], width)
-
-    def column_of(cell: np.ndarray) -> np.ndarray:
-        return cell % k if uniform else at[cell]
-
     present = size > 0
     long = size >= 16
     if long.any() and pc.any(pc.match_substring_regex(cells.filter(pa.array(long)), _LONG_DIGITS)).as_py():
         return None
+    raw = _cell_bytes(cells)
+    # Every cell of digits, dots and signs ("+" 43 … "9" 57, but no "," or "/"): one cast.
+    if (
+        raw is not None
+        and present.all()
+        and size.max(initial=0) <= _PLAIN_NUMBER_CHARS
+        and not ((raw - np.uint8(43)) > 14).any()
+        and not ((raw == 0x2C) | (raw == 0x2F)).any()
+    ):
+        try:
+            floats = pc.cast(cells, pa.float64()).to_numpy(zero_copy_only=False, writable=True)
+        except pa.ArrowInvalid:  # e.g. "1-2"
+            pass
+        else:
+            return _minus_zero(floats, np.zeros(len(size), dtype=bool))
     # Digits, dots and signs only, short enough: Arrow reads them as pandas does.
     simple = present & (size <= _PLAIN_NUMBER_CHARS)
     simple &= pc.equal(pc.binary_length(pc.ascii_trim(cells, "0123456789.+-")), 0).to_numpy(
@@ -908,15 +1000,93 @@ def _typed_fields(fields: pa.Array, width: np.ndarray, cols: list[str]) -> dict[
             cast = pc.cast(short.filter(pa.array(plain)), pa.float64())
             floats[where[plain]] = cast.to_numpy(zero_copy_only=False)
             others[where[~plain]] = True
-    # "-0" is the integer 0 to pandas, -0.0 to Arrow: such cells go the pandas way.
+    return _minus_zero(floats, others)
+
+
+def _minus_zero(floats: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ "-0" is the integer 0 to pandas, -0.0 to Arrow: such cells go the pandas way."""
     others |= (floats == 0) & np.signbit(floats)
     floats[others] = np.nan
+    return floats, others
+
+
+def _words(cells: pa.Array, others: np.ndarray) -> np.ndarray:
+    """Which of the ``others`` cells (positions) hold no digit and no inf/nan spelling: no
+    number, so their column is text."""
+    found = pc.match_substring_regex(cells.filter(pa.array(others)), r"[0-9]|(?i:inf|nan)")
+    return ~found.to_numpy(zero_copy_only=False)
+
+
+def _typed_uniform(columns: list[pa.Array], cols: list[str]) -> dict[str, Any] | None:
+    """:func:`_typed_fields` for rows that all have every field, one column at a time (a column
+    of plain decimals is one Arrow cast)."""
+    if not cols:
+        return {}
+    n, k = len(columns[0]), len(cols)
+    grid = np.empty((n, k), order="F")
+    seen = np.empty((n, k), dtype=bool, order="F")
+    kept: list[pa.Array] = []
+    for j, column in enumerate(columns[:k]):
+        cells = _trimmed(column)
+        size = pc.binary_length(cells).to_numpy(zero_copy_only=False)
+        read = _numbers(cells, size)
+        if read is None:
+            return None
+        floats, others = read
+        if others.any():
+            where = np.flatnonzero(others)
+            if _words(cells, others).any():
+                floats[:] = np.nan  # a text column
+            else:
+                floats[where] = _as_floats(
+                    cells.take(pa.array(where)).to_numpy(zero_copy_only=False).astype(object)
+                )
+        grid[:, j] = floats
+        seen[:, j] = size > 0
+        kept.append(cells)
+
+    def strings(j: int) -> pd.Series:
+        present = seen[:, j]
+        cells = kept[j] if present.all() else kept[j].take(pa.array(np.arange(n), mask=~present))
+        return pd.Series(cells, dtype="str")
+
+    return _column_values(grid, seen, cols, strings)
+
+
+def _typed_fields(fields: pa.Array, width: np.ndarray, cols: list[str]) -> dict[str, Any] | None:
+    """:func:`_typed_columns` for split CSV rows (``fields``, a list array; column ``j`` of a row
+    is its ``j``-th field), converted all cells at once: plain decimals by Arrow, other text by
+    ``pandas.to_numeric`` as the record reader does.
+
+    ``None`` if a cell holds 16 or more digits in a row: ``pandas.to_numeric`` then reads the
+    block as a whole (int64 / uint64), so only the record reader gives the same frame.
+    """
+    if not cols:
+        return {}
+    n, k = len(width), len(cols)
+    cells = _trimmed(fields.values)
+    size = pc.binary_length(cells).to_numpy(zero_copy_only=False)
+    # Every row has every column (the usual case): the cells are the grid, row by row.
+    uniform = len(size) == n * k
+    if uniform:
+        rows = at = np.empty(0, dtype="int64")
+    else:
+        rows = np.repeat(np.arange(n), width)
+        at = np.arange(len(rows)) - np.repeat(np.asarray(fields.offsets)[:-1], width)
+
+    def column_of(cell: np.ndarray) -> np.ndarray:
+        return cell % k if uniform else at[cell]
+
+    read = _numbers(cells, size)
+    if read is None:
+        return None
+    floats, others = read
+    present = size > 0
     text_cols = np.zeros(k, dtype=bool)
     if others.any():
         where = np.flatnonzero(others)
         # A value with no digit that is no inf/nan spelling is no number: the column is text.
-        words = pc.invert(pc.match_substring_regex(cells.filter(pa.array(others)), r"[0-9]|(?i:inf|nan)"))
-        text_cols[np.unique(column_of(where[words.to_numpy(zero_copy_only=False)]))] = True
+        text_cols[np.unique(column_of(where[_words(cells, others)]))] = True
         slow = where[~text_cols[column_of(where)]]
         if len(slow):
             floats[slow] = _as_floats(
@@ -936,7 +1106,7 @@ def _typed_fields(fields: pa.Array, width: np.ndarray, cols: list[str]) -> dict[
 
     def strings(j: int) -> pd.Series:
         index = pa.array(position[:, j], mask=~seen[:, j])
-        return pd.Series(cells.take(index).to_numpy(zero_copy_only=False), dtype="str")
+        return pd.Series(cells.take(index), dtype="str")
 
     return _column_values(grid, seen, cols, strings)
 
@@ -1071,8 +1241,11 @@ def _in_order(times: pd.Series, events: pd.Series) -> bool:
     if (step < 0).any():
         return False
     tie = np.flatnonzero(step == 0)
-    ids = events.to_numpy(dtype=object)
-    return bool(np.all(ids[tie] <= ids[tie + 1]))
+    if not len(tie):
+        return True
+    # Compared as UTF-8 bytes by Arrow: the order of code points, as Python compares str.
+    ids = pa.array(events, type=pa.large_string())
+    return bool(pc.all(pc.less_equal(ids.take(pa.array(tie)), ids.take(pa.array(tie + 1)))).as_py())
 
 
 def _parse_times(times: pd.Series) -> tuple[pd.Series, np.ndarray]:

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lib.errors import InputError
-from lib.sources import capture
+from lib.sources import capture, capture_envelope
 from tests.support import paths
 
 FUZZ = settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
@@ -317,3 +317,220 @@ def test_base64_csv_payloads_are_decoded_and_read_column_wise() -> None:
     assert result is not None
     assert result.n_bad == 1
     assert result.frame["f1"].tolist() == [0.5, 1.5, 2.5, 3.5]
+
+
+# ------------------------------------------------------------------ envelopes read by layout
+
+SIDE_FIELDS = ("observedContentType", "mode", "data", "encoding")
+
+
+def envelope_values(raw: bytes) -> list[dict[str, object]]:
+    """What ``json.loads`` reads from each line: the fields the layout reader gives."""
+    out = []
+    for text in raw.decode("utf-8").splitlines():
+        rec = json.loads(text)
+        cap, meta = rec.get("captureData", {}), rec.get("eventMetadata", {})
+        row: dict[str, object] = {"eventId": meta.get("eventId"), "inferenceTime": meta.get("inferenceTime")}
+        for side in ("endpointInput", "endpointOutput"):
+            block = cap.get(side)
+            row[side] = None if block is None else {k: block.get(k) for k in SIDE_FIELDS}
+        out.append(row)
+    return out
+
+
+def layout_values(raw: bytes) -> tuple[list[dict[str, object]], list[bool]]:
+    read = capture_envelope.read_envelopes(raw)
+    assert read is not None
+    rows = []
+    request, response = read.request.to_pylist(), read.response.to_pylist()
+    for i, (event, when) in enumerate(zip(read.event.to_pylist(), read.when.to_pylist(), strict=True)):
+        rows.append(
+            {
+                "eventId": event,
+                "inferenceTime": when,
+                "endpointInput": request[i],
+                "endpointOutput": response[i],
+            }
+        )
+    return rows, read.matched.tolist()
+
+
+def sagemaker_line(i: int, *, output: bool = True, inference_id: bool = False, order: str = "cap") -> str:
+    """A record as SageMaker writes it: compact separators, keys in its order."""
+    side_in = {
+        "observedContentType": "text/csv",
+        "mode": "INPUT",
+        "data": f"{i},{i}.5,pro",
+        "encoding": "CSV",
+    }
+    side_out = {
+        "observedContentType": "text/csv; charset=utf-8",
+        "mode": "OUTPUT",
+        "data": "0.25",
+        "encoding": "CSV",
+    }
+    meta = {
+        "eventId": f"00000000-0000-4000-8000-{i:012d}",
+        "inferenceTime": f"2024-05-06T13:00:{i % 60:02d}Z",
+    }
+    if inference_id:
+        meta["inferenceId"] = f"req-{i}"
+    cap = {"endpointInput": side_in, **({"endpointOutput": side_out} if output else {})}
+    rec = (
+        {"captureData": cap, "eventMetadata": meta, "eventVersion": "0"}
+        if order == "cap"
+        else {"eventMetadata": meta, "eventVersion": "0", "captureData": cap}
+    )
+    return json.dumps(rec, separators=(",", ":"))
+
+
+def test_sagemaker_lines_are_read_by_their_layout() -> None:
+    data = "\n".join(sagemaker_line(i) for i in range(50)).encode()
+    rows, matched = layout_values(data)
+    assert all(matched)
+    assert rows == envelope_values(data)
+    assert n_fast(data) == 50
+    assert_same(data)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # input-only and full records, inferenceId on some, metadata first: one layout each
+        [sagemaker_line(i, output=i % 3 != 0, inference_id=i % 4 == 0) for i in range(40)],
+        [sagemaker_line(i, order="meta") for i in range(10)] + [sagemaker_line(i + 10) for i in range(10)],
+        # json.dumps' default separators, and a record with spaces only on some lines
+        [json.dumps(json.loads(sagemaker_line(i))) for i in range(10)],
+        [sagemaker_line(i) if i % 2 else json.dumps(json.loads(sagemaker_line(i))) for i in range(10)],
+    ],
+    ids=["sides-and-inference-id", "key-orders", "spaced", "mixed-spacing"],
+)
+def test_layouts_read_what_json_loads_reads(lines: list[str]) -> None:
+    data = "\n".join(lines).encode()
+    rows, matched = layout_values(data)
+    assert all(matched)
+    assert rows == envelope_values(data)
+    assert_same(data, ["a", "b", "c"])
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        sagemaker_line(3).replace("3,3.5,pro", '3,\\"3.5\\",pro'),  # escaped quotes in the payload
+        sagemaker_line(3).replace("3,3.5,pro", "3,3.5,pr\\u00f6"),  # an escape for a plain letter
+        sagemaker_line(3).replace('"eventVersion":"0"', '"eventVersion":"0","extra":"x"'),  # another key
+        sagemaker_line(3).replace('"eventVersion":"0"', '"eventVersion":0'),  # a number
+        sagemaker_line(3).replace('"mode":"INPUT"', '"mode":"INPUT","mode":"INPUT"'),  # a duplicate key
+        sagemaker_line(3).replace("-000000000003", "-00000000000é"),  # another id length, unicode
+        sagemaker_line(3).replace("3,3.5,pro", "3,3.5,pró"),  # unicode in the payload
+        sagemaker_line(3) + " ",  # trailing space
+        sagemaker_line(3)[:-40],  # truncated
+        "not json",
+    ],
+)
+def test_lines_off_the_layout_are_left_to_the_record_reader(odd: str) -> None:
+    lines = [sagemaker_line(i) for i in range(20)]
+    lines[3] = odd
+    data = "\n".join(lines).encode()
+    read = capture_envelope.read_envelopes(data)
+    assert read is not None
+    rows, matched = layout_values(data)
+    good = [r for r, m in zip(rows, matched, strict=True) if m]
+    expected = envelope_values("\n".join(line for i, line in enumerate(lines) if matched[i]).encode())
+    assert good == expected
+    assert_same(data, ["a", "b", "c"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"\n".join([sagemaker_line(1).encode(), b"", sagemaker_line(2).encode()]),  # a blank line
+        sagemaker_line(1).encode().replace(b'"mode"', b'\t"mode"'),  # a tab
+        sagemaker_line(1).encode() + b"\r" + sagemaker_line(2).encode(),  # a lone carriage return
+        sagemaker_line(1).encode().replace(b"pro", b"pro\xe2\x80\xa8"),  # U+2028: a line break to str
+        sagemaker_line(1).encode().replace(b"pro", b"pro\xff"),  # not UTF-8
+    ],
+    ids=["blank", "tab", "cr", "u2028", "not-utf8"],
+)
+def test_stretches_the_layout_reader_refuses(text: bytes) -> None:
+    assert capture_envelope.read_envelopes(text) is None
+    assert_same(text)
+
+
+def test_crlf_lines_are_read_by_layout() -> None:
+    data = "\r\n".join(sagemaker_line(i) for i in range(10)).encode() + b"\r\n"
+    rows, matched = layout_values(data)
+    assert all(matched)
+    assert rows == envelope_values(data)
+    assert_same(data)
+
+
+PLAIN_TEXT = st.one_of(
+    st.sampled_from(["", "CSV", "text/csv", "0.5", "1,2,x", "é", "{}", "2024-05-06T13:00:05Z"]),
+    st.text(alphabet="abc,. 0é", max_size=6),
+)
+#: Values that make a line no layout line (escapes) or the stretch no layout stretch (line breaks).
+ODD_TEXT = st.one_of(st.sampled_from(["a\\b", 'q"q', "\u2028", "\t", "\x85"]), st.text(max_size=6))
+ENVELOPE_TEXT = st.one_of(*[PLAIN_TEXT] * 8, ODD_TEXT)
+
+
+@st.composite
+def envelope_layouts(draw: st.DrawFn) -> Any:
+    """A capture writer's layout (key order, blocks, fields, separators): a function of the values
+    drawn for one record, giving its line."""
+
+    def keys(all_keys: Sequence[str], required: str | None) -> list[str]:
+        chosen = draw(st.permutations(all_keys))
+        kept = draw(st.sets(st.sampled_from(chosen)))
+        return [k for k in chosen if k in kept or k == required]
+
+    sides = [
+        s
+        for s in draw(st.permutations(["endpointInput", "endpointOutput"]))
+        if s == "endpointInput" or draw(st.booleans())
+    ]
+    fields = {side: keys(SIDE_FIELDS, "data") for side in sides}
+    meta = keys(["eventId", "inferenceTime", "inferenceId"], None)
+    top = [
+        k
+        for k in draw(st.permutations(["captureData", "eventMetadata", "eventVersion"]))
+        if k != "eventVersion" or draw(st.booleans())
+    ]
+    version = draw(st.sampled_from(["0", 0]))
+    separators = draw(st.sampled_from([(",", ":"), (", ", ": "), (",", ": ")]))
+    ascii_only = draw(st.booleans())
+
+    def write(d: st.DrawFn) -> str:
+        rec: dict[str, object] = {}
+        for key in top:
+            if key == "captureData":
+                rec[key] = {side: {k: d(ENVELOPE_TEXT) for k in fields[side]} for side in sides}
+            elif key == "eventMetadata":
+                rec[key] = {k: d(ENVELOPE_TEXT) for k in meta}
+            else:
+                rec[key] = version
+        return json.dumps(rec, separators=separators, ensure_ascii=ascii_only)
+
+    return write
+
+
+@st.composite
+def envelope_files(draw: st.DrawFn) -> list[str]:
+    """Lines of one or two layouts, mostly plain values."""
+    layouts = draw(st.lists(envelope_layouts(), min_size=1, max_size=2))
+    return [draw(st.sampled_from(layouts))(draw) for _ in range(draw(st.integers(1, 10)))]
+
+
+@FUZZ
+@given(envelope_files(), st.sampled_from(["\n", "\r\n"]))
+def test_fuzzed_layouts_read_what_json_loads_reads(lines: list[str], end: str) -> None:
+    data = end.join(lines).encode()
+    assert_same(data)
+    read = capture_envelope.read_envelopes(data)
+    if read is None:
+        return
+    rows, matched = layout_values(data)
+    expected = envelope_values(data)
+    for row, want, ok in zip(rows, expected, matched, strict=True):
+        if ok:
+            assert row == want
