@@ -47,7 +47,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
 from lib.errors import InputError
-from lib.sources.capture_envelope import Envelopes, read_envelopes
+from lib.sources.capture_envelope import Envelopes, read_envelopes, utf8_without_odd_breaks
 from lib.sources.files import Budget, Source, check_depth, gunzip, source_bytes, source_list, unzip
 
 #: What the readers accept: a path, raw bytes, or a binary file-like (e.g. a Streamlit upload).
@@ -697,13 +697,8 @@ def _read_stretch(chunk: bytes, label: str, first_lineno: int, parts: list[_Part
 def _plain_lines(chunk: bytes) -> bool:
     """Whether the chunk's lines are what ``str.splitlines`` makes of it, one record per line:
     UTF-8, line breaks only ``\\n`` / ``\\r\\n``, no blank line."""
-    if not chunk.isascii():
-        try:
-            text = chunk.decode("utf-8")
-        except UnicodeDecodeError:
-            return False
-        if any(c in text for c in "\x85\u2028\u2029"):
-            return False
+    if not utf8_without_odd_breaks(chunk):
+        return False
     if b"\r" in chunk and chunk.count(b"\r") != chunk.count(b"\r\n"):
         return False
     first = chunk.find(b"\n")

@@ -83,6 +83,18 @@ class _Template:
     blocks: frozenset[Path]
 
 
+def utf8_without_odd_breaks(chunk: bytes) -> bool:
+    """Whether ``chunk`` is UTF-8 text with no line break ``str.splitlines`` knows but JSON Lines does
+    not (``\\x85``, ``\\u2028``, ``\\u2029``): the lines a byte-level reader sees are then Python's."""
+    if chunk.isascii():
+        return True
+    try:
+        text = chunk.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not any(c in text for c in "\x85\u2028\u2029")
+
+
 def _tokens(
     node: dict[str, Any],
     schema: dict[str, Any],
@@ -171,13 +183,8 @@ def read_envelopes(chunk: bytes) -> Envelopes | None:
         cr = control[~newline]
         if (kinds[~newline] != 0x0D).any() or (cr + 1 >= len(raw)).any() or (raw[cr + 1] != 0x0A).any():
             return None
-    if not chunk.isascii():
-        try:
-            text = chunk.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-        if any(c in text for c in "\x85\u2028\u2029"):
-            return None
+    if not utf8_without_odd_breaks(chunk):
+        return None
     ends = control[newline]
     if len(chunk) and chunk[-1] != 0x0A:
         ends = np.append(ends, len(chunk))
