@@ -183,20 +183,12 @@ def _record(
 ) -> str:
     """One capture line: ``inp``/``out`` are (content type, data, encoding) or absent."""
     data: dict[str, Any] = {}
-    if inp is not None:
-        data["endpointInput"] = {
-            "observedContentType": inp[0],
-            "mode": "INPUT",
-            "data": inp[1],
-            "encoding": inp[2],
-        }
-    if out is not None:
-        data["endpointOutput"] = {
-            "observedContentType": out[0],
-            "mode": "OUTPUT",
-            "data": out[1],
-            "encoding": out[2],
-        }
+    for key, mode, side in (("endpointInput", "INPUT", inp), ("endpointOutput", "OUTPUT", out)):
+        if side is not None:
+            content_type, payload, encoding = side
+            data[key] = {
+                "observedContentType": content_type, "mode": mode, "data": payload, "encoding": encoding,
+            }  # fmt: skip
     meta = {
         "eventId": f"{prefix}-0000-4000-8000-{n:012d}",
         "inferenceTime": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
