@@ -185,9 +185,11 @@ def drift_data() -> DriftData:
     return DriftData(ref, cur, ref_label, cur_label, ref_demo, cur_demo, ref_digest, cur_digest)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=2, ttl="10m")
 def drift_read(name: str, content: bytes) -> pd.DataFrame:
-    """An uploaded table, read and checked on its own (cached by content)."""
+    """An uploaded table, read and checked on its own (cached by content: a re-drop or a read cut short
+    by a rerun is not parsed again). Two entries only: each holds a whole table (12 MB for a 9 MB CSV),
+    and the session keeps its own tables anyway."""
 
     return drift.check_table(drift.read_table(content, name=name), name=name)
 
