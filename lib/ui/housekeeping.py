@@ -102,8 +102,8 @@ def housekeeper() -> Housekeeper | None:
     if not runtime.exists():
         return None
     server: Any = runtime.get_instance()
-    if not hasattr(server, "is_active_session") or not hasattr(server, "clear_user_info_for_session"):
-        return None
+    if not issubclass(type(server), runtime.Runtime) or not hasattr(server, "clear_user_info_for_session"):
+        return None  # AppTest's stand-in, or a Streamlit without the method
     keeper = Housekeeper(server.is_active_session, server.clear_user_info_for_session)
     threading.Thread(
         target=_run, args=(keeper, INTERVAL_S), name="driftwatch-housekeeping", daemon=True
