@@ -29,6 +29,8 @@ def test_a_disconnected_session_is_closed_after_the_grace_period_and_only_once()
     assert closed == ["s1"]
     assert keeper.sweep() == 0  # not closed twice
     assert len(keeper) == 1
+    assert keeper.take_runs() == 2  # page runs since the start: memory is collected after runs
+    assert keeper.take_runs() == 0
 
 
 def test_a_session_that_reconnects_in_time_is_kept() -> None:
