@@ -4,8 +4,8 @@ Measures, against one ``streamlit run app.py`` server on this machine:
 - the time from dropping the files to the verdict on screen (the status box names both uploads and the
   "Columns drifted" tile shows the uploaded column count), for 1 session alone (three times) and for
   ``--sessions`` sessions started together (every file differs, so no session gets another's cache);
-- the server's resident memory (the process group's VmRSS) before, at its peak and 10 s … 180 s after
-  the sessions end;
+- the server's resident memory (the process group's VmRSS): the baseline (after a warm-up session,
+  once that session was closed), the peak, and 10 s … 180 s after the sessions end;
 - CPU seconds (user + system, from /proc) of the server's process group per session, and of the
   browser (this script's descendants), alone and for the concurrent sessions: the machine may be shared,
   CPU seconds are much less sensitive to that than wall times.
@@ -137,11 +137,11 @@ async def one_session(browser: Browser, url: str, reference: Path, current: Path
         await expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT)
         inputs = page.get_by_test_id("stFileUploader").locator('input[type="file"]')
         start = time.perf_counter()
-        await inputs.nth(0).set_input_files(reference)
+        await inputs.nth(0).set_input_files(reference, timeout=TIMEOUT)
         await expect(page.get_by_test_id("stFileUploader").nth(0).get_by_text(reference.name)).to_be_visible(
             timeout=TIMEOUT
         )
-        await inputs.nth(1).set_input_files(current)
+        await inputs.nth(1).set_input_files(current, timeout=TIMEOUT)
         status = page.get_by_test_id("stAlertContainer").filter(has_text="Reference:")
         await expect(status).to_contain_text(current.name, timeout=TIMEOUT)
         await expect(status).to_contain_text(reference.name, timeout=TIMEOUT)
@@ -166,7 +166,9 @@ async def run(sessions: int, megabytes: float) -> None:
                 )
                 pid = server.proc.pid
                 await one_session(browser, server.url, *pairs[-1])  # warm-up: imports, first-run caches
-                await asyncio.sleep(5)
+                # Baseline: the warm-up session closed too (lib.ui.housekeeping closes a session 30 s
+                # after its browser left, checking every 10 s), so the server holds no session data.
+                await asyncio.sleep(45)
                 baseline = rss_mb(pid)
                 cpu0, bcpu0 = server_cpu(pid), browser_cpu(pid)
                 single = [await one_session(browser, server.url, *pairs[-2 - i]) for i in range(2)]
