@@ -176,11 +176,13 @@ async def run(sessions: int, megabytes: float) -> None:
                 cpu1, bcpu1 = server_cpu(pid), browser_cpu(pid)
                 with PeakMemory(pid) as memory:
                     start = time.perf_counter()
-                    times = await asyncio.gather(
-                        *(one_session(browser, server.url, *pairs[i]) for i in range(sessions))
+                    results = await asyncio.gather(
+                        *(one_session(browser, server.url, *pairs[i]) for i in range(sessions)),
+                        return_exceptions=True,
                     )
                     wall = time.perf_counter() - start
                 cpu2, bcpu2 = server_cpu(pid), browser_cpu(pid)
+                closed_early = server.log().count("housekeeping: closed session")
                 await browser.close()
             # Sessions end when their websockets close; sample the server's memory for three minutes.
             after: dict[int, float] = {}
@@ -190,6 +192,10 @@ async def run(sessions: int, megabytes: float) -> None:
                 after[mark] = rss_mb(pid)
         finally:
             server.stop()
+    failed = [r for r in results if isinstance(r, BaseException)]
+    times = [r for r in results if not isinstance(r, BaseException)]
+    for err in failed:
+        print(f"a session failed: {str(err).splitlines()[0]}")
     one = statistics.median(single)
     many = statistics.median(times)
     print(f"files: 2 x {size:.1f} MB CSV per session ({COLUMNS} columns); load average {os.getloadavg()}")
@@ -200,6 +206,10 @@ async def run(sessions: int, megabytes: float) -> None:
     )
     alone, together = (cpu1 - cpu0) / 3, (cpu2 - cpu1) / sessions
     b_alone, b_together = (bcpu1 - bcpu0) / 3, (bcpu2 - bcpu1) / sessions
+    print(
+        f"sessions closed by housekeeping before the concurrent ones ended: {closed_early} "
+        "(at most the 4 earlier sessions; more would mean a live session was closed)"
+    )
     print(f"server CPU per session: alone {alone:.2f} s, concurrent {together:.2f} s")
     print(f"browser CPU per session: alone {b_alone:.2f} s, concurrent {b_together:.2f} s")
     timeline = ", ".join(f"{mark} s: {mb:.0f} MB" for mark, mb in after.items())

@@ -30,12 +30,14 @@ from typing import Any, Final
 import pyarrow as pa
 import streamlit as st
 from streamlit import runtime
+from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 #: A session disconnected this long is closed (its state and uploads freed).
 GRACE_S: Final = 30.0
 #: How often the sweep runs.
 INTERVAL_S: Final = 10.0
+_LOG = get_logger(__name__)
 
 
 def release_memory() -> None:
@@ -82,9 +84,10 @@ class Housekeeper:
                 elif since is None:
                     self._gone_since[session_id] = now
                 elif now - since >= self.grace_s:
-                    closed.append(session_id)
+                    closed.append((session_id, now - since))
                     del self._gone_since[session_id]
-        for session_id in closed:
+        for session_id, gone in closed:
+            _LOG.info("housekeeping: closed session %s, disconnected for %.0f s", session_id, gone)
             self.close(session_id)
         return len(closed)
 
