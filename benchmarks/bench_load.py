@@ -4,8 +4,11 @@ Measures, against one ``streamlit run app.py`` server on this machine:
 - the time from dropping the files to the verdict on screen (the status box names both uploads and the
   "Columns drifted" tile shows the uploaded column count), for 1 session alone (three times) and for
   ``--sessions`` sessions started together (every file differs, so no session gets another's cache);
-- the server's resident memory (the process group's VmRSS) before, at its peak and 60 s after the
-  sessions end.
+- the server's resident memory (the process group's VmRSS): the baseline (after a warm-up session,
+  once that session was closed), the peak, and 10 s … 180 s after the sessions end;
+- CPU seconds (user + system, from /proc) of the server's process group per session, and of the
+  browser (this script's descendants), alone and for the concurrent sessions: the machine may be shared,
+  CPU seconds are much less sensitive to that than wall times.
 
 Run: .venv/bin/python benchmarks/bench_load.py [--sessions 10] [--mb 10]   (a few minutes on 2 cores)
 Needs Debian's Chromium (``make browser``); run it on a quiet machine and record the load average.
@@ -53,9 +56,10 @@ def tables(folder: Path, seed: int, megabytes: float) -> tuple[Path, Path]:
     return paths[0], paths[1]
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (MB), from /proc."""
-    total = 0
+def _procs() -> list[tuple[int, int, int, float, str]]:
+    """(pid, parent pid, process group, CPU seconds, status text) of every process we may read."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -64,13 +68,41 @@ def rss_mb(pid: int) -> float:
             stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        pgid = int(stat[2])
+        cpu = (int(stat[11]) + int(stat[12])) / tick  # utime + stime
+        out.append((int(entry.name), int(stat[1]), int(stat[2]), cpu, status))
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process group (MB), from /proc."""
+    total = 0
+    for _, _, pgid, _, status in _procs():
         if pgid != pid:
             continue
         for line in status.splitlines():
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1])
     return total / 1024
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process group (the server)."""
+    return sum(cpu for _, _, pgid, cpu, _ in _procs() if pgid == pid)
+
+
+def browser_cpu(server_pid: int) -> float:
+    """CPU seconds used so far by this script's descendants other than the server (the browser)."""
+    procs = _procs()
+    children: dict[int, list[int]] = {}
+    for pid, ppid, *_ in procs:
+        children.setdefault(ppid, []).append(pid)
+    cpu = {pid: c for pid, _, pgid, c, _ in procs if pgid != server_pid}
+    todo, total = list(children.get(os.getpid(), [])), 0.0
+    while todo:
+        pid = todo.pop()
+        total += cpu.get(pid, 0.0)
+        todo.extend(children.get(pid, []))
+    return total
 
 
 class PeakMemory:
@@ -105,11 +137,11 @@ async def one_session(browser: Browser, url: str, reference: Path, current: Path
         await expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT)
         inputs = page.get_by_test_id("stFileUploader").locator('input[type="file"]')
         start = time.perf_counter()
-        await inputs.nth(0).set_input_files(reference)
+        await inputs.nth(0).set_input_files(reference, timeout=TIMEOUT)
         await expect(page.get_by_test_id("stFileUploader").nth(0).get_by_text(reference.name)).to_be_visible(
             timeout=TIMEOUT
         )
-        await inputs.nth(1).set_input_files(current)
+        await inputs.nth(1).set_input_files(current, timeout=TIMEOUT)
         status = page.get_by_test_id("stAlertContainer").filter(has_text="Reference:")
         await expect(status).to_contain_text(current.name, timeout=TIMEOUT)
         await expect(status).to_contain_text(reference.name, timeout=TIMEOUT)
@@ -132,22 +164,38 @@ async def run(sessions: int, megabytes: float) -> None:
                     executable_path=CHROMIUM,
                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
                 )
+                pid = server.proc.pid
                 await one_session(browser, server.url, *pairs[-1])  # warm-up: imports, first-run caches
-                await asyncio.sleep(5)
-                baseline = rss_mb(server.proc.pid)
+                # Baseline: the warm-up session closed too (lib.ui.housekeeping closes a session 30 s
+                # after its browser left, checking every 10 s), so the server holds no session data.
+                await asyncio.sleep(45)
+                baseline = rss_mb(pid)
+                cpu0, bcpu0 = server_cpu(pid), browser_cpu(pid)
                 single = [await one_session(browser, server.url, *pairs[-2 - i]) for i in range(2)]
                 single.append(await one_session(browser, server.url, *pairs[sessions]))
-                with PeakMemory(server.proc.pid) as memory:
+                cpu1, bcpu1 = server_cpu(pid), browser_cpu(pid)
+                with PeakMemory(pid) as memory:
                     start = time.perf_counter()
-                    times = await asyncio.gather(
-                        *(one_session(browser, server.url, *pairs[i]) for i in range(sessions))
+                    results = await asyncio.gather(
+                        *(one_session(browser, server.url, *pairs[i]) for i in range(sessions)),
+                        return_exceptions=True,
                     )
                     wall = time.perf_counter() - start
+                cpu2, bcpu2 = server_cpu(pid), browser_cpu(pid)
+                closed_early = server.log().count("housekeeping: closed session")
                 await browser.close()
-            await asyncio.sleep(60)  # sessions end when their websockets close; give the server a minute
-            after = rss_mb(server.proc.pid)
+            # Sessions end when their websockets close; sample the server's memory for three minutes.
+            after: dict[int, float] = {}
+            start = time.perf_counter()
+            for mark in (10, 30, 60, 120, 180):
+                await asyncio.sleep(max(0.0, mark - (time.perf_counter() - start)))
+                after[mark] = rss_mb(pid)
         finally:
             server.stop()
+    failed = [r for r in results if isinstance(r, BaseException)]
+    times = [r for r in results if not isinstance(r, BaseException)]
+    for err in failed:
+        print(f"a session failed: {str(err).splitlines()[0]}")
     one = statistics.median(single)
     many = statistics.median(times)
     print(f"files: 2 x {size:.1f} MB CSV per session ({COLUMNS} columns); load average {os.getloadavg()}")
@@ -156,7 +204,16 @@ async def run(sessions: int, megabytes: float) -> None:
         f"{sessions} sessions at once: median {many:.1f} s, max {max(times):.1f} s, all done in {wall:.1f} s "
         f"-> median ratio {many / one:.2f}x"
     )
-    print(f"server RSS: baseline {baseline:.0f} MB, peak {memory.peak:.0f} MB, 60 s after {after:.0f} MB")
+    alone, together = (cpu1 - cpu0) / 3, (cpu2 - cpu1) / sessions
+    b_alone, b_together = (bcpu1 - bcpu0) / 3, (bcpu2 - bcpu1) / sessions
+    print(
+        f"sessions closed by housekeeping before the concurrent ones ended: {closed_early} "
+        "(at most the 4 earlier sessions; more would mean a live session was closed)"
+    )
+    print(f"server CPU per session: alone {alone:.2f} s, concurrent {together:.2f} s")
+    print(f"browser CPU per session: alone {b_alone:.2f} s, concurrent {b_together:.2f} s")
+    timeline = ", ".join(f"{mark} s: {mb:.0f} MB" for mark, mb in after.items())
+    print(f"server RSS: baseline {baseline:.0f} MB, peak {memory.peak:.0f} MB; after the end: {timeline}")
 
 
 def main() -> None:

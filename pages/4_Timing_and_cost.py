@@ -170,6 +170,7 @@ with tab_latency:
                     "Last hours", min_value=1, max_value=24 * 63, value=72, key="timing_hours"
                 )
                 submitted = st.form_submit_button("Load from CloudWatch", icon=":material/cloud_download:")
+            timing_page.timing_latency_deadline_note()
             if submitted:
                 with ui.friendly_errors(stop=False):
                     timing_page.timing_load_latency_into_session(endpoint, variant, int(hours))

@@ -41,6 +41,7 @@ ACTION_SECONDS: Final = {
     "List schedules": 60.0,
     "Load baseline": 120.0,
     "Show monitoring history": 120.0,
+    "Load latency": 120.0,  # the Timing & cost page's live latency load
 }
 #: What a team deployment says for every network failure (no port-scan oracle in the errors).
 TEAM_NETWORK_MESSAGE: Final = (

@@ -87,12 +87,13 @@ class DriftData:
         """Both sides are the built-in demo."""
         return self.reference_demo and self.current_demo
 
-    @property
+    @functools.cached_property
     def shared(self) -> list[str]:
-        """Columns present on both sides, in reference order."""
-        return [c for c in self.reference.columns if c in set(self.current.columns)]
+        """Columns present on both sides, in reference order (computed once: the page asks often)."""
+        current = set(self.current.columns)
+        return [c for c in self.reference.columns if c in current]
 
-    @property
+    @functools.cached_property
     def signature(self) -> str:
         """Short digest of the labels and shared columns: widget keys that depend on the columns
         carry it, so new data gets fresh widgets instead of stale choices."""
@@ -186,9 +187,11 @@ def drift_data() -> DriftData:
     return DriftData(ref, cur, ref_label, cur_label, ref_demo, cur_demo, ref_digest, cur_digest)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
 def drift_read(name: str, content: bytes) -> pd.DataFrame:
-    """An uploaded table, read and checked on its own (cached by content)."""
+    """An uploaded table, read and checked on its own. Not in ``st.cache_data``: each file is read once
+    per session anyway (:func:`drift_ingest`), and a cache entry would hash the upload's bytes, pickle
+    and unpickle the whole table (a quarter of a second for a 9 MB CSV) and keep a copy of it
+    (12 MB) after the session ended."""
 
     return drift.check_table(drift.read_table(content, name=name), name=name)
 

@@ -20,6 +20,7 @@ from lib.errors import AppError
 from lib.format import plural
 from lib.schema import merge_jobs, merge_metrics
 from lib.ui.auth import require_login
+from lib.ui.housekeeping import watch_session
 from lib.ui.prefetch import PREFETCH_JS
 
 ICON: Final = Path(__file__).resolve().parents[2] / "assets" / "driftwatch.png"
@@ -90,6 +91,7 @@ def setup_page(title: str, *, uses_metrics: bool = True) -> None:
     require_login()  # team mode: nothing below is drawn for a visitor who has not logged in
     init_state()
     restore_session()  # after the defaults: a reloaded session's own data replaces them
+    watch_session()  # closed (state and uploads freed) a while after its browser goes away
     narrow_window_rules()
     sidebar(uses_metrics=uses_metrics, title=title)
     remember_session()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 import streamlit as st
@@ -13,6 +13,7 @@ from lib.demo.story import DEMO_ENDPOINT
 from lib.errors import AppError
 from lib.sources import latency as latency_files
 from lib.sources.aws import endpoint_latency
+from lib.sources.aws import session as aws
 from lib.ui import aws_page
 from lib.ui.frame import show_error, upload_key
 
@@ -158,6 +159,18 @@ def timing_aws_connection() -> dict[str, Any] | None:
     return dict(conn) if conn else None
 
 
+#: The live latency load's name in :data:`lib.ui.aws_page.ACTION_SECONDS` (its stated deadline).
+LATENCY_ACTION: Final = "Load latency"
+
+
+class PartialLatency(Exception):  # noqa: N818 - a signal, not an error shown to anyone
+    """Raised by :func:`timing_load_latency` so a load cut short by its deadline is shown, never cached."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        super().__init__("partial latency")
+        self.frame = frame
+
+
 @st.cache_data(ttl="10m", show_spinner=False, max_entries=20)
 def timing_load_latency(
     profile: str | None,
@@ -167,27 +180,48 @@ def timing_load_latency(
     variant: str,
     hours: int,
     until: str,
+    _deadline: aws.Deadline | None = None,
 ) -> pd.DataFrame:
-    """Endpoint latency of the last ``hours`` before ``until`` from CloudWatch (cached 10 minutes)."""
+    """Endpoint latency of the last ``hours`` before ``until`` from CloudWatch (cached 10 minutes).
+
+    ``_deadline`` (not part of the key) bounds the whole load; a load it cut short after some pages
+    is raised as :class:`PartialLatency`, so it is shown but never served later as if complete.
+    """
 
     end = pd.Timestamp(until)
-    return endpoint_latency.load_endpoint_latency(
-        aws_page.aws_session(profile, region), endpoint, variant, end - pd.Timedelta(hours=hours), end,
-        endpoint_url=endpoint_url,
+    frame = endpoint_latency.load_endpoint_latency(
+        aws_page.aws_session(profile, region, _deadline), endpoint, variant, end - pd.Timedelta(hours=hours),
+        end, endpoint_url=endpoint_url,
     )  # fmt: skip
+    if frame.attrs.get("partial"):
+        raise PartialLatency(frame)
+    return frame
+
+
+def timing_latency_deadline_note() -> None:
+    """Under the live-load form: the load's stated deadline and Stop, and that a stopped load kept
+    nothing (the rerun after Stop)."""
+    st.caption(aws_page.aws_action_caption(LATENCY_ACTION))
+    aws_page.aws_stopped_notice()
 
 
 def timing_load_latency_into_session(endpoint: str, variant: str, hours: int) -> None:
-    """Load latency with the AWS page's connection into ``timing_latency``; errors leave the data as is."""
+    """Load latency with the AWS page's connection into ``timing_latency``, under the action's stated
+    deadline with a Stop button (:func:`lib.ui.aws_page.aws_action`); errors leave the data as is,
+    a load cut short keeps what was read (with a warning)."""
     conn = timing_aws_connection()
     if conn is None:
         raise AppError("Not connected to AWS.", "Connect on the Load from AWS page first.")
     until = pd.Timestamp.now(tz="UTC").floor("min").isoformat()
-    with st.spinner(f"Loading {endpoint} latency from CloudWatch…"):
-        frame = timing_load_latency(
-            conn["profile"], conn["region"], conn.get("endpoint"), endpoint, variant, hours, until
-        )
+    where = (conn["profile"], conn["region"], conn.get("endpoint"))
+    spinner = st.spinner(f"Loading {endpoint} latency from CloudWatch…")
+    with aws_page.aws_action(LATENCY_ACTION) as deadline, spinner:
+        try:
+            frame = timing_load_latency(*where, endpoint, variant, hours, until, deadline)
+        except PartialLatency as cut:
+            frame = cut.frame
     st.session_state.timing_latency = frame
     st.session_state.timing_latency_label = (
         f"CloudWatch: {endpoint}/{variant or 'AllTraffic'}, last {hours} h"
+        + (" (incomplete)" if frame.attrs.get("partial") else "")
     )

@@ -128,7 +128,7 @@ def test_store_keeps_by_token_expires_and_caps_size() -> None:
     store = SessionStore(ttl_s=60, max_session_bytes=10_000, max_bytes=25_000, clock=lambda: now[0])
     small = pd.DataFrame({"x": np.arange(100, dtype=np.float64)})  # ~ 1 kB
     assert store.save("a" * 22, {"metrics": small})
-    assert store.load("a" * 22)["metrics"] is small  # type: ignore[index]
+    assert store.load("a" * 22)["metrics"].equals(small)  # type: ignore[index]
     assert store.load("b" * 22) is None
     now[0] = 61.0
     assert store.load("a" * 22) is None  # past the time limit

@@ -164,7 +164,7 @@ def test_live_latency_uses_the_aws_connection(monkeypatch: pytest.MonkeyPatch) -
         return latency_files.read_latency_export(LATENCY_SAMPLE)
 
     monkeypatch.setattr(endpoint_latency, "load_endpoint_latency", fake)
-    monkeypatch.setattr(aws_page, "aws_session", lambda profile, region: object())
+    monkeypatch.setattr(aws_page, "aws_session", lambda profile, region, deadline=None: object())
     connection = {
         "profile": None,
         "region": "us-east-1",
@@ -186,7 +186,7 @@ def test_live_latency_error_is_shown_and_data_kept(monkeypatch: pytest.MonkeyPat
         raise DataSourceError("Access denied: cloudwatch:GetMetricData.", hint="Ask your admin.")
 
     monkeypatch.setattr(endpoint_latency, "load_endpoint_latency", refuse)
-    monkeypatch.setattr(aws_page, "aws_session", lambda profile, region: object())
+    monkeypatch.setattr(aws_page, "aws_session", lambda profile, region, deadline=None: object())
     connection = {"profile": None, "region": "us-east-1", "endpoint": None, "account": "1", "arn": "a"}
     at = open_page(aws_connection=connection)
     before = at.session_state["timing_latency"].copy()

@@ -67,7 +67,9 @@ def load_endpoint_latency(
     Returns
     -------
     pandas.DataFrame
-        ``LATENCY_COLUMNS``; ``attrs["warnings"]`` lists incomplete series and CloudWatch messages.
+        ``LATENCY_COLUMNS``; ``attrs["warnings"]`` lists incomplete series and CloudWatch messages;
+        ``attrs["partial"]`` is True when the session's :class:`~lib.sources.aws.session.Deadline`
+        ended the load (time up or cancelled) after some pages were read: those records are kept.
 
     Raises
     ------
@@ -75,7 +77,8 @@ def load_endpoint_latency(
         For an empty endpoint name, an empty window or a bad period.
     DataSourceError
         When AWS refuses or cannot be reached (``lib.sources.aws.session.aws_errors``), or returns no
-        datapoint at all.
+        datapoint at all; ``ActionTimeoutError``/``ActionCancelledError`` when the session's deadline
+        ends the load before any datapoint was read.
     """
 
     endpoint, variant = endpoint.strip(), (variant or "AllTraffic").strip()
@@ -114,24 +117,40 @@ def load_endpoint_latency(
     rows: list[dict[str, Any]] = []
     warnings: list[str] = []
     status: dict[str, str] = {}
-    with aws.aws_errors("cloudwatch", region=session.region_name, what="fetching endpoint latency"):
-        for page in cloudwatch.get_paginator("get_metric_data").paginate(
-            MetricDataQueries=queries,
-            StartTime=t0.to_pydatetime(),
-            EndTime=t1.to_pydatetime(),
-            ScanBy="TimestampAscending",
-        ):
-            for res in page.get("MetricDataResults", []):
-                i = int(str(res["Id"])[1:])
-                metric, stat = plan[i]
-                status[metric + " " + stat] = str(res.get("StatusCode", "Complete"))
-                for ts, value in zip(res.get("Timestamps", []), res.get("Values", []), strict=False):
-                    rows.append(
-                        {"timestamp": ts, "endpoint": endpoint, "variant": variant, "metric": metric,
-                         "stat": stat, "value_us": value}
-                    )  # fmt: skip
-            for msg in page.get("Messages", []) or []:
-                warnings.append(f"CloudWatch: {msg.get('Code', '')}: {msg.get('Value', '')}")
+    ended: str | None = None
+    try:
+        with aws.aws_errors("cloudwatch", region=session.region_name, what="fetching endpoint latency"):
+            for page in cloudwatch.get_paginator("get_metric_data").paginate(
+                MetricDataQueries=queries,
+                StartTime=t0.to_pydatetime(),
+                EndTime=t1.to_pydatetime(),
+                ScanBy="TimestampAscending",
+            ):
+                for res in page.get("MetricDataResults", []):
+                    i = int(str(res["Id"])[1:])
+                    metric, stat = plan[i]
+                    status[metric + " " + stat] = str(res.get("StatusCode", "Complete"))
+                    for ts, value in zip(res.get("Timestamps", []), res.get("Values", []), strict=False):
+                        rows.append(
+                            {"timestamp": ts, "endpoint": endpoint, "variant": variant, "metric": metric,
+                             "stat": stat, "value_us": value}
+                        )  # fmt: skip
+                for msg in page.get("Messages", []) or []:
+                    warnings.append(f"CloudWatch: {msg.get('Code', '')}: {msg.get('Value', '')}")
+    except aws.ACTION_ENDED as err:  # the action's deadline or Stop: keep the pages already read
+        if not rows:
+            raise
+        deadline = aws.session_deadline(session)
+        action = deadline.action if deadline is not None else "The latency load"
+        how = f"timed out after {deadline.seconds:g} s" if deadline is not None else "ended"
+        if isinstance(err, aws.ActionCancelledError):
+            how = "was cancelled"
+        last = max(row["timestamp"] for row in rows)
+        ended = (
+            f"{action} {how} before CloudWatch sent every page: only the {len(rows):,} datapoints read "
+            f"until then are shown (up to {last:%Y-%m-%d %H:%M} UTC), so this latency is incomplete."
+        )
+        warnings.append(ended)
     for series, code in sorted(status.items()):
         if code != "Complete":
             warnings.append(f"{series}: CloudWatch returned {code}; the series may be incomplete.")
@@ -145,4 +164,5 @@ def load_endpoint_latency(
     frame = latency_frame(rows)
     frame.attrs["warnings"] = tuple(warnings)
     frame.attrs["period_s"] = p
+    frame.attrs["partial"] = ended is not None
     return frame
