@@ -63,12 +63,18 @@ WATCH = """
 (() => {
   const fresh = '[data-testid="stElementContainer"][data-stale="false"] [data-testid="stVegaLiteChart"]';
   const w = (window.__dw = { t0: 0, sidebar: null, chart: null, done: null, ran: false });
-  window.__dwReset = () => Object.assign(w, { t0: performance.now(), chart: null, done: null, ran: false });
+  window.__dwReset = (title) =>
+    Object.assign(w, { t0: performance.now(), chart: null, done: null, ran: false, expect: title });
   const check = () => {
     const now = performance.now() - w.t0;
     const app = document.querySelector('[data-testid="stApp"]');
     const state = app ? app.getAttribute("data-test-script-state") : null;
     if (state === "running" || state === "rerunRequested") w.ran = true; // this run, not the last page's
+    // A switch whose run is too quick for React to ever render "running": the new page's title is up
+    // and nothing on screen is left over from the previous page.
+    const h1 = document.querySelector("h1");
+    if (!w.ran && w.expect && h1 && h1.innerText.trim() === w.expect && !document.querySelector('[data-stale="true"]'))
+      w.ran = true;
     const side = document.querySelector('[data-testid="stSidebar"]');
     if (w.sidebar === null && side && side.innerText.includes("Driftwatch")) w.sidebar = now;
     for (const el of document.querySelectorAll(fresh)) {
@@ -78,7 +84,17 @@ WATCH = """
 
     if (w.done === null && w.ran && state === "notRunning") w.done = now;
   };
-  new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
+  // A run of a few milliseconds sets "running" and "notRunning" within one task: the observer then sees
+  // only the last value, so the attribute's old values are read too.
+  const seen = (records) => {
+    for (const r of records)
+      if (r.attributeName === "data-test-script-state" && (r.oldValue === "running" || r.oldValue === "rerunRequested"))
+        w.ran = true;
+    check();
+  };
+  new MutationObserver(seen).observe(document, {
+    subtree: true, childList: true, attributes: true, attributeOldValue: true,
+  });
   setInterval(check, 10); // a chart may get its size without a DOM mutation
 })();
 """
@@ -139,7 +155,7 @@ def main() -> None:
                 page = new_page()
                 cold_open(page, server, "")
                 for link in PAGES[1:] + PAGES[:1]:
-                    page.evaluate("window.__dwReset()")
+                    page.evaluate("title => window.__dwReset(title)", link.label)
                     page.get_by_test_id("stSidebar").get_by_test_id("stPageLink").filter(
                         has_text=link.label
                     ).first.click()
