@@ -73,8 +73,8 @@ WATCH = """
     // A switch whose run is too quick for React to ever render "running": the new page's title is up
     // and nothing on screen is left over from the previous page.
     const h1 = document.querySelector("h1");
-    if (!w.ran && w.expect && h1 && h1.innerText.trim() === w.expect && !document.querySelector('[data-stale="true"]'))
-      w.ran = true;
+    const leftover = document.querySelector('[data-stale="true"]');
+    if (!w.ran && w.expect && h1 && h1.innerText.trim() === w.expect && !leftover) w.ran = true;
     const side = document.querySelector('[data-testid="stSidebar"]');
     if (w.sidebar === null && side && side.innerText.includes("Driftwatch")) w.sidebar = now;
     for (const el of document.querySelectorAll(fresh)) {
@@ -88,7 +88,7 @@ WATCH = """
   // only the last value, so the attribute's old values are read too.
   const seen = (records) => {
     for (const r of records)
-      if (r.attributeName === "data-test-script-state" && (r.oldValue === "running" || r.oldValue === "rerunRequested"))
+      if (r.attributeName === "data-test-script-state" && ["running", "rerunRequested"].includes(r.oldValue))
         w.ran = true;
     check();
   };

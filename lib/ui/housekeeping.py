@@ -33,10 +33,11 @@ from streamlit import runtime
 from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-#: A session disconnected this long is closed (its state and uploads freed): Streamlit's own
-#: ``server.disconnectedSessionTTL``, so no session is closed that Streamlit would still reconnect
-#: (a 30 s grace lost one live session's upload under heavy load: benchmarks/README.md, session 4).
-GRACE_S: Final = 120.0
+#: A session disconnected this long is closed (its state and uploads freed). Three times the first
+#: choice (30 s lost one live session's upload under heavy load: benchmarks/README.md, session 4), and
+#: below Streamlit's own ``server.disconnectedSessionTTL`` (120 s): past that Streamlit may already have
+#: dropped the session from its manager, unclosed, and its memory would never come back.
+GRACE_S: Final = 90.0
 #: How often the sweep runs.
 INTERVAL_S: Final = 10.0
 _LOG = get_logger(__name__)
