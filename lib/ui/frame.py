@@ -21,7 +21,6 @@ from lib.format import plural
 from lib.schema import merge_jobs, merge_metrics
 from lib.ui.auth import require_login
 from lib.ui.housekeeping import watch_session
-from lib.ui.prefetch import PREFETCH_JS
 
 ICON: Final = Path(__file__).resolve().parents[2] / "assets" / "driftwatch.png"
 
@@ -185,10 +184,9 @@ _NARROW_JS: Final = """
 
 
 def narrow_window_rules() -> None:
-    """CSS and a small script for windows narrower than :data:`NARROW_WINDOW_PX` (see above), and the
-    chart and table code fetched while the page computes (:mod:`lib.ui.prefetch`)."""
+    """CSS and a small script for windows narrower than :data:`NARROW_WINDOW_PX` (see above)."""
     with st.sidebar:
-        st.html(_NARROW_CSS + _NARROW_JS + PREFETCH_JS, unsafe_allow_javascript=True, width="content")
+        st.html(_NARROW_CSS + _NARROW_JS, unsafe_allow_javascript=True, width="content")
 
 
 # ---------------------------------------------------------------- data kept across a reload

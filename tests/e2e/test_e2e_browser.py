@@ -19,9 +19,12 @@ TIMEOUT = 60_000
 
 
 def wait_idle(page: Page) -> None:
-    """Wait until the current script run has finished (the status widget disappears)."""
+    """Wait until the current script run has finished (the status widget disappears) and every element
+    on screen is drawn: Streamlit loads each widget's code on first use and shows a grey placeholder
+    (``stSkeleton``) meanwhile, which screenshots and size checks must not catch."""
     page.wait_for_timeout(300)
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT)
+    expect(page.locator('[data-testid="stSkeleton"]:visible')).to_have_count(0, timeout=TIMEOUT)
 
 
 def open_page(page: Page, server: AppServer, path: str = "") -> None:
@@ -140,11 +143,3 @@ def test_two_sessions_do_not_share_uploads(page: Page, app_server: AppServer, tm
         expect(second.get_by_text("session-one-job")).to_have_count(0)
     finally:
         other.close()
-
-
-def test_chart_code_is_loaded_while_a_page_without_charts_is_open(page: Page, app_server: AppServer) -> None:
-    open_page(page, app_server)  # the Data page draws no chart on the demo
-    expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(0)
-    loaded = page.evaluate("performance.getEntriesByType('resource').map(e => e.name.split('/').pop())")
-    for renderer in ("ArrowVegaLiteChart.", "embed.", "DataFrame."):
-        assert any(name.startswith(renderer) for name in loaded), f"{renderer} not prefetched: {loaded}"

@@ -20,10 +20,14 @@ SHOTS = Path("test-results") / "pages"
 
 
 def charts_drawn(page: Page) -> None:
-    """Every chart in view has drawn its marks (not the grey loading placeholder)."""
-    charts = page.locator('[data-testid="stVegaLiteChart"]:visible')
-    for i in range(charts.count()):
-        expect(charts.nth(i).locator("canvas, svg").first).to_be_visible(timeout=TIMEOUT)
+    """Every chart in view has drawn its marks (not the grey loading placeholder). A chart not drawn yet
+    has no height, so it is found by what hides it (a closed tab), not by its size."""
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+            .filter((e) => e.checkVisibility())
+            .every((e) => e.querySelector("canvas, svg") && e.getBoundingClientRect().height > 0)""",
+        timeout=TIMEOUT,
+    )
 
 
 @pytest.mark.parametrize("width", [1440, 800])
