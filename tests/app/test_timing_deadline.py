@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from lib.ui import aws_page, timing_page
-from tests.support.fault_servers import answering_server, hanging_server
+from tests.support.fault_servers import answering_server, hanging_server, only_fake_credentials
 from tests.support.paths import ROOT
 
 PAGE = "pages/4_Timing_and_cost.py"
@@ -22,13 +22,7 @@ T0 = 1_714_953_600.0  # 2024-05-06 00:00 UTC
 
 @pytest.fixture(autouse=True)
 def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKE0001")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fakeSecretKeyValue0123456789abcdefghijKLMN")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+    only_fake_credentials(monkeypatch)
 
 
 def connected(url: str) -> AppTest:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import pytest
+
 #: ``responder(operation, body) -> (status, headers, body, declared_length)``: ``operation`` is the
 #: X-Amz-Target / Action of the request ('' for REST calls such as S3); ``declared_length`` None
 #: sends the true Content-Length, a larger number sends that and closes early (a cut-off body).
@@ -114,3 +116,15 @@ def hanging_server() -> Iterator[tuple[str, Seen]]:
         for conn in held:
             conn.close()
         listener.close()
+
+
+def only_fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake static credentials, no profile, endpoint, instance metadata or AWS config files: a test can
+    reach only the fault server it names."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKE0001")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fakeSecretKeyValue0123456789abcdefghijKLMN")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")

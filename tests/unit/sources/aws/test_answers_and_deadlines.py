@@ -19,7 +19,7 @@ from lib.errors import DataSourceError, InputError
 from lib.sources.aws import capture_s3, endpoints, load, logs, metrics, s3files, training_jobs
 from lib.sources.aws import session as aws
 from lib.sources.aws.common import LoadWarning
-from tests.support.fault_servers import answer, answering_server, hanging_server
+from tests.support.fault_servers import answer, answering_server, hanging_server, only_fake_credentials
 
 START = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
 RECORD = {
@@ -45,13 +45,7 @@ XML_BAD = {
 
 @pytest.fixture(autouse=True)
 def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKE0001")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fakeSecretKeyValue0123456789abcdefghijKLMN")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+    only_fake_credentials(monkeypatch)
 
 
 def session(deadline: aws.Deadline | None = None) -> aws.Session:
