@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -110,18 +111,25 @@ def test_capture_prefixes_and_compaction_to_parquet(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(_report_rows(compacted), _report_rows(direct))
 
 
+def _put_partitioned(
+    s3: Any, bucket: str, frames: dict[str, pd.DataFrame], *, months: int, folder: Path
+) -> None:
+    """Each frame as a hive-partitioned Parquet dataset ``<name>/month=<m>/part-0.parquet`` in ``bucket``."""
+    for name, frame in frames.items():
+        for month, chunk in enumerate(np.array_split(np.arange(len(frame)), months)):
+            path = folder / f"{name}{month}.parquet"
+            pq.write_table(pa.Table.from_pandas(frame.iloc[chunk], preserve_index=False), path)
+            s3.put_object(
+                Bucket=bucket, Key=f"{name}/month={month + 1}/part-0.parquet", Body=path.read_bytes()
+            )
+
+
 def test_partitioned_parquet_on_s3_through_the_apps_session(aws_env: str, tmp_path: Path) -> None:
     s3 = client(aws_env, "s3")
     s3.create_bucket(Bucket="data")
     ref, cur = _frame(5, 2_000, 0.0), _frame(6, 2_000, 0.0)
     cur["plan"] = np.where(np.arange(2_000) % 2 == 0, "pro", cur["plan"])
-    for name, frame in (("ref", ref), ("cur", cur)):
-        for month, chunk in enumerate(np.array_split(np.arange(len(frame)), 2)):
-            path = tmp_path / f"{name}{month}.parquet"
-            pq.write_table(pa.Table.from_pandas(frame.iloc[chunk], preserve_index=False), path)
-            s3.put_object(
-                Bucket="data", Key=f"{name}/month={month + 1}/part-0.parquet", Body=path.read_bytes()
-            )
+    _put_partitioned(s3, "data", {"ref": ref, "cur": cur}, months=2, folder=tmp_path)
     s3.put_object(Bucket="data", Key="ref/_SUCCESS", Body=b"")
     report = compare_datasets("s3://data/ref/", "s3://data/cur", exclude=["month"], endpoint_url=aws_env)
     pd.testing.assert_frame_equal(_report_rows(report), _report_rows(compare(ref, cur)))
@@ -138,13 +146,7 @@ def test_partitioned_parquet_on_s3_gives_compares_ks_p_values_bit_for_bit(
     s3.create_bucket(Bucket="big")
     # Seeds where, for both columns, the largest ECDF gap lies inside a fine bin, not on an edge.
     ref, cur = _frame(9, 14_000, 0.0), _frame(109, 13_000, 0.05)
-    for name, frame in (("ref", ref), ("cur", cur)):
-        for month, chunk in enumerate(np.array_split(np.arange(len(frame)), 3)):
-            path = tmp_path / f"{name}{month}.parquet"
-            pq.write_table(pa.Table.from_pandas(frame.iloc[chunk], preserve_index=False), path)
-            s3.put_object(
-                Bucket="big", Key=f"{name}/month={month + 1}/part-0.parquet", Body=path.read_bytes()
-            )
+    _put_partitioned(s3, "big", {"ref": ref, "cur": cur}, months=3, folder=tmp_path)
     report = compare_datasets(
         "s3://big/ref/", "s3://big/cur", exclude=["month"], endpoint_url=aws_env, batch_rows=5_000
     )
