@@ -275,9 +275,9 @@ class AnchorChoices:
     A ``TrainingJobAnalytics`` export carries no job name, so its run is named after the file. When
     the file is not named exactly after its job, ``unplaced`` lists it, ``candidates`` the loaded jobs
     with a start time and no metric curves of their own (a description's final values do not
-    count), and ``suggested`` pairs a run with a job when
-    only one fits: the file name contains exactly one candidate's name (or one candidate's name
-    contains the file name), or there is exactly one run and one candidate.
+    count), and ``suggested`` pairs a run with a job when only one fits: the file name contains
+    exactly one candidate's name (or one candidate's name contains the file name), or there is
+    exactly one run and one candidate.
     """
 
     unplaced: list[str]
@@ -325,7 +325,8 @@ def anchor_relative_times(
     are left alone. Returns ``metrics`` itself when there is nothing to anchor, else a new frame with
     ``attrs["anchored_jobs"]`` (and ``attrs["linked_runs"]``, the links applied).
     """
-    if jobs is None or jobs.empty or not _relative_only(metrics).any():
+    relative = _relative_only(metrics)
+    if jobs is None or jobs.empty or not relative.any():
         return metrics
     start = _job_starts(jobs)
     applied = {
@@ -333,7 +334,7 @@ def anchor_relative_times(
         for run, job in (links or {}).items()
         if job in start.index and run != job and bool((metrics["job"] == run).any())
     }
-    todo = _relative_only(metrics) & (metrics["job"].isin(start.index) | metrics["job"].isin(list(applied)))
+    todo = relative & (metrics["job"].isin(start.index) | metrics["job"].isin(list(applied)))
     if not todo.any():
         return metrics
     out = metrics.copy()
