@@ -173,18 +173,15 @@ class Samples:
         """Pooled sorted values, the count of reference values up to each position, and which
         positions hold reference values (a stable merge: reference first among equal values).
 
-        Each current value lands after the reference values up to it (one ``searchsorted`` of the
-        two sorted runs); no pooled sort or argsort.
+        One stable argsort of the two sorted runs laid end to end: numpy's stable sort is a timsort,
+        which finds the two runs and merges them in one linear pass (about half the time of placing
+        each current value with ``searchsorted``); no pooled sort of unsorted values.
         """
         ref, cur = self.reference_sorted, self.current_sorted
-        at_cur = np.searchsorted(ref, cur, side="right")
-        at_cur += np.arange(cur.size)
-        is_ref = np.ones(ref.size + cur.size, dtype=bool)
-        is_ref[at_cur] = False
-        merged = np.empty(is_ref.size, dtype=np.result_type(ref, cur))
-        merged[at_cur] = cur
-        merged[is_ref] = ref
-        return merged, np.cumsum(is_ref), is_ref
+        pooled = np.concatenate([ref, cur])
+        order = np.argsort(pooled, kind="stable")
+        is_ref = order < ref.size
+        return pooled[order], np.cumsum(is_ref), is_ref
 
     @cached_property
     def is_constant(self) -> bool:
