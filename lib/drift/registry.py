@@ -31,8 +31,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -41,6 +40,39 @@ from scipy.spatial import distance
 
 from lib.drift import resample
 from lib.errors import InputError
+
+_T = TypeVar("_T")
+
+if TYPE_CHECKING:  # the same typing as functools' descriptor
+    from functools import cached_property
+else:
+
+    class cached_property(Generic[_T]):  # noqa: N801 (named after the functools descriptor it replaces)
+        """``functools.cached_property`` without its lock.
+
+        Python 3.11's version holds one lock per *class attribute*, shared by every instance: two
+        threads computing ``ecdf_gaps`` of two different columns wait for each other, so the
+        report's worker threads (and concurrent app sessions) ran the numeric work one at a time.
+        Here the value is computed and stored in the instance's ``__dict__`` with no lock (Python
+        3.12 did the same); two threads asking the same instance at once may both compute it, which
+        is harmless for these pure, idempotent values.
+        """
+
+        def __init__(self, func: Callable[[Any], _T]) -> None:
+            self.func = func
+            self.attrname: str | None = None
+            self.__doc__ = func.__doc__
+
+        def __set_name__(self, owner: type, name: str) -> None:
+            self.attrname = name
+
+        def __get__(self, instance: Any, owner: type | None = None) -> Any:
+            if instance is None:
+                return self
+            assert self.attrname is not None
+            value = instance.__dict__[self.attrname] = self.func(instance)
+            return value
+
 
 Treatment = Literal["numeric", "categorical"]
 TestKind = Literal["p_value", "distance"]

@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -46,7 +45,7 @@ from lib.drift.engine import (
     rule_settings,
     sort_by_effect,
 )
-from lib.drift.registry import N_BINS, TIED_MAX_DISTINCT, Samples, Treatment, get_test
+from lib.drift.registry import N_BINS, TIED_MAX_DISTINCT, Samples, Treatment, cached_property, get_test
 from lib.drift.report import DriftReport
 from lib.drift.rule import DEFAULTS, rule_text
 from lib.drift.summary.refine import REFINE_MAX_VALUES, exact_ks, ks_bounds

@@ -7,7 +7,10 @@ choice decided from probes, Parquet text decoded in Arrow, and threads over colu
 
 from __future__ import annotations
 
+import functools
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -19,6 +22,7 @@ from lib.drift import registry as registry_module
 from lib.drift.engine import FREQUENT_COVERAGE, FREQUENT_VALUE_SHARE, low_cardinality_treatment
 from lib.drift.registry import TESTS, Samples
 from lib.drift.rule import DEFAULTS, corrected_effect, min_detectable_effect
+from lib.drift.summary.evaluate import BinnedSamples
 from lib.drift.types import infer_kind
 from lib.sources.tables import read_table
 
@@ -212,3 +216,28 @@ def test_parquet_reads_the_values_pyarrow_reads() -> None:
         assert got.dropna().astype(str).tolist() == want.dropna().astype(str).tolist(), column
     assert not any(isinstance(d, pd.CategoricalDtype) for d in frame.dtypes)
     assert str(frame["text"].dtype) == "str"
+
+
+def test_shared_arrays_of_two_columns_are_computed_at_the_same_time_by_two_threads() -> None:
+    """Worker threads must not wait for each other: Python 3.11's ``functools.cached_property`` holds
+    one lock per class attribute, so two columns' ``ecdf_gaps`` were computed one after the other.
+
+    Two threads each compute a property of their own instance that waits for the other to arrive;
+    with a class-wide lock the second never enters and the barrier breaks."""
+    barrier = threading.Barrier(2, timeout=30)
+
+    class Probe(Samples):
+        @registry_module.cached_property
+        def meet(self) -> int:
+            return barrier.wait()
+
+    samples = [Probe(np.arange(3.0), np.arange(3.0), "numeric", presorted=True) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        arrived = sorted(pool.map(lambda s: s.meet, samples))
+    assert arrived == [0, 1]
+    assert samples[0].__dict__["meet"] in (0, 1)  # stored on the instance: computed once
+
+
+def test_no_drift_sample_class_uses_the_locking_cached_property() -> None:
+    for cls in (Samples, BinnedSamples):
+        assert not any(isinstance(v, functools.cached_property) for v in vars(cls).values()), cls
