@@ -130,7 +130,10 @@ def _scalar(text: str) -> object:
 
 
 def _csv_rows(text: str) -> list[list[object]]:
-    return [[_scalar(v) for v in row] for row in csv.reader(io.StringIO(text)) if any(v.strip() for v in row)]
+    # newline="": a bare carriage return ends a row, as in Arrow's CSV reader (the fast path);
+    # without it the csv module raises on "1,2\r3,4".
+    rows = csv.reader(io.StringIO(text, newline=""))
+    return [[_scalar(v) for v in row] for row in rows if any(v.strip() for v in row)]
 
 
 def _decode(part: dict[str, Any]) -> tuple[str, str]:

@@ -534,3 +534,13 @@ def test_fuzzed_layouts_read_what_json_loads_reads(lines: list[str], end: str) -
     for row, want, ok in zip(rows, expected, matched, strict=True):
         if ok:
             assert row == want
+
+
+def test_a_carriage_return_inside_a_csv_payload_ends_a_row_in_both_readers() -> None:
+    """``"1,2\\r3,4"`` made the record-by-record reader's ``csv.reader`` raise (a traceback, found by
+    the layout fuzz under load); a bare carriage return now ends a row there as in Arrow's reader."""
+    data = (line("1,2\r3,4", "0.5\r0.6") + "\n" + line("5,6", "0.7", event="e2") + "\n").encode()
+    read = assert_same(data)
+    assert read is not None
+    assert read.frame[["f0", "f1"]].astype(int).values.tolist() == [[1, 2], [3, 4], [5, 6]]
+    assert read.frame["prediction"].tolist() == [0.5, 0.6, 0.7]
