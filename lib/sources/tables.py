@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lib.errors import InputError
+from lib.memory import return_freed_memory
 from lib.sources.csv_table import sniff_separator
 from lib.sources.files import MAX_BYTES, check_cells, csv_cells, gunzip, parse_json, source_bytes
 
@@ -101,6 +102,8 @@ def read_table(
     if frame.shape[1] == 0:
         raise InputError(f"{label} has no columns.", hint=f"Expected a {_EXPECTED[fmt]}.")
     frame.columns = [str(col) for col in frame.columns]
+    del raw  # the file's bytes, before the memory the read freed is handed back
+    return_freed_memory()
     return _plain_columns(frame)
 
 
@@ -203,12 +206,12 @@ def _read_parquet(raw: bytes, label: str) -> pd.DataFrame:
         if pa.types.is_dictionary(field.type):
             table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
     # Column by column, each Arrow column freed once converted (not the whole table held next to
-    # the frame), and the freed memory handed back: peak memory of a read drops by about the data.
+    # the frame; read_table then hands the freed memory back): peak memory of a read drops by about
+    # the data.
     # Wide tables keep pandas' consolidated blocks: 10,000 one-column blocks make every later
     # whole-frame operation (isna, arithmetic) 100× slower, and their rows are few anyway.
     frame = table.to_pandas(split_blocks=table.num_columns < _SPLIT_BELOW_COLUMNS, self_destruct=True)
     del table
-    pa.default_memory_pool().release_unused()
     return frame
 
 

@@ -18,20 +18,19 @@ It uses Streamlit's thread-safe ``Runtime.is_active_session`` and ``Runtime.clea
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
-import platform
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import pyarrow as pa
 import streamlit as st
 from streamlit import runtime
 from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from lib.memory import return_freed_memory
 
 #: A session disconnected this long is closed (its state and uploads freed). Three times the first
 #: choice (30 s lost one live session's upload under heavy load: benchmarks/README.md, session 4), and
@@ -46,10 +45,7 @@ _LOG = get_logger(__name__)
 def release_memory() -> None:
     """Give memory freed by Python, Arrow and malloc back to the operating system (best effort)."""
     gc.collect()
-    pa.default_memory_pool().release_unused()
-    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return_freed_memory()
 
 
 @dataclass

@@ -15,7 +15,7 @@ LIB = ROOT / "lib"
 
 #: Wings from the bottom up: a module may import its own wing or a lower one, never a higher one.
 WINGS: tuple[tuple[str, ...], ...] = (
-    ("lib.errors", "lib.schema", "lib.format"),
+    ("lib.errors", "lib.schema", "lib.format", "lib.memory"),
     ("lib.export",),
     ("lib.sources",),
     ("lib.analysis", "lib.drift"),
