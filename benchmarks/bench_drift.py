@@ -169,10 +169,12 @@ def main() -> None:
     print("\n| stage (1 worker, cProfile cumulative) | time |\n|---|---|")
     for label, seconds in stages:
         print(f"| {label} | {seconds:.2f} s |")
+    data_mib = data_bytes / 2**20
     print(
-        f"\ndata in memory (both frames) {data_bytes / 2**20:,.0f} MiB; fresh process: {base:,.0f} MiB after "
-        f"imports, peak {peak:,.0f} MiB during read + compare: {peak - base:,.0f} MiB above the baseline "
-        f"({(peak - base) / (data_bytes / 2**20):.2f}× the data)"
+        f"\ndata in memory (both frames) {data_mib:,.0f} MiB; fresh process: {base:,.0f} MiB after "
+        f"imports, peak {peak:,.0f} MiB during read + compare: {peak - base:,.0f} MiB above the baseline; "
+        f"working memory (peak - baseline - data) {peak - base - data_mib:,.0f} MiB = "
+        f"**{(peak - base - data_mib) / data_mib:.2f}× the data**"
     )
     print(f"self peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     print(f"verdicts: {report.summary}")
