@@ -259,8 +259,9 @@ def _segment_ar1(y: np.ndarray, cps: Sequence[int]) -> float:
     num = den = 0.0
     for a, b in itertools.pairwise(bounds):
         r = y[a:b] - np.median(y[a:b])
-        num += float(np.dot(r[1:], r[:-1]))
-        den += float(np.dot(r, r))
+        # einsum, not np.dot: BLAS threads would spin on the other core after each call
+        num += float(np.einsum("i,i->", r[1:], r[:-1]))
+        den += float(np.einsum("i,i->", r, r))
     rho = num / den if den > 0 else 0.0
     rho += (1.0 + 3.0 * rho) / max(len(y), 1)
     return min(max(rho, 0.0), MAX_AUTOCORRELATION)

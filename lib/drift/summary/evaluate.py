@@ -45,7 +45,7 @@ from lib.drift.engine import (
     rule_settings,
     sort_by_effect,
 )
-from lib.drift.registry import N_BINS, TIED_MAX_DISTINCT, Samples, Treatment, cached_property, get_test
+from lib.drift.registry import N_BINS, TIED_MAX_DISTINCT, Samples, Treatment, cached_property, dot, get_test
 from lib.drift.report import DriftReport
 from lib.drift.rule import DEFAULTS, rule_text
 from lib.drift.summary.refine import REFINE_MAX_VALUES, exact_ks, ks_bounds
@@ -281,11 +281,11 @@ class BinnedSamples(Samples):
             mid = (ref_through - r + ref_through) / (2.0 * n)
             scores = special.ndtri(np.clip(mid, 0.5 / n, 1 - 0.5 / n))
             gaps = ref_through / n - np.cumsum(c) / self.n_current
-            return float(np.dot(np.abs(gaps[:-1]), np.diff(scores)))
+            return dot(np.abs(gaps[:-1]), np.diff(scores))
         _, fr, fc = self.cumulative
         scores = special.ndtri(np.clip(fr, 0.5 / n, 1 - 0.5 / n))
         gaps = np.abs(fr - fc)
-        return float(np.dot(0.5 * (gaps[:-1] + gaps[1:]), np.diff(scores)))
+        return dot(0.5 * (gaps[:-1] + gaps[1:]), np.diff(scores))
 
     @cached_property
     def counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
