@@ -345,7 +345,8 @@ async def measure(client: str, sessions: int, megabytes: float, check: bool) -> 
     """The whole benchmark with one kind of client; prints a markdown table."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        pairs = [tables(folder, seed, megabytes) for seed in range(sessions + 3)]
+        # Every session its own files: 0 … sessions-1 at once, the next 3 alone, the last the warm-up.
+        pairs = [tables(folder, seed, megabytes) for seed in range(sessions + 4)]
         size = pairs[0][1].stat().st_size / 1e6
         server = AppServer(folder)
         pid = server.proc.pid
@@ -386,8 +387,8 @@ async def measure(client: str, sessions: int, megabytes: float, check: bool) -> 
                 load_start = os.getloadavg()
                 baseline = rss_mb(pid)
                 cpu0, ccpu0 = server_cpu(pid), client_cpu() + browser_cpu(pid)
-                single = [(await session(*pairs[-2 - i]))[0] for i in range(2)]
-                single.append((await session(*pairs[sessions]))[0])
+                # (Until session 5 the third single session reused a pair, and so the cached report.)
+                single = [(await session(*pairs[sessions + i]))[0] for i in range(3)]
                 cpu1, ccpu1 = server_cpu(pid), client_cpu() + browser_cpu(pid)
                 progress(
                     f"1 session alone: {', '.join(f'{t:.2f}' for t in single)} s; now {sessions} at once"
