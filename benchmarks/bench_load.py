@@ -265,8 +265,8 @@ class ProtocolSession:
     async def _file_urls(self, name: str) -> ForwardMsg:
         """Ask for an upload URL; asked again after 2 s without an answer. Streamlit 1.67 drops a
         ``file_urls_response`` still queued when a run starts (``ForwardMsgQueue.clear`` keeps only
-        lifecycle messages), a race a script that uploads right after a rerun can hit; counted in
-        :attr:`retries`."""
+        lifecycle messages), a race a client that asks right after a rerun can hit (:meth:`upload`
+        avoids it); counted in :attr:`retries`."""
         while True:
             self._request += 1
             msg = BackMsg()
@@ -304,6 +304,11 @@ class ProtocolSession:
         info.file_urls.CopyFrom(urls)
         self.states[self.uploaders[label]] = value
         await self.rerun()
+        # The browser is slower than this client: by the time it asks for the next upload URL, the run
+        # this rerun starts has begun. Waiting for that start (its new_session message) keeps this client
+        # out of the race in _file_urls (a dropped answer) instead of paying 2 s per retry.
+        while (await self._receive()).WhichOneof("type") != "new_session":
+            pass
 
     async def verdict(self, names: tuple[str, ...]) -> str:
         """Wait for the status box naming every upload and the "Columns drifted" tile; its text."""

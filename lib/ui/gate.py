@@ -180,19 +180,17 @@ def heavy_turn() -> Iterator[None]:
         return
     gate = server_gate()
     box: Any = None
-    shown = ""
     is_active = getattr(server, "is_active_session", None)
 
     def on_wait(ahead: int) -> None:
-        nonlocal box, shown
+        nonlocal box
         if callable(is_active) and not is_active(owner):
             gate.release(owner)
             st.stop()
-        text = waiting_text(ahead, gate.slots)
-        if text != shown:
-            box = box or st.empty()
-            box.info(text, icon=":material/hourglass_top:")
-            shown = text
+        # Drawn at every poll, changed or not: each Streamlit call lets a rerun request (a second drop,
+        # a click) interrupt the wait at once, the place kept for the lease.
+        box = box or st.empty()
+        box.info(waiting_text(ahead, gate.slots), icon=":material/hourglass_top:")
 
     try:
         with gate.turn(owner, on_wait):
