@@ -40,11 +40,12 @@ POLL_S: Final = 0.25
 @dataclass
 class _Ticket:
     """A place in the queue: ``inside`` counts the threads waiting or working on it; ``left_at`` is
-    when the last of them left (the lease runs from then)."""
+    when the last of them left (the lease runs from then); ``released`` drops it when they have."""
 
     owner: str
     inside: int = 0
     left_at: float | None = None
+    released: bool = False
 
 
 class FairGate:
@@ -119,6 +120,8 @@ class FairGate:
                 ticket.inside -= 1
                 if ticket.inside == 0:
                     ticket.left_at = self._clock()
+                    if ticket.released and ticket in self._queue:
+                        self._queue.remove(ticket)
                 self._cond.notify_all()
 
     def release(self, owner: str) -> None:
@@ -129,7 +132,7 @@ class FairGate:
             if ticket is not None and ticket.inside == 0:
                 self._queue.remove(ticket)
             elif ticket is not None:
-                ticket.left_at = self._clock() - self.lease_s  # expires as soon as it is left
+                ticket.released = True  # dropped as soon as it is left
             self._cond.notify_all()
 
 

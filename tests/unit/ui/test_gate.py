@@ -120,6 +120,19 @@ def test_a_waiter_that_gives_up_keeps_its_place_for_the_lease_then_loses_it() ->
         assert fair.queued() == ["holder"]  # nobody came back: the place is free again
 
 
+def test_a_waiter_released_while_waiting_loses_its_place_at_once() -> None:
+    fair = FairGate(1, clock=Clock())
+
+    def browser_left(ahead: int) -> None:
+        fair.release("waiter")  # what heavy_turn does when the session's browser has gone
+        raise RuntimeError("stop")
+
+    with fair.turn("holder"):
+        with pytest.raises(RuntimeError), fair.turn("waiter", browser_left):
+            pass
+        assert fair.queued() == ["holder"]  # no lease kept for a session that left
+
+
 def test_waiting_callback_reports_how_many_are_ahead() -> None:
     fair = FairGate(1)
     seen: list[int] = []
