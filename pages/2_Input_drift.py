@@ -31,7 +31,7 @@ options: drift_page.DriftOptions = {
     "names": (data.reference_label, data.current_label),
 }
 with ui.friendly_errors(), st.spinner("Testing every column…"):
-    report = drift_page.drift_compare(data.reference, data.current, digests=data.digests, **options)
+    report = drift_page.drift_report(data, options, page="drift_input")
 
 drifted, columns = len(report.drifted_columns), report.table["column"].nunique()
 unsure = report.table.loc[report.table["status"] == "could not tell", "column"].nunique()

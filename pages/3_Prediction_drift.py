@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lib import drift, ui
-from lib.ui import drift_page
+from lib.ui import drift_page, gate
 
 ui.setup_page("Prediction drift", uses_metrics=False)
 
@@ -14,6 +14,7 @@ st.caption(
 )
 
 data = drift_page.drift_data_ui()
+gate.release()  # the uploads are read (in this session's turn); the next session may go
 kinds = drift_page.drift_kinds(data.reference, data.reference_digest, tuple(data.shared))
 prediction, label, timestamp = drift_page.drift_roles_ui(data, kinds, require_prediction=True)
 if prediction is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from lib.drift.summary import DriftSummaries
 from lib.drift.windows import DEFAULT_WINDOWS, MIN_WINDOW_ROWS
 from lib.errors import AppError
 from lib.sources.tables import SUFFIXES
+from lib.ui import gate
 from lib.ui.downloads import Download, download_row
 from lib.ui.frame import (
     kept_widget,
@@ -217,7 +219,8 @@ def drift_ingest(side: str, upload: Any) -> None:
         return
     content = upload.getvalue()
     try:
-        with st.spinner(f"Reading {md_escape(upload.name)}…"):
+        # In the server's queue for heavy work: sessions dropping files at once are served in turn.
+        with gate.heavy_turn(), st.spinner(f"Reading {md_escape(upload.name)}…"):
             frame = drift_read(upload.name, content)
     except AppError as err:
         errors[side] = err
@@ -305,6 +308,7 @@ def drift_data_ui() -> DriftData:
                 + sidebar_lines[DRIFT_SIDES.index(loaded)],
                 demo=False,
             )
+            gate.release()  # nothing to compare yet: let the next session in
             st.stop()
         if data.is_demo:
             sidebar_data(
@@ -502,6 +506,22 @@ def drift_compare(
     """:func:`lib.drift.compare`, cached on the digests and every option (widget reruns are instant)."""
 
     return drift.compare(_reference, _current, **_drift_options(rule, kinds, tests, roles, names))
+
+
+def drift_report(data: DriftData, options: DriftOptions, *, page: str) -> Any:
+    """:func:`drift_compare` of the data in use. When the data or the options are new to this session
+    (likely not cached yet) it runs in the session's turn for heavy work (:mod:`lib.ui.gate`), which
+    is then released; a widget rerun on the same data and options never queues."""
+    state = st.session_state
+    key = (data.digests, tuple(sorted(options.items())))
+    fresh = state.get(f"{page}_compared") != key
+    try:
+        with gate.heavy_turn() if fresh else contextlib.nullcontext():
+            report = drift_compare(data.reference, data.current, digests=data.digests, **options)
+    finally:
+        gate.release()
+    state[f"{page}_compared"] = key
+    return report
 
 
 def _drift_options(
