@@ -24,22 +24,30 @@ tab_runs, tab_drift, tab_latency = st.tabs(timing_page.TABS, key="timing_tab", o
 # ------------------------------------------------------------------ runs & cost
 with tab_runs:
     if tab_runs.open:
-        with st.expander("Price table (USD per instance-hour) — edit to match your region and contract"):
-            st.caption(pricing.PRICES_SOURCE)
-            st.data_editor(
-                timing_page.timing_price_base(jobs),
-                key=timing_page.timing_prices_key(),
-                on_change=timing_page.timing_commit_prices,
-                num_rows="dynamic",
-                width="stretch",
-                hide_index=True,
-                column_config=timing_page.timing_price_columns(),
-            )
-            st.button(
-                "Reset to the built-in prices",
-                on_click=timing_page.timing_reset_prices,
-                icon=":material/restart_alt:",
-            )
+        # The editor is sent only while the box is open (on_change="rerun" makes ``.open`` known): a
+        # closed box no longer makes the browser load the data-grid code before the first chart.
+        prices_box = st.expander(
+            "Price table (USD per instance-hour) — edit to match your region and contract",
+            key="timing_prices_box",
+            on_change="rerun",
+        )
+        with prices_box:
+            if prices_box.open:
+                st.caption(pricing.PRICES_SOURCE)
+                st.data_editor(
+                    timing_page.timing_price_base(jobs),
+                    key=timing_page.timing_prices_key(),
+                    on_change=timing_page.timing_commit_prices,
+                    num_rows="dynamic",
+                    width="stretch",
+                    hide_index=True,
+                    column_config=timing_page.timing_price_columns(),
+                )
+                st.button(
+                    "Reset to the built-in prices",
+                    on_click=timing_page.timing_reset_prices,
+                    icon=":material/restart_alt:",
+                )
         table = None
         with ui.friendly_errors(stop=False):
             table = timing.runs_cost_table(

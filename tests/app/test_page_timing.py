@@ -78,6 +78,17 @@ def test_demo_shows_costs_phases_drift_and_latency_without_exception() -> None:
     assert expected.spot_savings_usd > 0  # the demo has one managed-spot run
 
 
+def test_price_editor_is_sent_only_while_its_box_is_open() -> None:
+    at = open_page()
+    reset = "Reset to the built-in prices"
+    assert [b for b in at.button if b.label == reset] == []  # closed: no data grid for the browser to load
+    at.session_state["timing_prices_box"] = True
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button if b.label == reset] == [reset]
+    assert titles(at) == ["Cost per run", "Phases per run"]
+
+
 def test_cost_arithmetic_is_visible_per_run() -> None:
     at = open_page()
     assert any(
