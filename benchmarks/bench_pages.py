@@ -7,7 +7,8 @@ earlier visit has imported everything), the time from the request to:
   table or the page title),
 - the script run finished (Streamlit's running indicator gone).
 Then, within one session, switching to each page by its sidebar link: the time to its first chart.
-Each figure is the median of ``--repeat`` runs. The same figures for a bare Streamlit script (a sidebar
+Each figure is the median of ``--repeat`` runs, printed as a markdown table for
+benchmarks/README.md. The same figures for a bare Streamlit script (a sidebar
 line, a title and one two-point Altair chart: :data:`FLOOR_SCRIPT`) are the floor this machine and
 Streamlit set: no page can draw its sidebar or a chart sooner.
 
@@ -170,16 +171,19 @@ def main() -> None:
         values = [r[key] for r in runs if r[key] is not None]
         return f"{statistics.median(values):.2f}" if values else "-"
 
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
-        f"load average {os.getloadavg()}; median of {args.repeat} runs, seconds ('-': no chart on the demo)"
+        f"load average {load} at the end; median of {args.repeat} runs, seconds ('-': no chart on the demo)\n"
     )
-    print(f"{'page':<18}{'sidebar':>9}{'1st chart':>11}{'run done':>10}{'switch: chart':>15}{'done':>7}")
+    print("| page | sidebar | first chart | run done | switch: chart | switch: done |")
+    print("|---|---|---|---|---|---|")
     for label in [*(link.label for link in PAGES), "(bare Streamlit)"]:
         c, w = cold[label], switch.get(label, [])
-        print(
-            f"{label:<18}{med(c, 'sidebar'):>9}{med(c, 'chart'):>11}{med(c, 'done'):>10}"
-            f"{med(w, 'chart'):>15}{med(w, 'done'):>7}"
-        )
+        cells = [med(c, "sidebar"), med(c, "chart"), med(c, "done"), med(w, "chart"), med(w, "done")]
+        name = f"*{label}*" if label.startswith("(") else label
+        if label.startswith("("):
+            cells = [f"*{x}*" if x != "-" else x for x in cells]
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

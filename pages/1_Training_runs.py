@@ -74,80 +74,96 @@ if view.metrics.empty:
     st.stop()
 
 no_clock = len(view.untimed_jobs) == view.metrics["job"].nunique()
-tab_time, tab_epoch, tab_table = st.tabs(runs_page.TABS, default=runs_page.TABS[1] if no_clock else None)
+# Only the open tab runs and is drawn (on_change="rerun" makes ``.open`` known): the browser compiles
+# one chart on arrival, not the hidden tab's chart and table too.
+tab_time, tab_epoch, tab_table = st.tabs(
+    runs_page.TABS, default=runs_page.TABS[1] if no_clock else None, key="runs_tab", on_change="rerun"
+)
 
 with tab_time:
-    if no_clock:
-        st.info(
-            "None of the runs shown has clock times "
-            f"({plural(len(view.untimed_jobs), 'run')} from relative-time exports such as "
-            "TrainingJobAnalytics CSVs, or logs without time stamps), so there is nothing to draw over "
-            "time: the page opened on **By epoch**. Add the jobs' `describe-training-job` or "
-            "`list-training-jobs` JSON on the Data page (or load them from AWS) to place them at "
-            "their real start times.",
-            icon=":material/schedule:",
-        )
-    else:
-        time_axis = runs_page.time_axis_ui(runs.default_time_axis(view.chart_metrics))
-        st.caption(
-            "Each slope is a run; grey steps are the time between runs. Drag across the lower strip to zoom, "
-            "click a legend entry to pick runs (shift-click for several)."
-            + (
-                f" Downsampled to {view.shown_points:,} of {view.total_points:,} points."
-                if view.downsampled
-                else ""
-            )
-        )
-        if view.untimed_jobs:
+    if tab_time.open:
+        if no_clock:
             st.info(
-                f"{plural(len(view.untimed_jobs), 'run')} shown "
-                f"{'carries' if len(view.untimed_jobs) == 1 else 'carry'} no clock times (relative-time "
-                "exports such as TrainingJobAnalytics CSVs, or logs without time stamps), so not on this "
-                "chart: see **By epoch** and the runs table, or add the jobs' description JSON to place "
-                "them.",
+                "None of the runs shown has clock times "
+                f"({plural(len(view.untimed_jobs), 'run')} from relative-time exports such as "
+                "TrainingJobAnalytics CSVs, or logs without time stamps), so there is nothing to draw over "
+                "time: the page opened on **By epoch**. Add the jobs' `describe-training-job` or "
+                "`list-training-jobs` JSON on the Data page (or load them from AWS) to place them at "
+                "their real start times.",
                 icon=":material/schedule:",
             )
-        chart_args = {
-            "metrics": view.metric_list,
-            "metric": metric,
-            "flags": view.flags,
-            "time_axis": time_axis,
-        }
-        ui.show_chart("accuracy_over_time", view.chart_metrics, **chart_args)
-        ui.chart_downloads(
-            ui.LazyChart(lambda: charts.accuracy_over_time(view.chart_metrics, **chart_args, static=True)),
-            base_name=f"runs-over-time-{metric}",
-            key="time_chart",
-        )
+        else:
+            time_axis = runs_page.time_axis_ui(runs.default_time_axis(view.chart_metrics))
+            st.caption(
+                "Each slope is a run; grey steps are the time between runs. "
+                "Drag across the lower strip to zoom, click a legend entry to pick runs "
+                "(shift-click for several)."
+                + (
+                    f" Downsampled to {view.shown_points:,} of {view.total_points:,} points."
+                    if view.downsampled
+                    else ""
+                )
+            )
+            if view.untimed_jobs:
+                st.info(
+                    f"{plural(len(view.untimed_jobs), 'run')} shown "
+                    f"{'carries' if len(view.untimed_jobs) == 1 else 'carry'} no clock times (relative-time "
+                    "exports such as TrainingJobAnalytics CSVs, or logs without time stamps), so not on this "
+                    "chart: see **By epoch** and the runs table, or add the jobs' description JSON to place "
+                    "them.",
+                    icon=":material/schedule:",
+                )
+            chart_args = {
+                "metrics": view.metric_list,
+                "metric": metric,
+                "flags": view.flags,
+                "time_axis": time_axis,
+            }
+            ui.show_chart("accuracy_over_time", view.chart_metrics, **chart_args)
+            ui.chart_downloads(
+                ui.LazyChart(
+                    lambda: charts.accuracy_over_time(view.chart_metrics, **chart_args, static=True)
+                ),
+                base_name=f"runs-over-time-{metric}",
+                key="time_chart",
+            )
 
 with tab_epoch:
-    smoothing = runs_page.smoothing_ui()
-    overlay = runs.overlay_view(
-        view.metrics, metric=metric, window=smoothing.window, method=smoothing.method, weight=smoothing.weight
-    )
-    st.caption(f"Runs overlaid by {overlay.x_label}.")
-    overlay_args = {
-        "metric": metric,
-        "x_kind": overlay.x_kind,
-        "smoothed": smoothing.active,
-        "flags": view.flags,
-        "smoothing_label": smoothing.label,
-    }
-    ui.show_chart("runs_overlay", overlay.frame, **overlay_args)
-    ui.chart_downloads(
-        ui.LazyChart(lambda: charts.runs_overlay(overlay.frame, **overlay_args, static=True)),
-        base_name=f"runs-overlay-{metric}",
-        key="epoch_chart",
-    )
+    if tab_epoch.open:
+        smoothing = runs_page.smoothing_ui()
+        overlay = runs.overlay_view(
+            view.metrics,
+            metric=metric,
+            window=smoothing.window,
+            method=smoothing.method,
+            weight=smoothing.weight,
+        )
+        st.caption(f"Runs overlaid by {overlay.x_label}.")
+        overlay_args = {
+            "metric": metric,
+            "x_kind": overlay.x_kind,
+            "smoothed": smoothing.active,
+            "flags": view.flags,
+            "smoothing_label": smoothing.label,
+        }
+        ui.show_chart("runs_overlay", overlay.frame, **overlay_args)
+        ui.chart_downloads(
+            ui.LazyChart(lambda: charts.runs_overlay(overlay.frame, **overlay_args, static=True)),
+            base_name=f"runs-overlay-{metric}",
+            key="epoch_chart",
+        )
 
 with tab_table:
-    st.dataframe(
-        runs_page.runs_table_view(view.table, view.flags),
-        width="stretch",
-        hide_index=True,
-        column_config=runs_page.runs_table_columns(metric),
-    )
-    ui.csv_download(view.table, file_name=f"runs-{metric}.csv", label="Download runs table", key="table_csv")
+    if tab_table.open:
+        st.dataframe(
+            runs_page.runs_table_view(view.table, view.flags),
+            width="stretch",
+            hide_index=True,
+            column_config=runs_page.runs_table_columns(metric),
+        )
+        ui.csv_download(
+            view.table, file_name=f"runs-{metric}.csv", label="Download runs table", key="table_csv"
+        )
 
 st.subheader("Flags")
 if view.flags.empty:

@@ -20,6 +20,11 @@ MAX_CHART_POINTS: Final = 5000
 FADED: Final = 0.12
 #: Opacity of the raw curve under a smoothed one.
 RAW_OPACITY: Final = 0.25
+#: The bulk marks (every run's line and points) carry no per-point ARIA label: Vega built one text per
+#: point (run, metric, time, value) on every draw, a third of the chart's drawing time in the browser,
+#: for a list no screen reader can use at hundreds of points. The chart's title and subtitle, the
+#: legends, the tooltips and the flagged runs' labels ("Flagged run <job>: <flag>") stay.
+BULK_ARIA: Final = False
 #: Pixels of room left at both ends of an x axis, so a run's first and last points are not cut.
 X_PADDING: Final = 12
 #: The flag marker: drawn at a flagged run's last point and before its name in the legend.
@@ -291,7 +296,9 @@ def accuracy_over_time(
     y = alt.Y("value:Q").title(_metric_title(metric_order, chosen)).scale(zero=False)
     base = alt.Chart(data)
     detail = (
-        base.mark_line(clip=True, point=alt.OverlayMarkDef(size=10, filled=True))
+        base.mark_line(
+            clip=True, aria=BULK_ARIA, point=alt.OverlayMarkDef(size=10, filled=True, aria=BULK_ARIA)
+        )
         .encode(
             x=x_detail,
             y=y,
@@ -320,7 +327,7 @@ def accuracy_over_time(
     connected = data.loc[data["metric"] == chosen] if chosen in present else data.iloc[0:0]
     hold = (
         alt.Chart(_between_runs(connected, x_field))
-        .mark_line(interpolate="step-after", clip=True, strokeWidth=1, color="#9aa4b2")
+        .mark_line(interpolate="step-after", clip=True, strokeWidth=1, color="#9aa4b2", aria=BULK_ARIA)
         .encode(
             x=alt.X(f"{x_field}:{x_type[0].upper()}").scale(detail_scale),
             y=alt.Y("value:Q").scale(zero=False),
@@ -341,7 +348,7 @@ def accuracy_over_time(
     if static:
         return alt.vconcat(top).properties(title=alt.Title(title, subtitle=subtitle), autosize=autosize)
     overview = (
-        base.mark_line(strokeWidth=1)
+        base.mark_line(strokeWidth=1, aria=BULK_ARIA)
         .encode(
             x=alt.X(f"{x_field}:{x_type[0].upper()}")
             .title("Drag here to zoom; double-click to reset")
@@ -430,7 +437,11 @@ def runs_overlay(
     raw_opacity = RAW_OPACITY if smoothed else 1.0
     y = alt.Y("value:Q").title(metric).scale(zero=False)
     raw = (
-        base.mark_line(strokeWidth=1.2, point=not smoothed and len(data) <= 2000)
+        base.mark_line(
+            strokeWidth=1.2,
+            aria=BULK_ARIA,
+            point=alt.OverlayMarkDef(aria=BULK_ARIA) if not smoothed and len(data) <= 2000 else False,
+        )
         .encode(
             y=y,
             opacity=alt.when(pick_job).then(alt.value(raw_opacity)).otherwise(alt.value(FADED * raw_opacity)),
@@ -442,7 +453,7 @@ def runs_overlay(
     if smoothed:
         value_field = "smoothed"
         layers.append(
-            base.mark_line(strokeWidth=2.2).encode(
+            base.mark_line(strokeWidth=2.2, aria=BULK_ARIA).encode(
                 y=alt.Y("smoothed:Q").title(metric),
                 opacity=alt.when(pick_job).then(alt.value(1.0)).otherwise(alt.value(FADED)),
             )

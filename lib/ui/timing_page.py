@@ -17,6 +17,13 @@ from lib.sources.aws import session as aws
 from lib.ui import aws_page
 from lib.ui.frame import show_error, upload_key
 
+#: The page's tabs (``st.tabs`` labels; the open one is ``st.session_state.timing_tab``).
+TABS: Final = (
+    ":material/payments: Runs & cost",
+    ":material/trending_up: Timing drift",
+    ":material/speed: Endpoint latency",
+)
+
 
 def timing_state() -> None:
     """Defaults of the timing page's own keys (demo latency until something is loaded)."""

@@ -10,6 +10,7 @@ import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 from lib.charts.runs import FLAG_ICON
+from lib.ui import runs_page
 from tests.support.paths import DATA, ROOT
 
 RUNS = "pages/1_Training_runs.py"
@@ -49,6 +50,14 @@ def specs(at: AppTest) -> list[dict[str, Any]]:
     return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
 
 
+def open_tab(at: AppTest, index: int) -> AppTest:
+    """Open ``runs_page.TABS[index]`` as a click would: only the open tab is drawn."""
+    at.session_state["runs_tab"] = runs_page.TABS[index]
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def upload(at: AppTest, *files: tuple[str, bytes]) -> None:
     at.file_uploader[0].set_value([(name, data, "application/octet-stream") for name, data in files]).run()
     assert not at.exception, at.exception
@@ -58,12 +67,19 @@ def tja() -> tuple[str, bytes]:
     return f"{JOB}.csv", (DATA / "training_job_analytics.csv").read_bytes()
 
 
-def test_demo_opens_on_over_time_with_both_charts() -> None:
+def test_demo_opens_on_over_time_and_draws_only_the_open_tab() -> None:
     at = app().run()
     at.switch_page(RUNS).run()
     assert not at.exception
     assert default_tab(at) == 0
-    assert len(specs(at)) == 2
+    (time_chart,) = specs(at)  # not the By epoch chart nor the runs table: their tabs are closed
+    assert time_chart["title"]["text"] == "Accuracy over time"
+    assert len(at.dataframe) == 1  # the flags, below the tabs
+    (overlay,) = specs(open_tab(at, 1))
+    assert overlay["title"]["text"].endswith("runs overlaid")
+    assert specs(open_tab(at, 2)) == []
+    assert len(at.dataframe) == 2  # the runs table and the flags
+    assert set(at.dataframe[0].value["job"]) == set(at.session_state["metrics"]["job"])
 
 
 def test_runs_without_clock_times_open_on_by_epoch_and_say_why() -> None:
@@ -72,9 +88,11 @@ def test_runs_without_clock_times_open_on_by_epoch_and_say_why() -> None:
     at.switch_page(RUNS).run()
     assert not at.exception
     assert default_tab(at) == 1
-    assert any("has clock times" in i.value and "By epoch" in i.value for i in at.info)
     (overlay,) = specs(at)  # no time chart to draw: only By epoch
     assert overlay["layer"][0]["encoding"]["x"]["title"].startswith("Elapsed time")  # TJA rows have no epoch
+    open_tab(at, 0)  # Over time says why it is empty
+    assert any("has clock times" in i.value and "By epoch" in i.value for i in at.info)
+    assert specs(at) == []
 
 
 def test_tja_export_with_the_job_description_is_on_the_time_chart() -> None:
@@ -87,7 +105,9 @@ def test_tja_export_with_the_job_description_is_on_the_time_chart() -> None:
     at.switch_page(RUNS).run()
     assert not at.exception
     assert default_tab(at) == 0
-    assert len(specs(at)) == 2
+    (time_chart,) = specs(at)
+    assert "vconcat" in time_chart or "layer" in time_chart
+    assert JOB in chart_text(at, 0)
     assert not any("has clock times" in i.value for i in at.info)
 
 
@@ -106,6 +126,7 @@ def test_jobs_list_first_then_tja_is_anchored_too() -> None:
 def test_flagged_run_is_marked_in_both_charts_and_the_table() -> None:
     at = app().run()
     at.switch_page(RUNS).run()
+    open_tab(at, 2)
     table = at.dataframe[0].value
     flagged = table.loc[table["flag"] != "", ["job", "flag"]]
     assert len(flagged) >= 1
@@ -113,12 +134,14 @@ def test_flagged_run_is_marked_in_both_charts_and_the_table() -> None:
     low = flagged.loc[flagged["flag"].str.contains("final value"), "job"].tolist()
     assert len(low) == 1
     for index in (0, 1):  # Over time, By epoch: a ring whose description names the run and its flag
-        assert f"Flagged run {low[0]}: unusually low final value" in chart_text(at, index)
+        open_tab(at, index)
+        assert f"Flagged run {low[0]}: unusually low final value" in chart_text(at, 0)
 
 
 def test_durations_are_clock_text_not_seconds() -> None:
     at = app().run()
     at.switch_page(RUNS).run()
+    open_tab(at, 2)
     table = at.dataframe[0].value
     assert "duration_s" not in table.columns
     assert table["duration"].str.fullmatch(r"\d+:\d\d:\d\d").all()
@@ -128,14 +151,15 @@ def test_durations_are_clock_text_not_seconds() -> None:
 def test_ema_is_the_default_smoothing_with_the_raw_curve_faint_behind() -> None:
     at = app().run()
     at.switch_page(RUNS).run()
+    open_tab(at, 1)
     assert at.segmented_control(key="runs_smooth_method").value == "EMA"
-    overlay = specs(at)[1]
+    (overlay,) = specs(at)
     raw, smoothed = overlay["layer"][:2]
     assert raw["encoding"]["y"]["field"] == "value"
     assert smoothed["encoding"]["y"]["field"] == "smoothed"
     assert "EMA" in overlay["title"]["subtitle"][0]
     at.segmented_control(key="runs_smooth_method").set_value("None").run()
-    assert len(specs(at)[1]["layer"]) != len(overlay["layer"])
+    assert len(specs(at)[0]["layer"]) != len(overlay["layer"])
 
 
 def test_static_copies_for_downloads_are_built_only_when_asked() -> None:
@@ -175,8 +199,9 @@ def test_jobs_from_an_aws_load_anchor_an_uploaded_tja_export_on_the_runs_page() 
     at.run()
     assert not at.exception
     assert default_tab(at) == 0
-    assert len(specs(at)) == 2  # on the time chart, not only By epoch
-    table = at.dataframe[0].value
+    (time_chart,) = specs(at)  # on the time chart, not only By epoch
+    assert time_chart["title"]["text"] == "Accuracy over time"
+    table = open_tab(at, 2).dataframe[0].value
     assert str(table["start"].iloc[0]) == "2024-05-01 10:03:12+00:00"
 
 

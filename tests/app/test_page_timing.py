@@ -46,22 +46,19 @@ def unescape(text: str) -> str:
     return text.replace("\\", "")
 
 
+def open_tab(at: AppTest, index: int) -> AppTest:
+    """Open ``timing_page.TABS[index]`` as a click would: only the open tab is drawn."""
+    at.session_state["timing_tab"] = timing_page.TABS[index]
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_demo_shows_costs_phases_drift_and_latency_without_exception() -> None:
     at = open_page()
     assert not at.exception
-    assert titles(at) == [
-        "Cost per run",
-        "Phases per run",
-        "Training time (s) per run",
-        "ModelLatency percentiles",
-    ]
-    expected = pricing.cost_summary(pricing.cost_table(demo.demo_jobs()))
-    shown = metrics(at)
-    assert shown["Total cost"] == f"${expected.total_usd:,.2f}"
-    assert shown["Spot savings"] == f"${expected.spot_savings_usd:,.2f}"
-    assert expected.spot_savings_usd > 0  # the demo has one managed-spot run
-    # The latency demo's step is found and said in words.
-    assert any("1 change point" in unescape(w.value) for w in at.warning)
+    assert titles(at) == ["Cost per run", "Phases per run"]  # the other tabs are drawn when opened
+    assert titles(open_tab(at, 1)) == ["Training time (s) per run"]
     # The run whose epochs take about three times as long is named in one line.
     jobs = demo.demo_jobs()
     slow_job = jobs.loc[jobs["instance_type"] == "ml.g5.xlarge", "job"].iloc[0]
@@ -70,6 +67,26 @@ def test_demo_shows_costs_phases_drift_and_latency_without_exception() -> None:
         and "the median seconds per epoch" in unescape(w.value)
         for w in at.warning
     )
+    assert titles(open_tab(at, 2)) == ["ModelLatency percentiles"]
+    # The latency demo's step is found and said in words.
+    assert any("1 change point" in unescape(w.value) for w in at.warning)
+    open_tab(at, 0)
+    expected = pricing.cost_summary(pricing.cost_table(demo.demo_jobs()))
+    shown = metrics(at)
+    assert shown["Total cost"] == f"${expected.total_usd:,.2f}"
+    assert shown["Spot savings"] == f"${expected.spot_savings_usd:,.2f}"
+    assert expected.spot_savings_usd > 0  # the demo has one managed-spot run
+
+
+def test_price_editor_is_sent_only_while_its_box_is_open() -> None:
+    at = open_page()
+    reset = "Reset to the built-in prices"
+    assert [b for b in at.button if b.label == reset] == []  # closed: no data grid for the browser to load
+    at.session_state["timing_prices_box"] = True
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button if b.label == reset] == [reset]
+    assert titles(at) == ["Cost per run", "Phases per run"]
 
 
 def test_cost_arithmetic_is_visible_per_run() -> None:
@@ -129,7 +146,7 @@ def test_apply_editor_changes_edits_adds_and_deletes_rows() -> None:
 
 
 def test_latency_export_upload_replaces_demo_and_its_step_is_found() -> None:
-    at = open_page()
+    at = open_page(timing_tab=timing_page.TABS[2])
     at.file_uploader(key="timing_latency_upload").set_value(
         (LATENCY_SAMPLE.name, LATENCY_SAMPLE.read_bytes(), "application/json")
     ).run()
@@ -142,7 +159,7 @@ def test_latency_export_upload_replaces_demo_and_its_step_is_found() -> None:
 
 
 def test_bad_latency_upload_shows_error_and_keeps_the_loaded_latency() -> None:
-    at = open_page()
+    at = open_page(timing_tab=timing_page.TABS[2])
     uploader = at.file_uploader(key="timing_latency_upload")
     uploader.set_value((LATENCY_SAMPLE.name, LATENCY_SAMPLE.read_bytes(), "application/json")).run()
     before = at.session_state["timing_latency"].copy()
@@ -172,7 +189,7 @@ def test_live_latency_uses_the_aws_connection(monkeypatch: pytest.MonkeyPatch) -
         "account": "1",
         "arn": "a",
     }
-    at = open_page(aws_connection=connection)
+    at = open_page(aws_connection=connection, timing_tab=timing_page.TABS[2])
     at.text_input(key="timing_endpoint").input("churn-ep")
     at.number_input(key="timing_hours").set_value(12)
     next(b for b in at.button if b.label == "Load from CloudWatch").click().run()
@@ -188,7 +205,7 @@ def test_live_latency_error_is_shown_and_data_kept(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(endpoint_latency, "load_endpoint_latency", refuse)
     monkeypatch.setattr(aws_page, "aws_session", lambda profile, region, deadline=None: object())
     connection = {"profile": None, "region": "us-east-1", "endpoint": None, "account": "1", "arn": "a"}
-    at = open_page(aws_connection=connection)
+    at = open_page(aws_connection=connection, timing_tab=timing_page.TABS[2])
     before = at.session_state["timing_latency"].copy()
     at.text_input(key="timing_endpoint").input("ep")
     next(b for b in at.button if b.label == "Load from CloudWatch").click().run()

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib.ui import runs_page
 from tests.support.paths import DATA, ROOT
 
 PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
@@ -49,9 +50,14 @@ def test_training_runs_page_shows_both_charts_and_table() -> None:
     at = app().run()
     at.switch_page("pages/1_Training_runs.py").run()
     assert not at.exception
-    specs = charts(at)
-    assert len(specs) == 2
-    table = at.dataframe[0].value
+    drawn = []
+    for tab in runs_page.TABS:  # one tab open at a time: only its chart or table is drawn
+        at.session_state["runs_tab"] = tab
+        at.run()
+        assert not at.exception
+        drawn.append(len(charts(at)))
+    assert drawn == [1, 1, 0]
+    table = at.dataframe[0].value  # Runs table (open), then the flags
     assert len(table) == at.session_state["metrics"]["job"].nunique()
 
 
@@ -108,10 +114,14 @@ def test_training_runs_choices_survive_a_visit_to_another_page() -> None:
     at = app().run()
     at.switch_page("pages/1_Training_runs.py").run()
     at.selectbox(key="runs_metric").select("train:cross_entropy").run()
+    at.session_state["runs_tab"] = runs_page.TABS[1]  # the smoothing controls are on By epoch
+    at.run()
     at.segmented_control(key="runs_smooth_method").set_value("Moving window").run()
     at.slider(key="runs_smoothing").set_value(7).run()
     at.switch_page("app.py").run()
     at.switch_page("pages/1_Training_runs.py").run()
+    at.session_state["runs_tab"] = runs_page.TABS[1]
+    at.run()
     assert not at.exception
     assert at.selectbox(key="runs_metric").value == "train:cross_entropy"
     assert at.slider(key="runs_smoothing").value == 7

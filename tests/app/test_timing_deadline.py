@@ -31,6 +31,7 @@ def connected(url: str) -> AppTest:
     at.session_state["aws_connection"] = {
         "profile": None, "region": "us-east-1", "endpoint": url, "account": "1", "arn": "a",
     }  # fmt: skip
+    at.session_state["timing_tab"] = timing_page.TABS[2]  # the latency tab: only the open tab is drawn
     return at.run()
 
 

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import lib.drift
 from lib.sources import latency as latency_files
-from lib.ui import data_page, monitor_page
+from lib.ui import data_page, monitor_page, timing_page
 from tests.support.paths import DATA, ROOT
 
 LONG = (
@@ -124,7 +124,10 @@ def test_monitor_upload_interrupted_mid_read_is_read_by_the_next_run(monkeypatch
 
 
 def test_latency_upload_interrupted_mid_read_is_read_by_the_next_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    at = open_page("pages/4_Timing_and_cost.py")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/4_Timing_and_cost.py")
+    at.session_state["timing_tab"] = timing_page.TABS[2]  # the uploader is on the latency tab
+    at.run()
     reader = Interrupt(latency_files.read_latency_export)
     monkeypatch.setattr(latency_files, "read_latency_export", reader)
     sample = DATA / "endpoint_latency_get_metric_data.json"

@@ -258,6 +258,29 @@ def test_flagged_runs_are_marked_with_their_words() -> None:
     assert len(charts.accuracy_over_time(weeks).to_dict()["vconcat"][0]["layer"]) == 2
 
 
+def test_only_the_flag_markers_carry_aria_labels_not_every_point() -> None:
+    """Vega built an ARIA text per point on every draw (a third of the over-time chart's time in the
+    browser); the run lines and points go without, the flagged runs' markers keep theirs, and the
+    points keep their tooltips."""
+    weeks = _weeks_of_short_runs()
+    flags = runs.flag_runs(runs.runs_table(weeks, metric="validation:accuracy"))
+    over_time = charts.accuracy_over_time(weeks, flags=flags).to_dict()
+    aligned = runs.align_runs(weeks, metric="validation:accuracy")
+    overlay = charts.runs_overlay(aligned, metric="validation:accuracy", flags=flags).to_dict()
+    for spec in (over_time, overlay):
+        views = _views(spec)
+        lines = [v for v in views if v["mark"]["type"] == "line"]
+        assert lines
+        assert all(v["mark"]["aria"] is False for v in lines)
+        points = [v["mark"]["point"] for v in lines if isinstance(v["mark"].get("point"), dict)]
+        assert points
+        assert all(p["aria"] is False for p in points)
+        assert all(v["encoding"].get("tooltip") for v in lines if v["mark"].get("point"))
+        (ring,) = [v for v in views if v["mark"]["type"] == "point"]
+        assert ring["mark"].get("aria", True) is not False
+        assert ring["encoding"]["description"]["field"] == "aria"
+
+
 @pytest.mark.parametrize("n_runs", [3, 12, 40])
 def test_overlay_keeps_its_plot_height_and_lists_every_run(metrics: pd.DataFrame, n_runs: int) -> None:
     many = pd.concat([metrics.assign(job=f"run-{i:02d}") for i in range(n_runs)], ignore_index=True)
