@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -573,6 +574,8 @@ def kstwo_sf(d: float, n: int) -> float:
 #: scipy's exact KS results by ``(n_reference, n_current, h)`` (bounded; cleared when full).
 _KS_EXACT: dict[tuple[int, int, int], tuple[float, float]] = {}
 _KS_EXACT_SIZE: Final = 100_000
+#: Held while a key is looked up and, if new, computed (at most 10,000 values a side: milliseconds).
+_KS_EXACT_LOCK: Final = threading.Lock()
 
 
 @register(
@@ -595,12 +598,13 @@ def _ks(s: Samples) -> tuple[float, float | None, str]:
         # rows) asks scipy once per distinct h, not per column.
         sizes = (s.n_reference, s.n_current)
         key = (*sizes, round(s.ks_statistic * math.lcm(*sizes)))
-        found = _KS_EXACT.get(key)
-        if found is None:
-            res = stats.ks_2samp(s.reference_sorted, s.current_sorted)  # exact p-value path
-            if len(_KS_EXACT) >= _KS_EXACT_SIZE:
-                _KS_EXACT.clear()
-            found = _KS_EXACT[key] = (float(res.statistic), float(res.pvalue))
+        with _KS_EXACT_LOCK:  # one scipy call per key, even when two worker threads meet it at once
+            found = _KS_EXACT.get(key)
+            if found is None:
+                res = stats.ks_2samp(s.reference_sorted, s.current_sorted)  # exact p-value path
+                if len(_KS_EXACT) >= _KS_EXACT_SIZE:
+                    _KS_EXACT.clear()
+                found = _KS_EXACT[key] = (float(res.statistic), float(res.pvalue))
         return found[0], found[1], "scipy (exact)"
     # scipy's asymptotic branch (method="auto" above 10,000 values), from the shared ECDF gaps.
     d = s.ks_statistic
