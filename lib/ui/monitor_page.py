@@ -16,6 +16,14 @@ from lib.ui import drift_page
 from lib.ui.frame import remember_session, upload_key
 
 MONITOR_SLOTS: Final = ("capture", "statistics", "constraints", "violations")
+#: The page's tabs; only the open one runs (the checks compute a drift report, the history and the
+#: baseline draw charts).
+TABS: Final = (
+    ":material/table: Captured data",
+    ":material/rule: Constraint checks",
+    ":material/history: Violations history",
+    ":material/bar_chart: Baseline",
+)
 
 
 def monitor_state() -> None:

@@ -15,6 +15,7 @@ from lib.demo.drift import DEMO_FEATURES
 from lib.demo.monitor import DEMO_DIR
 from lib.demo.story import DEMO_ENDPOINT
 from lib.sources import monitor_files
+from lib.ui import monitor_page
 from tests.support.paths import DATA, ROOT
 
 MM = DATA / "model_monitor"
@@ -31,6 +32,15 @@ def open_page() -> AppTest:
     return at.run()
 
 
+def open_tab(at: AppTest, index: int) -> AppTest:
+    """Open one of the page's tabs (only the open tab runs), as a click on it does."""
+    at.session_state["monitor_tab"] = monitor_page.TABS[index]
+    return at.run()
+
+
+TAB_CAPTURE, TAB_CHECKS, TAB_HISTORY, TAB_BASELINE = 0, 1, 2, 3
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -39,15 +49,20 @@ def sample(name: str) -> tuple[str, bytes, str]:
     return (name, (MM / name).read_bytes(), "application/json")
 
 
-def test_demo_shows_capture_problems_checks_and_baseline_on_first_open() -> None:
+def test_demo_shows_capture_problems_checks_and_baseline_each_in_its_tab() -> None:
     at = open_page()
     assert not at.exception
     assert any("demo artifacts" in i.value and DEMO_ENDPOINT in i.value for i in at.info)
     assert metrics(at) == {"Records read": "16", "Bad records": "3", "Rows (inferences)": "16"}
     assert any("capture_mixed.jsonl:7" in m.value.replace("\\", "") for m in at.markdown)
-    frames = [df.value for df in at.dataframe]
-    captured = frames[0]
+    captured = at.dataframe[0].value
     assert list(captured.columns[2:10]) == DEMO_NAMES
+    # Issue 16: nothing is computed or drawn for a tab that is not open (the checks run a drift report).
+    assert not any("constraint_check_type" in df.value.columns for df in at.dataframe)
+    assert len(at.get("vega_lite_chart")) == 0
+    open_tab(at, TAB_CHECKS)
+    assert not at.exception
+    frames = [df.value for df in at.dataframe]
     checks = next(f for f in frames if "constraint_check_type" in f.columns)
     # 8 completeness (the output-only record), 4 distances, 1 domain (May's new "trial" plan)
     assert (checks["status"] == "violation").sum() == 13
@@ -68,8 +83,13 @@ def test_demo_shows_capture_problems_checks_and_baseline_on_first_open() -> None
     assert agreement.loc["plan", "drift_status"] == "drift"  # both see the new plan
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download constraint_violations.json" in labels
-    # violations history (checks per hour of the demo capture), baseline against current
-    assert len(at.get("vega_lite_chart")) == 2
+    assert len(at.get("vega_lite_chart")) == 0
+    # violations history (checks per hour of the demo capture), then baseline against current
+    for tab in (TAB_HISTORY, TAB_BASELINE):
+        open_tab(at, tab)
+        assert not at.exception
+        assert len(at.get("vega_lite_chart")) == 1
+    assert not any("constraint_check_type" in df.value.columns for df in at.dataframe)
 
 
 def test_uploading_the_shared_samples_replaces_the_demo() -> None:
@@ -82,6 +102,7 @@ def test_uploading_the_shared_samples_replaces_the_demo() -> None:
     assert metrics(at) == {"Records read": "6", "Bad records": "0", "Rows (inferences)": "6"}
     captured = at.dataframe[0].value
     assert list(captured.columns[2:6]) == NAMES  # named by the uploaded statistics.json
+    open_tab(at, TAB_CHECKS)
     checks = next(df.value for df in at.dataframe if "constraint_check_type" in df.value.columns)
     expected = monitor_checks.check_constraints(
         captured,
@@ -131,6 +152,7 @@ def test_buttons_hand_capture_and_baseline_to_the_drift_pages() -> None:
     assert list(current.columns) == [*DEMO_NAMES, "prediction", "prediction_label"]
     assert len(current) == 16
     assert at.session_state["drift_current_label"].startswith("Model Monitor capture")
+    open_tab(at, TAB_BASELINE)
     at.button(key="monitor_use_baseline").click().run()
     assert not at.exception
     reference = at.session_state["drift_reference"]
@@ -166,7 +188,7 @@ def history_totals(at: AppTest) -> pd.DataFrame:
 
 
 def test_demo_violations_history_is_computed_per_hour_of_the_capture() -> None:
-    at = open_page()
+    at = open_tab(open_page(), TAB_HISTORY)
     assert any("computed here on each hour" in c.value.replace("\\", "") for c in at.caption)
     totals = history_totals(at)
     assert totals["execution"].tolist() == ["2024-05-06 13:00 UTC", "2024-05-06 14:00 UTC"]
@@ -182,7 +204,7 @@ def test_violations_files_give_a_history_and_a_wrong_file_is_refused() -> None:
     )
     taxi = (REAL / "constraint_violations_taxi.json").read_bytes()
     second = ("constraint_violations.json", taxi, "application/json")
-    at = open_page()
+    at = open_tab(open_page(), TAB_HISTORY)
     at.file_uploader[VIOLATIONS].set_value([first, second]).run()
     assert not at.exception
     assert not at.error
@@ -209,7 +231,7 @@ def test_violations_files_give_a_history_and_a_wrong_file_is_refused() -> None:
 
 def test_one_violations_file_without_violations_shows_an_empty_execution() -> None:
     empty = ("constraint_violations.json", b'{"violations": []}', "application/json")
-    at = open_page()
+    at = open_tab(open_page(), TAB_HISTORY)
     at.file_uploader[VIOLATIONS].set_value([empty]).run()
     assert not at.exception
     assert history_totals(at)["violations"].tolist() == [0]
@@ -238,6 +260,7 @@ def test_reader_notes_are_shown_here_and_on_the_drift_page() -> None:
     note = "the baseline's first column 'churned' is the label"
     assert any(note in i.value.replace("\\", "") for i in at.info)
     at.button(key="monitor_use_capture").click().run()
+    open_tab(at, TAB_BASELINE)
     at.button(key="monitor_use_baseline").click().run()
     assert not at.exception
     at.switch_page("pages/2_Input_drift.py").run()
