@@ -102,9 +102,7 @@ class FairGate:
         try:
             while True:
                 with self._cond:
-                    self._expire()
-                    if ticket not in self._queue:  # expired while a thread was inside: cannot happen
-                        self._queue.append(ticket)
+                    self._expire()  # never drops this ticket: a ticket with a thread inside is kept
                     place = self._queue.index(ticket)
                     if place >= self.slots:
                         self._cond.wait(POLL_S)
